@@ -1,0 +1,68 @@
+"""The envelope every message carries across NATS, and the base classes of commands and events.
+
+The envelope answers "who asked, in answer to what, as part of which conversation": the
+correlation id follows one user request across every hop; the causation id names the message
+that directly caused this one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message_id: UUID = Field(default_factory=uuid4)
+    correlation_id: UUID = Field(default_factory=uuid4)
+    causation_id: UUID | None = None
+    user_id: UUID | None = None
+    sent_at: datetime = Field(default_factory=utcnow)
+
+    def caused(self, *, user_id: UUID | None = None) -> Envelope:
+        """An envelope for a message caused by the one carrying this envelope."""
+        return Envelope(
+            correlation_id=self.correlation_id,
+            causation_id=self.message_id,
+            user_id=user_id if user_id is not None else self.user_id,
+        )
+
+
+class Message(BaseModel):
+    """Anything sent over NATS. `schema_version` lets a reader upcast older shapes."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    # A subclass whose shape changes redeclares this with the next number.
+    schema_version: int = 1
+
+
+class Command(Message):
+    """An order to the threads service. `command_id` makes it idempotent: the same id from the
+    same user gets the first reply again and changes nothing more (HTTP `Idempotency-Key`)."""
+
+    meta: Envelope = Field(default_factory=Envelope)
+    command_id: str = Field(default_factory=lambda: str(uuid4()), max_length=255)
+
+
+class Query(Message):
+    """A question answered from read models; never changes anything."""
+
+    meta: Envelope = Field(default_factory=Envelope)
+
+
+class DomainEvent(Message):
+    """Something that happened; past tense, immutable. Its type name is its class name."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.__name__

@@ -1,0 +1,248 @@
+"""Domain events: facts in the past tense, stored in the event store and relayed to JetStream.
+
+An event's type name is its class name. A change of shape bumps `schema_version`, and the
+threads service upcasts older stored shapes on read (see `threads.store.upcasters`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from contracts.base import DomainEvent
+from contracts.views import MessageRole
+
+# -- users -----------------------------------------------------------------------------------
+
+
+class UserRegistered(DomainEvent):
+    user_id: UUID
+    email: str
+    display_name: str | None
+    password_hash: str
+
+
+# -- projects --------------------------------------------------------------------------------
+
+
+class ProjectCreated(DomainEvent):
+    project_id: UUID
+    user_id: UUID
+    name: str
+    description: str | None
+
+
+class ProjectUpdated(DomainEvent):
+    """Only the fields that changed are set."""
+
+    project_id: UUID
+    name: str | None = None
+    description: str | None = None
+    description_set: bool = False  # description changed (possibly to null)
+
+
+class ProjectDeleted(DomainEvent):
+    """Its threads stay and become project-less; its documents go."""
+
+    project_id: UUID
+
+
+# -- threads ---------------------------------------------------------------------------------
+
+
+class ThreadCreated(DomainEvent):
+    """v1 (before providers and thread types) had no model_provider, model, thread_type,
+    agent_type; it is upcast to anthropic / ba_assistant."""
+
+    schema_version: int = 2
+    thread_id: UUID
+    user_id: UUID
+    project_id: UUID | None
+    title: str
+    model_provider: str
+    model: str
+    thread_type: str
+    agent_type: str
+
+
+class ThreadRenamed(DomainEvent):
+    thread_id: UUID
+    title: str
+    generated: bool = False  # True when the title came from the title task
+
+
+class ThreadMoved(DomainEvent):
+    thread_id: UUID
+    from_project_id: UUID | None
+    to_project_id: UUID | None
+
+
+class ThreadDeleted(DomainEvent):
+    thread_id: UUID
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+class MessagePosted(DomainEvent):
+    """A message stored as given (no generation)."""
+
+    message_id: UUID
+    thread_id: UUID
+    role: MessageRole
+    content: str
+    artifact_data: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class MessageDeleted(DomainEvent):
+    message_id: UUID
+    thread_id: UUID
+
+
+class UserMessagePosted(DomainEvent):
+    """A user's chat turn; always followed by AssistantMessageRequested in the same append."""
+
+    message_id: UUID
+    thread_id: UUID
+    content: str
+    artifact_data: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class AssistantMessageRequested(DomainEvent):
+    """What the chat worker consumes. `attempt` grows when an answer is restarted."""
+
+    message_id: UUID
+    thread_id: UUID
+    user_id: UUID
+    user_message_id: UUID
+    provider: str
+    model: str
+    attempt: int = 1
+
+
+class AssistantMessageCompleted(DomainEvent):
+    message_id: UUID
+    thread_id: UUID
+    content: str
+    finish_reason: str
+    usage: dict[str, Any] | None = None
+    attempt: int = 1
+
+
+class AssistantMessageFailed(DomainEvent):
+    message_id: UUID
+    thread_id: UUID
+    code: str
+    error: str
+    content: str = ""
+    attempt: int = 1
+
+
+class GenerationCancelled(DomainEvent):
+    """The user asked to stop; the worker answers with AssistantMessageCancelled."""
+
+    message_id: UUID
+    thread_id: UUID
+
+
+class AssistantMessageCancelled(DomainEvent):
+    """The partial answer, exactly the tokens the stream delivered."""
+
+    message_id: UUID
+    thread_id: UUID
+    content: str
+    attempt: int = 1
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+class DocumentAdded(DomainEvent):
+    document_id: UUID
+    user_id: UUID
+    project_id: UUID | None
+    thread_id: UUID | None
+    filename: str
+    content_type: str
+    content: str
+    size: int
+
+
+class DocumentDeleted(DomainEvent):
+    document_id: UUID
+
+
+# -- provider settings (keys live in the secrets table, never here) ----------------------------
+
+
+class ProviderConfigured(DomainEvent):
+    user_id: UUID
+    provider: str
+    base_url: str | None
+    enabled: bool
+    key_set: bool
+    key_hint: str | None
+
+
+class ProviderRemoved(DomainEvent):
+    user_id: UUID
+    provider: str
+
+
+class TaskRoute(BaseModel):
+    task: str
+    provider: str
+    model: str
+
+
+class TaskRoutesSet(DomainEvent):
+    user_id: UUID
+    use_separate_models: bool
+    routes: list[TaskRoute]
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.type_name(): cls
+    for cls in (
+        UserRegistered,
+        ProjectCreated,
+        ProjectUpdated,
+        ProjectDeleted,
+        ThreadCreated,
+        ThreadRenamed,
+        ThreadMoved,
+        ThreadDeleted,
+        MessagePosted,
+        MessageDeleted,
+        UserMessagePosted,
+        AssistantMessageRequested,
+        AssistantMessageCompleted,
+        AssistantMessageFailed,
+        GenerationCancelled,
+        AssistantMessageCancelled,
+        DocumentAdded,
+        DocumentDeleted,
+        ProviderConfigured,
+        ProviderRemoved,
+        TaskRoutesSet,
+    )
+}
+
+
+class EventRecord(BaseModel):
+    """An event as relayed to JetStream: the stored row plus its envelope."""
+
+    event_id: UUID
+    type: str
+    schema_version: int
+    stream_id: str
+    version: int
+    position: int
+    recorded_at: datetime
+    data: dict[str, Any]
+    metadata: dict[str, Any]

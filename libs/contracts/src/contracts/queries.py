@@ -1,0 +1,84 @@
+"""Queries: questions answered from read models over NATS request/reply. Each is scoped to
+`meta.user_id`: another user's data is answered as not found."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from contracts.base import Query
+
+
+class GetUser(Query):
+    user_id: UUID
+
+
+class GetCredentials(Query):
+    email: str
+
+
+class ListProjects(Query):
+    pass
+
+
+class GetProject(Query):
+    project_id: UUID
+
+
+class ListThreads(Query):
+    """Offset mode (offset/limit) unless `cursor` is given, then keyset mode."""
+
+    offset: int = 0
+    limit: int = 25
+    project_id: UUID | None = None
+    q: str | None = None
+    cursor: str | None = None
+
+
+class GetThread(Query):
+    thread_id: UUID
+    with_messages: bool = True
+
+
+class ThreadEvents(Query):
+    thread_id: UUID
+
+
+class ListMessages(Query):
+    thread_id: UUID
+
+
+class GetMessage(Query):
+    thread_id: UUID
+    message_id: UUID
+
+
+class ListDocuments(Query):
+    project_id: UUID | None = None
+    thread_id: UUID | None = None
+
+
+class GetDocument(Query):
+    document_id: UUID
+
+
+class GetChatContext(Query):
+    """For the chat worker: thread, history, documents, provider binding."""
+
+    thread_id: UUID
+    message_id: UUID
+
+
+class ListProviders(Query):
+    pass
+
+
+class GetProviderCredentials(Query):
+    provider: str
+
+
+class GetTaskRoutes(Query):
+    pass
+
+
+class ListModels(Query):
+    pass

@@ -1,0 +1,31 @@
+"""Replies to commands and queries: either `data` or an `error`, never both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from contracts.errors import ErrorCode
+
+
+class ErrorInfo(BaseModel):
+    code: ErrorCode
+    detail: str
+
+
+class Reply(BaseModel):
+    """`data` is a JSON object shaped by the view models in `contracts.views`."""
+
+    ok: bool = True
+    data: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    replayed: bool = False  # the first reply to this command id, returned again
+
+    @classmethod
+    def success(cls, data: dict[str, Any] | None = None) -> Reply:
+        return cls(ok=True, data=data)
+
+    @classmethod
+    def failure(cls, code: ErrorCode, detail: str) -> Reply:
+        return cls(ok=False, error=ErrorInfo(code=code, detail=detail))

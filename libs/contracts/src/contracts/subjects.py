@@ -1,0 +1,69 @@
+"""Every NATS subject and stream name, in one place."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+THREADS_QUEUE = "threads"  # queue group shared by all threads-service replicas
+
+# -- commands: cmd.<aggregate>.<action> ------------------------------------------------------
+USER_REGISTER = "cmd.user.register"
+PROJECT_CREATE = "cmd.project.create"
+PROJECT_UPDATE = "cmd.project.update"
+PROJECT_DELETE = "cmd.project.delete"
+THREAD_CREATE = "cmd.thread.create"
+THREAD_UPDATE = "cmd.thread.update"
+THREAD_DELETE = "cmd.thread.delete"
+MESSAGE_POST = "cmd.message.post"
+MESSAGE_DELETE = "cmd.message.delete"
+DOCUMENT_ADD = "cmd.document.add"
+DOCUMENT_DELETE = "cmd.document.delete"
+CHAT_POST = "cmd.chat.post"
+CHAT_COMPLETE = "cmd.chat.complete"
+CHAT_FAIL = "cmd.chat.fail"
+CHAT_CANCEL = "cmd.chat.cancel"
+CHAT_RECORD_CANCELLED = "cmd.chat.record_cancelled"
+THREAD_SET_TITLE = "cmd.thread.set_title"
+PROVIDER_CONFIGURE = "cmd.provider.configure"
+PROVIDER_REMOVE = "cmd.provider.remove"
+TASK_ROUTES_SET = "cmd.taskroutes.set"
+
+# -- queries: qry.<name> ---------------------------------------------------------------------
+USER_GET = "qry.user.get"
+USER_CREDENTIALS = "qry.user.credentials"
+PROJECTS_LIST = "qry.projects.list"
+PROJECT_GET = "qry.project.get"
+THREADS_LIST = "qry.threads.list"
+THREAD_GET = "qry.thread.get"
+THREAD_EVENTS = "qry.thread.events"
+MESSAGES_LIST = "qry.messages.list"
+MESSAGE_GET = "qry.message.get"
+DOCUMENTS_LIST = "qry.documents.list"
+DOCUMENT_GET = "qry.document.get"
+CHAT_CONTEXT = "qry.chat.context"
+PROVIDERS_LIST = "qry.providers.list"
+PROVIDER_CREDENTIALS = "qry.provider.credentials"  # worker only: decrypted key, never to HTTP
+TASK_ROUTES_GET = "qry.taskroutes.get"
+MODELS_LIST = "qry.models.list"  # answered by the chat worker
+HEALTH_THREADS = "qry.health.threads"
+
+# -- JetStream -------------------------------------------------------------------------------
+EVENTS_STREAM = "EVENTS"
+EVENTS_SUBJECTS = "events.>"
+TOKENS_STREAM = "TOKENS"
+TOKENS_SUBJECTS = "tokens.>"
+CHAT_WORKER_DURABLE = "chat-worker"
+
+
+def event_subject(stream_id: str, event_type: str) -> str:
+    """events.<aggregate>.<stream id>.<EventType>; stream ids look like `thread-<uuid>`."""
+    aggregate, _, ident = stream_id.partition("-")
+    return f"events.{aggregate}.{ident or aggregate}.{event_type}"
+
+
+ASSISTANT_REQUESTED_FILTER = "events.thread.*.AssistantMessageRequested"
+CANCEL_FILTER = "events.thread.*.GenerationCancelled"
+
+
+def tokens_subject(thread_id: UUID | str, message_id: UUID | str) -> str:
+    return f"tokens.{thread_id}.{message_id}"

@@ -1,0 +1,168 @@
+"""Read-model shapes: what queries and command replies carry, and what the HTTP API returns.
+
+The gateway uses these as response models too, so the HTTP contract and the NATS contract are
+one definition.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+MessageRole = Literal["user", "assistant"]
+MessageStatus = Literal["complete", "streaming", "failed", "cancelled"]
+
+
+class UserView(BaseModel):
+    id: UUID
+    email: str
+    display_name: str | None
+    created_at: datetime
+
+
+class CredentialsView(BaseModel):
+    """Only ever sent to the gateway's login path; never returned over HTTP."""
+
+    user_id: UUID
+    password_hash: str
+
+
+class ProjectView(BaseModel):
+    id: UUID
+    name: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    thread_count: int
+
+
+class MessageView(BaseModel):
+    id: UUID
+    thread_id: UUID
+    role: MessageRole
+    content: str
+    artifact_data: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    status: MessageStatus = "complete"
+    provider: str | None = None
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    created_at: datetime
+
+
+class ThreadView(BaseModel):
+    id: UUID
+    title: str
+    project_id: UUID | None
+    project_name: str | None
+    user_id: UUID
+    model_provider: str
+    provider: str
+    model: str
+    thread_type: str
+    agent_type: str
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+
+
+class ThreadDetailView(ThreadView):
+    messages: list[MessageView]
+
+
+class ThreadPageView(BaseModel):
+    threads: list[ThreadView]
+    total: int
+    page: int
+    page_size: int
+    has_more: bool
+    next_cursor: str | None = None
+
+
+class DocumentView(BaseModel):
+    id: UUID
+    filename: str
+    content_type: str
+    size: int
+    project_id: UUID | None
+    thread_id: UUID | None
+    created_at: datetime
+
+
+class DocumentDetailView(DocumentView):
+    content: str
+
+
+class EventView(BaseModel):
+    position: int
+    version: int
+    type: str
+    data: dict[str, Any]
+    recorded_at: datetime
+
+
+class ProviderView(BaseModel):
+    provider: str
+    display_name: str
+    configured: bool
+    enabled: bool
+    base_url: str | None
+    key_hint: str | None  # at most the last four characters
+    default_model: str
+
+
+class ProviderCredentialsView(BaseModel):
+    """Chat worker only (qry.provider.credentials): the decrypted key of one user's provider.
+    Never returned over HTTP, never logged. `api_key` None means: use the deployment's env."""
+
+    provider: str
+    configured: bool
+    enabled: bool
+    api_key: str | None = Field(default=None, repr=False)
+    base_url: str | None = None
+
+
+class TaskRouteView(BaseModel):
+    task: str
+    provider: str
+    model: str
+
+
+class TaskRoutesView(BaseModel):
+    use_separate_models: bool
+    routes: list[TaskRouteView]
+
+
+class ModelView(BaseModel):
+    provider: str
+    id: str
+    display_name: str
+
+
+class ModelErrorView(BaseModel):
+    provider: str
+    detail: str
+
+
+class ModelsView(BaseModel):
+    models: list[ModelView]
+    errors: list[ModelErrorView]
+
+
+class DocumentTextView(BaseModel):
+    filename: str
+    content: str
+
+
+class ChatContextView(BaseModel):
+    """What the chat worker needs to answer one assistant message (qry.chat.context)."""
+
+    thread: ThreadView
+    history: list[MessageView]  # oldest first, up to and including the user's message
+    documents: list[DocumentTextView]  # the thread's, then its project's
+    message_status: MessageStatus | None  # of the assistant message being answered
+    title_task: TaskRouteView | None = None  # where titles go, when use_separate_models

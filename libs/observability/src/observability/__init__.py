@@ -1,0 +1,1 @@
+"""Logging shared by every service: structlog, JSON lines, correlation ids from contextvars."""

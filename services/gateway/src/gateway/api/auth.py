@@ -1,0 +1,93 @@
+"""Register, log in, and who am I."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from fastapi import APIRouter, HTTPException, Request
+
+from contracts import subjects
+from contracts.commands import RegisterUser
+from contracts.errors import ErrorCode
+from contracts.queries import GetCredentials, GetUser
+from contracts.views import CredentialsView, UserView
+from gateway.bus import unavailable
+from gateway.deps import (
+    BusDep,
+    PasswordsDep,
+    SettingsDep,
+    TokensDep,
+    UserId,
+    envelope,
+)
+from gateway.schemas import LoginIn, RegisterIn, RegisterOut, TokenOut
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/api/auth/register", status_code=201, response_model=RegisterOut)
+async def register(
+    body: RegisterIn,
+    request: Request,
+    bus: BusDep,
+    settings: SettingsDep,
+    tokens: TokensDep,
+    passwords: PasswordsDep,
+) -> RegisterOut:
+    if not settings.registration_enabled:
+        raise HTTPException(403, "Registration is disabled")
+    email = body.email.strip().lower()
+    key = request.headers.get("idempotency-key")
+    cmd = RegisterUser(
+        meta=envelope(request, None),
+        # Anonymous commands are scoped by email, so a key cannot fetch someone else's reply.
+        command_id=f"register:{email}:{key}" if key else str(uuid4()),
+        user_id=uuid4(),
+        email=email,
+        display_name=body.display_name,
+        password_hash=await passwords.hash(body.password),
+    )
+    reply = await bus.ask(subjects.USER_REGISTER, cmd)
+    if not reply.ok:
+        await bus.call(subjects.USER_REGISTER, cmd)  # raises the mapped HTTP error
+    user = UserView.model_validate(reply.data)
+    if reply.replayed and not await _password_matches(
+        bus, request, email, body.password, passwords
+    ):
+        raise HTTPException(409, "Email already registered")
+    return RegisterOut(user=user, access_token=tokens.issue(user.id))
+
+
+async def _password_matches(
+    bus: BusDep, request: Request, email: str, password: str, passwords: PasswordsDep
+) -> bool:
+    reply = await bus.ask(
+        subjects.USER_CREDENTIALS, GetCredentials(meta=envelope(request, None), email=email)
+    )
+    creds = CredentialsView.model_validate(reply.data) if reply.ok else None
+    return await passwords.verify(creds.password_hash if creds else None, password)
+
+
+@router.post("/api/auth/login", response_model=TokenOut)
+async def login(
+    body: LoginIn, request: Request, bus: BusDep, tokens: TokensDep, passwords: PasswordsDep
+) -> TokenOut:
+    reply = await bus.ask(
+        subjects.USER_CREDENTIALS, GetCredentials(meta=envelope(request, None), email=body.email)
+    )
+    if reply.error is not None and reply.error.code == ErrorCode.UNAVAILABLE:
+        raise unavailable()
+    creds = CredentialsView.model_validate(reply.data) if reply.ok else None
+    # An unknown email is verified against a dummy hash: the same work, the same time.
+    if not await passwords.verify(creds.password_hash if creds else None, body.password):
+        raise HTTPException(401, "Incorrect email or password")
+    assert creds is not None
+    return TokenOut(access_token=tokens.issue(creds.user_id))
+
+
+@router.get("/api/me", response_model=UserView)
+async def me(user_id: UserId, request: Request, bus: BusDep) -> UserView:
+    data = await bus.call(
+        subjects.USER_GET, GetUser(meta=envelope(request, user_id), user_id=user_id)
+    )
+    return UserView.model_validate(data)

@@ -1,0 +1,112 @@
+"""Threads: create (bound to a provider), the global list, one thread with its messages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Request
+
+from contracts import subjects
+from contracts.commands import CreateThread
+from contracts.queries import GetThread, ListThreads
+from contracts.views import ThreadDetailView, ThreadPageView, ThreadView
+from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.schemas import ThreadIn
+
+router = APIRouter(tags=["threads"])
+
+
+async def create_thread(
+    body: ThreadIn,
+    project_id: UUID | None,
+    request: Request,
+    bus: BusDep,
+    user_id: UUID,
+    command_id: str,
+) -> ThreadView:
+    cmd = CreateThread(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        thread_id=uuid4(),
+        project_id=project_id,
+        title=body.title,
+        model_provider=body.model_provider,
+        model=body.model,
+        thread_type=body.thread_type,
+        agent_type=body.agent_type,
+    )
+    return ThreadView.model_validate(await bus.call(subjects.THREAD_CREATE, cmd))
+
+
+@router.post("/api/threads", status_code=201, response_model=ThreadView)
+async def post_thread(
+    body: ThreadIn, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> ThreadView:
+    return await create_thread(body, body.project_id, request, bus, user_id, command_id)
+
+
+def page_params(
+    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    page_size: Annotated[int | None, Query(ge=1, le=50)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
+) -> tuple[int, int]:
+    """(offset, limit) from page/page_size or limit/offset; page wins when both are given."""
+    size = page_size or limit or 25
+    if page is not None or offset is None:
+        return ((page or 1) - 1) * size, size
+    return offset, size
+
+
+async def list_threads(
+    request: Request,
+    bus: BusDep,
+    user_id: UUID,
+    offset: int,
+    limit: int,
+    project_id: UUID | None,
+    q: str | None,
+    cursor: str | None,
+) -> ThreadPageView:
+    query = ListThreads(
+        meta=envelope(request, user_id),
+        offset=offset,
+        limit=limit,
+        project_id=project_id,
+        q=q,
+        cursor=cursor,
+    )
+    page = ThreadPageView.model_validate(await bus.call(subjects.THREADS_LIST, query))
+    if not cursor:
+        page.page = offset // limit + 1
+    return page
+
+
+@router.get("/api/threads", response_model=ThreadPageView)
+async def get_threads(
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    page_size: Annotated[int | None, Query(ge=1, le=50)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
+    project_id: UUID | None = None,
+    q: Annotated[str | None, Query(max_length=255)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="next_cursor of the previous page")
+    ] = None,
+) -> ThreadPageView:
+    off, size = page_params(page, page_size, limit, offset)
+    return await list_threads(request, bus, user_id, off, size, project_id, q, cursor)
+
+
+@router.get("/api/threads/{thread_id}", response_model=ThreadDetailView)
+async def get_thread(
+    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
+) -> ThreadDetailView:
+    data = await bus.call(
+        subjects.THREAD_GET, GetThread(meta=envelope(request, user_id), thread_id=thread_id)
+    )
+    return ThreadDetailView.model_validate(data)

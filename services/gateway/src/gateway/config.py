@@ -1,0 +1,36 @@
+"""Settings of the gateway (env prefix `GATEWAY_`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    nats_url: str = "nats://127.0.0.1:4222"
+    request_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a reply")
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    registration_enabled: bool = True
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    max_document_bytes: int = Field(default=1024 * 1024, gt=0)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value()
+        if self.environment != "development" and (secret == DEV_JWT_SECRET or len(secret) < 32):
+            raise ValueError("GATEWAY_JWT_SECRET must be set to a random value of 32+ characters")
+        return self

@@ -1,0 +1,76 @@
+"""FastAPI dependencies: the bus, the current user, the Idempotency-Key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from contracts.base import Envelope
+from gateway.bus import Bus
+from gateway.config import Settings
+from gateway.security import Passwords, Tokens
+
+bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_bus(request: Request) -> Bus:
+    return request.app.state.bus  # type: ignore[no-any-return]
+
+
+def get_tokens(request: Request) -> Tokens:
+    return request.app.state.tokens  # type: ignore[no-any-return]
+
+
+def get_passwords(request: Request) -> Passwords:
+    return request.app.state.passwords  # type: ignore[no-any-return]
+
+
+def current_user_id(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> UUID:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    user_id = get_tokens(request).verify(credentials.credentials)
+    if user_id is None:
+        raise HTTPException(401, "Invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
+    return user_id
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Same key from the same user: the first result, nothing applied twice",
+        ),
+    ] = None,
+) -> str:
+    """The command id: the client's key when given, else a fresh one."""
+    return f"key:{key}" if key else str(uuid4())
+
+
+def envelope(request: Request, user_id: UUID | None) -> Envelope:
+    """A new conversation's envelope; X-Request-ID becomes the correlation id when it is a UUID."""
+    raw = request.headers.get("x-request-id")
+    try:
+        correlation = UUID(raw) if raw else uuid4()
+    except ValueError:
+        correlation = uuid4()
+    return Envelope(correlation_id=correlation, user_id=user_id)
+
+
+UserId = Annotated[UUID, Depends(current_user_id)]
+BusDep = Annotated[Bus, Depends(get_bus)]
+CommandId = Annotated[str, Depends(idempotency_key)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TokensDep = Annotated[Tokens, Depends(get_tokens)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]

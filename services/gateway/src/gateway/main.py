@@ -1,0 +1,100 @@
+"""`create_app`: the gateway's composition root. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from nats.aio.client import Client as NATS
+
+from gateway.api import auth, health, threads
+from gateway.bus import Bus
+from gateway.config import Settings
+from gateway.security import Passwords, Tokens
+
+log = structlog.get_logger(__name__)
+
+
+async def connect_nats(settings: Settings) -> tuple[NATS, asyncio.Task[None]]:
+    """A client that keeps reconnecting forever. nats-py does not retry a first connection, so
+    a background task does: the gateway starts and answers 503 until NATS is there."""
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected")
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error", error=type(exc).__name__)
+
+    nc = NATS()
+
+    async def first_connect() -> None:
+        while True:
+            try:
+                await nc.connect(
+                    settings.nats_url,
+                    name="gateway",
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=1,
+                    connect_timeout=2,
+                    allow_reconnect=True,
+                    disconnected_cb=on_disconnect,
+                    reconnected_cb=on_reconnect,
+                    error_cb=on_error,
+                )
+                return
+            except Exception as exc:
+                log.warning("waiting for NATS", error=type(exc).__name__)
+                await asyncio.sleep(1)
+
+    task = asyncio.create_task(first_connect())
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), 5)
+    return nc, task
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nc, connecting = await connect_nats(settings)
+        app.state.bus = Bus(nc, settings.request_timeout)
+        try:
+            yield
+        finally:
+            connecting.cancel()
+            if nc.is_connected:
+                await nc.drain()
+            else:
+                await nc.close()
+
+    app = FastAPI(
+        title="Switchboard",
+        version="0.1.0",
+        summary="Self-hosted, multi-user chat backend for large language models",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.tokens = Tokens(settings)
+    app.state.passwords = Passwords(settings)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's standard 422 shape, minus the echoed input (it may hold a password).
+        errors = [
+            {k: v for k, v in e.items() if k not in ("input", "ctx", "url")} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    for module in (health, auth, threads):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,28 @@
+"""Composition root of the threads service: the only place that picks concrete parts."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from threads.config import Settings
+from threads.projections import default_projector
+from threads.service import ThreadsService
+from threads.store.unit_of_work import UnitOfWork
+
+
+def build_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"timeout": 5, "command_timeout": 30},
+    )
+
+
+def build_service(settings: Settings, engine: AsyncEngine | None = None) -> ThreadsService:
+    engine = engine or build_engine(settings)
+    projector = default_projector()
+    uow = UnitOfWork(engine, projector, retries=settings.command_retries)
+    return ThreadsService(settings=settings, engine=engine, projector=projector, uow=uow)

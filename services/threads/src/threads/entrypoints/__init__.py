@@ -1,0 +1,1 @@
+"""Ways into the threads service: NATS routes (commands, queries) and the CLI."""

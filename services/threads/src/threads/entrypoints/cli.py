@@ -1,0 +1,38 @@
+"""`switchboard-threads serve | migrate | replay`: the threads service's command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from observability.logging import configure_logging
+from threads.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="switchboard-threads")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the service (NATS routes and the outbox relay)")
+    migrate = sub.add_parser("migrate", help="create the database if missing, upgrade to head")
+    migrate.add_argument("revision", nargs="?", default="head")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging("threads", level=settings.log_level, json=settings.log_json)
+
+    if args.command == "serve":
+        import uvloop
+
+        from threads.entrypoints.serve import serve
+
+        uvloop.run(serve(settings))
+    elif args.command == "migrate":
+        from threads.migrations.runner import ensure_database, upgrade
+
+        asyncio.run(ensure_database(settings.database_url))
+        upgrade(settings.database_url, args.revision)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

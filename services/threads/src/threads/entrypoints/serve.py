@@ -1,0 +1,75 @@
+"""Runs the threads service until SIGINT/SIGTERM: NATS routes, the EVENTS stream, the relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import structlog
+from faststream.nats import NatsBroker
+
+from threads.bootstrap import build_service
+from threads.config import Settings
+from threads.entrypoints.nats_routes import build_router
+from threads.store.relay import OutboxRelay
+from threads.streams import provision_events_stream
+
+log = structlog.get_logger(__name__)
+
+
+async def connect_broker(broker: NatsBroker, deadline: float = 30.0) -> None:
+    """nats-py does not retry a first connection; we do, so start order does not matter."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + deadline
+    while True:
+        try:
+            await broker.start()
+            return
+        except Exception as exc:
+            if loop.time() > until:
+                raise
+            log.warning("waiting for NATS", error=type(exc).__name__)
+            await asyncio.sleep(0.5)
+
+
+def make_broker(settings: Settings, name: str) -> NatsBroker:
+    return NatsBroker(
+        settings.nats_url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=2,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    service = build_service(settings)
+    broker = make_broker(settings, "threads")
+    broker.include_router(build_router(service))
+    await connect_broker(broker)
+    js = broker.connection.jetstream()
+    await provision_events_stream(js)
+    relay = OutboxRelay(
+        service.engine,
+        js,
+        batch_size=settings.relay_batch_size,
+        poll_interval=settings.relay_poll_interval,
+        publish_timeout=settings.nats_timeout,
+    )
+    service.relay = relay
+    service.uow.on_commit = relay.wake
+    relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("threads service ready", nats=settings.nats_url)
+    await stop.wait()
+    log.info("threads service stopping")
+    relay_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await relay_task
+    await broker.stop()
+    await service.engine.dispose()

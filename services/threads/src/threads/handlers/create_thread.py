@@ -1,0 +1,43 @@
+"""CreateThread → ThreadCreated, bound to a provider and model for its whole life."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from contracts.commands import CreateThread
+from contracts.replies import Reply
+from threads.domain import thread
+from threads.domain.errors import not_found
+from threads.queries.threads import fetch_thread
+from threads.store.tables import projects, task_routes
+from threads.store.unit_of_work import HandlerContext
+
+
+async def handle(ctx: HandlerContext[CreateThread], *, default_provider: str) -> Reply:
+    cmd = ctx.command
+    user_id = cmd.meta.user_id
+    assert user_id is not None
+    if cmd.project_id is not None:
+        owner = await ctx.conn.scalar(
+            select(projects.c.user_id).where(projects.c.id == cmd.project_id)
+        )
+        if owner != user_id:
+            raise not_found("Project")
+    stream = thread.stream_id(cmd.thread_id)
+    version, stored = await ctx.load(stream, thread.STATE_EVENTS)
+    state = thread.fold([e.to_domain() for e in stored])
+    provider = cmd.model_provider or default_provider
+    routed = await ctx.conn.scalar(
+        select(task_routes.c.model).where(
+            task_routes.c.user_id == user_id,
+            task_routes.c.task == "chat",
+            task_routes.c.provider == provider,
+        )
+    )
+    events = thread.decide_create(
+        state, cmd, user_id=user_id, default_provider=default_provider, routed_model=routed
+    )
+    await ctx.append(stream, version, events)
+    view = await fetch_thread(ctx.conn, user_id, cmd.thread_id)
+    assert view is not None
+    return Reply.success(view.model_dump(mode="json"))

@@ -1,0 +1,1 @@
+"""Query handlers: answered from read models, always scoped to the asking user."""

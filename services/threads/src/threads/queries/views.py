@@ -1,0 +1,71 @@
+"""Read-model rows → the view models of `contracts.views`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.views import DocumentView, MessageView, ProjectView, ThreadView, UserView
+
+
+def user_view(row: Any) -> UserView:
+    return UserView(
+        id=row.id, email=row.email, display_name=row.display_name, created_at=row.created_at
+    )
+
+
+def project_view(row: Any) -> ProjectView:
+    return ProjectView(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        thread_count=row.thread_count,
+    )
+
+
+def thread_view(row: Any) -> ThreadView:
+    return ThreadView(
+        id=row.id,
+        title=row.title,
+        project_id=row.project_id,
+        project_name=row.project_name,
+        user_id=row.user_id,
+        model_provider=row.model_provider,
+        provider=row.model_provider,
+        model=row.model,
+        thread_type=row.thread_type,
+        agent_type=row.agent_type,
+        message_count=row.message_count,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_activity_at=row.last_activity_at,
+    )
+
+
+def message_view(row: Any) -> MessageView:
+    return MessageView(
+        id=row.id,
+        thread_id=row.thread_id,
+        role=row.role,
+        content=row.content,
+        artifact_data=row.artifact_data,
+        metadata=row.metadata,
+        status=row.status,
+        provider=row.provider,
+        model=row.model,
+        usage=row.usage,
+        created_at=row.created_at,
+    )
+
+
+def document_view(row: Any) -> DocumentView:
+    return DocumentView(
+        id=row.id,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        project_id=row.project_id,
+        thread_id=row.thread_id,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,1 @@
+"""Event store, read-model tables, unit of work, outbox relay and upcasters."""

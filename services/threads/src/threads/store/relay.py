@@ -1,0 +1,123 @@
+"""The outbox relay: publishes committed events to the JetStream stream EVENTS.
+
+Each outbox row is deleted only in the transaction that saw JetStream acknowledge its event,
+so a crash between publish and delete republishes (JetStream drops the copy by `Nats-Msg-Id`
+inside its duplicate window; consumers are idempotent beyond it) and nothing is ever lost.
+Rows are read from the outbox rather than by position, so an event whose transaction commits
+after a later position was already relayed is still found and published: no gap can be skipped.
+One relay at a time holds the advisory lock, so any number of service replicas can run one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import orjson
+import structlog
+from nats.js import JetStreamContext
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contracts.subjects import event_subject
+from threads.store.event_store import _row_to_event
+from threads.store.tables import events, outbox
+
+log = structlog.get_logger(__name__)
+RELAY_LOCK_KEY = 0x5357_4254_524C_5931  # any constant shared by all replicas
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        js: JetStreamContext,
+        *,
+        batch_size: int = 256,
+        poll_interval: float = 0.5,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.js = js
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.publish_timeout = publish_timeout
+        self._wakeup = asyncio.Event()
+        self.published_total = 0
+
+    def wake(self, *_: object) -> None:
+        """Called after a local commit so events go out at once instead of at the next poll."""
+        self._wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """One batch: returns how many events were published (0 if none, or another relay
+        holds the lock)."""
+        async with self.engine.begin() as conn:
+            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
+                return 0
+            rows = (
+                await conn.execute(
+                    select(events)
+                    .join(outbox, outbox.c.global_position == events.c.global_position)
+                    .order_by(events.c.global_position)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            stored = [_row_to_event(r) for r in rows]
+            await asyncio.gather(
+                *(
+                    self.js.publish(
+                        event_subject(e.stream_id, e.type),
+                        orjson.dumps(
+                            {
+                                "event_id": str(e.event_id),
+                                "type": e.type,
+                                "schema_version": e.schema_version,
+                                "stream_id": e.stream_id,
+                                "version": e.version,
+                                "position": e.position,
+                                "recorded_at": e.recorded_at.isoformat(),
+                                "data": e.data,
+                                "metadata": e.metadata,
+                            }
+                        ),
+                        timeout=self.publish_timeout,
+                        headers={"Nats-Msg-Id": str(e.event_id)},
+                    )
+                    for e in stored
+                )
+            )
+            await conn.execute(
+                delete(outbox).where(outbox.c.global_position.in_([e.position for e in stored]))
+            )
+        self.published_total += len(stored)
+        return len(stored)
+
+    async def pending(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(outbox)) or 0)
+
+    async def run(self) -> None:
+        """Forever: drain, then wait for a wake-up or the poll interval; back off on errors."""
+        backoff = self.poll_interval
+        while True:
+            try:
+                while await self.publish_pending() == self.batch_size:
+                    pass
+                backoff = self.poll_interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "relay publish failed; will retry",
+                    error=type(exc).__name__,
+                    detail=str(exc)[:200],
+                )
+                backoff = min(backoff * 2, 5.0)
+                await asyncio.sleep(backoff)
+                continue
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)

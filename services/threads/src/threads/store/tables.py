@@ -1,0 +1,211 @@
+"""Every table of the threads service, in one SQLAlchemy metadata that Alembic owns.
+
+Read-model tables carry no schema qualifier on purpose: replay rebuilds them in a shadow schema
+by putting it first on the `search_path` (see `threads.replay`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+TS = DateTime(timezone=True)
+
+# -- the event store (append-only; source of truth) ------------------------------------------
+
+events = Table(
+    "events",
+    metadata,
+    Column("global_position", BigInteger, Identity(always=True), primary_key=True),
+    Column("stream_id", String(80), nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("event_type", String(80), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("metadata", JSONB, nullable=False),
+    Column("recorded_at", TS, nullable=False, server_default=text("now()")),
+    UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("global_position", BigInteger, primary_key=True),
+)
+
+processed_commands = Table(
+    "processed_commands",
+    metadata,
+    Column("actor", String(64), nullable=False),
+    Column("command_id", String(255), nullable=False),
+    Column("command_type", String(80), nullable=False),
+    Column("reply", JSONB, nullable=False),
+    Column("processed_at", TS, nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("actor", "command_id"),
+)
+
+# Provider API keys: mutable, encrypted, referenced by events but never inside them.
+secrets = Table(
+    "provider_secrets",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("key_id", String(40), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("updated_at", TS, nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("user_id", "provider"),
+)
+
+# -- read models (rebuilt from events by replay) ----------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(255)),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text),
+    Column("thread_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("last_activity_at", TS, nullable=False),
+    Index("ix_projects_user_activity", "user_id", "last_activity_at"),
+)
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("project_id", UUID(as_uuid=True)),
+    Column("project_name", String(255)),
+    Column("title", String(255), nullable=False),
+    Column("model_provider", String(40), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("thread_type", String(40), nullable=False),
+    Column("agent_type", String(50), nullable=False),
+    Column("message_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("last_activity_at", TS, nullable=False),
+    Index("ix_threads_user_activity", "user_id", text("last_activity_at DESC"), text("id DESC")),
+    Index(
+        "ix_threads_user_project_activity",
+        "user_id",
+        "project_id",
+        text("last_activity_at DESC"),
+        text("id DESC"),
+    ),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # global position of the posting event: order
+    Column("thread_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("artifact_data", JSONB),
+    Column("metadata", JSONB),
+    Column("status", String(16), nullable=False),
+    Column("provider", String(40)),
+    Column("model", String(255)),
+    Column("usage", JSONB),
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("created_at", TS, nullable=False),
+    Index("ix_messages_thread_seq", "thread_id", "seq"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("project_id", UUID(as_uuid=True)),
+    Column("thread_id", UUID(as_uuid=True)),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(127), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_documents_project", "project_id"),
+    Index("ix_documents_thread", "thread_id"),
+)
+
+provider_settings = Table(
+    "provider_settings",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("base_url", Text),
+    Column("enabled", Boolean, nullable=False),
+    Column("key_set", Boolean, nullable=False),
+    Column("key_hint", String(8)),
+    Column("updated_at", TS, nullable=False),
+    PrimaryKeyConstraint("user_id", "provider"),
+)
+
+task_routes = Table(
+    "task_routes",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("task", String(20), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("model", String(255), nullable=False),
+    PrimaryKeyConstraint("user_id", "task"),
+)
+
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), primary_key=True),
+    Column("use_separate_models", Boolean, nullable=False, server_default="false"),
+)
+
+READ_MODELS: tuple[Table, ...] = (
+    users,
+    projects,
+    threads,
+    messages,
+    documents,
+    provider_settings,
+    task_routes,
+    preferences,
+)

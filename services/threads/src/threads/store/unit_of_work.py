@@ -1,0 +1,160 @@
+"""Runs one command: idempotency check, handler, inline projections, commit, reply.
+
+Everything a command changes (events, outbox rows, read models, the processed-command row)
+commits in one transaction or not at all. A version conflict reruns the handler on fresh state
+a bounded number of times, then answers 409. Postgres being unreachable answers 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from contracts.base import Command, DomainEvent
+from contracts.errors import ErrorCode
+from contracts.replies import Reply
+from threads.domain.errors import DomainError
+from threads.store import event_store
+from threads.store.event_store import ConcurrencyError, StoredEvent
+from threads.store.tables import processed_commands
+
+log = structlog.get_logger(__name__)
+
+C = TypeVar("C", bound=Command)
+Projector = Callable[[AsyncConnection, StoredEvent], Awaitable[None]]
+
+
+@dataclass
+class HandlerContext(Generic[C]):
+    """What a command handler gets: the open transaction and a way to append."""
+
+    conn: AsyncConnection
+    command: C
+    project: Projector
+    appended: list[StoredEvent] = field(default_factory=list)
+
+    async def load(
+        self, stream_id: str, types: Sequence[str] | None = None
+    ) -> tuple[int, list[StoredEvent]]:
+        return await event_store.load_stream(self.conn, stream_id, types)
+
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[DomainEvent]
+    ) -> list[StoredEvent]:
+        stored = await event_store.append(
+            self.conn,
+            stream_id,
+            expected_version,
+            events,
+            self.command.meta,
+            self.command.command_id,
+        )
+        for event in stored:
+            await self.project(self.conn, event)
+        self.appended.extend(stored)
+        return stored
+
+
+Handler = Callable[[HandlerContext[C]], Awaitable[Reply]]
+UNIQUE_RETRYABLE = ("uq_users_email", "pk_processed_commands")
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError | ConnectionError | asyncio.TimeoutError)
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        project: Projector,
+        *,
+        retries: int = 5,
+        on_commit: Callable[[list[StoredEvent]], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.project = project
+        self.retries = retries
+        self.on_commit = on_commit
+
+    async def run(self, command: C, handler: Handler[C]) -> Reply:
+        actor = str(command.meta.user_id) if command.meta.user_id else "anonymous"
+        try:
+            for attempt in range(self.retries + 1):
+                try:
+                    return await self._attempt(actor, command, handler)
+                except ConcurrencyError:
+                    log.info(
+                        "version conflict, retrying",
+                        command=type(command).__name__,
+                        attempt=attempt + 1,
+                    )
+                except IntegrityError as exc:
+                    if not any(name in str(exc.orig) for name in UNIQUE_RETRYABLE):
+                        raise
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+            return Reply.failure(ErrorCode.CONFLICT, "Conflicting concurrent changes; try again")
+        except DomainError as err:
+            reply = Reply.failure(err.code, err.detail)
+            try:
+                await self._remember(actor, command, reply)
+            except Exception as exc:
+                if not _is_unavailable(exc):
+                    raise
+            return reply
+        except Exception as exc:
+            if _is_unavailable(exc):
+                log.warning("database unavailable", error=type(exc).__name__)
+                return Reply.failure(ErrorCode.UNAVAILABLE, "Database unavailable")
+            raise
+
+    async def _attempt(self, actor: str, command: C, handler: Handler[C]) -> Reply:
+        async with self.engine.begin() as conn:
+            previous = await conn.scalar(
+                select(processed_commands.c.reply).where(
+                    processed_commands.c.actor == actor,
+                    processed_commands.c.command_id == command.command_id,
+                )
+            )
+            if previous is not None:
+                return Reply.model_validate(previous).model_copy(update={"replayed": True})
+            ctx = HandlerContext(conn, command, self.project)
+            reply = await handler(ctx)
+            await conn.execute(
+                processed_commands.insert().values(
+                    actor=actor,
+                    command_id=command.command_id,
+                    command_type=type(command).__name__,
+                    reply=reply.model_dump(mode="json"),
+                )
+            )
+        if ctx.appended and self.on_commit is not None:
+            self.on_commit(ctx.appended)
+        return reply
+
+    async def _remember(self, actor: str, command: Command, reply: Reply) -> None:
+        """A refusal is remembered too, so a retried key gets the same answer."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                pg_insert(processed_commands)
+                .values(
+                    actor=actor,
+                    command_id=command.command_id,
+                    command_type=type(command).__name__,
+                    reply=reply.model_dump(mode="json"),
+                )
+                .on_conflict_do_nothing()
+            )

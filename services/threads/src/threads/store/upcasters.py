@@ -1,0 +1,41 @@
+"""Upcasting: old stored event shapes read as the current shape.
+
+The event-sourced form of a migration with a backfill: stored rows never change; readers see
+every event at its class's current `schema_version`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from contracts.providers import DEFAULT_PROVIDER, DEFAULT_THREAD_TYPE, PROVIDERS
+
+Data = dict[str, Any]
+Upcaster = Callable[[Data], Data]
+
+
+def _thread_created_v1_to_v2(data: Data) -> Data:
+    """Before providers and thread types existed every thread talked to Anthropic."""
+    provider = data.get("model_provider") or DEFAULT_PROVIDER
+    return {
+        **data,
+        "model_provider": provider,
+        "model": data.get("model") or PROVIDERS[provider].default_model,
+        "thread_type": data.get("thread_type") or DEFAULT_THREAD_TYPE,
+        "agent_type": data.get("agent_type") or "chat",
+    }
+
+
+# (event type, from version) -> function producing version + 1
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("ThreadCreated", 1): _thread_created_v1_to_v2,
+}
+
+
+def upcast(event_type: str, schema_version: int, data: Data) -> tuple[int, Data]:
+    """Apply upcasters until no more apply; returns the final version and data."""
+    while (step := UPCASTERS.get((event_type, schema_version))) is not None:
+        data = step(data)
+        schema_version += 1
+    return schema_version, data

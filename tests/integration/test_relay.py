@@ -1,0 +1,157 @@
+"""The outbox relay against real Postgres and JetStream: every committed event reaches the
+stream EVENTS exactly once, even one whose transaction commits after a later position."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import orjson
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contracts.base import Envelope
+from contracts.events import ThreadRenamed
+from contracts.subjects import EVENTS_STREAM
+from threads.store import event_store
+from threads.store.relay import OutboxRelay
+from threads.store.tables import outbox
+
+
+async def read_subject(
+    js: JetStreamContext, subject: str, expect: int, timeout: float = 5.0
+) -> list[dict[str, object]]:
+    """Everything on `subject`, waiting until `expect` messages or the timeout."""
+    sub = await js.subscribe(
+        subject, ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+    )
+    out: list[dict[str, object]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(out) < expect:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            try:
+                msg = await sub.next_msg(timeout=min(remaining, 0.5))
+            except Exception:
+                continue
+            out.append({"headers": msg.headers, **orjson.loads(msg.data)})
+        # anything beyond `expect` would be a duplicate: give it a moment to show up
+        try:
+            extra = await sub.next_msg(timeout=0.3)
+            out.append({"headers": extra.headers, **orjson.loads(extra.data)})
+        except Exception:
+            pass
+    finally:
+        await sub.unsubscribe()
+    return out
+
+
+async def test_relay_publishes_with_msg_id_and_clears_outbox(
+    engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    tid = uuid.uuid4()
+    async with engine.begin() as conn:
+        stored = await event_store.append(
+            conn,
+            f"thread-{tid}",
+            0,
+            [ThreadRenamed(thread_id=tid, title=t) for t in ("a", "b", "c")],
+            Envelope(),
+        )
+    relay = OutboxRelay(engine, js)
+    while await relay.publish_pending():
+        pass
+    got = await read_subject(js, f"events.thread.{tid}.>", expect=3)
+    assert [g["data"]["title"] for g in got] == ["a", "b", "c"]  # type: ignore[index]
+    assert [g["headers"]["Nats-Msg-Id"] for g in got] == [str(e.event_id) for e in stored]  # type: ignore[index]
+    assert [g["version"] for g in got] == [1, 2, 3]
+    async with engine.connect() as conn:
+        left = await conn.scalar(
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.global_position.in_([e.position for e in stored]))
+        )
+    assert left == 0
+
+
+async def test_event_committed_late_is_not_skipped(
+    engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    """Marten's open-transaction technique: T1 takes the lower position and stays open while
+    T2 commits a higher one and the relay runs; when T1 commits, its event still goes out,
+    and nothing is published twice."""
+    early, late = uuid.uuid4(), uuid.uuid4()
+    relay = OutboxRelay(engine, js)
+    while await relay.publish_pending():  # drain what other tests left
+        pass
+
+    conn1 = await engine.connect()
+    tx1 = await conn1.begin()
+    first = await event_store.append(
+        conn1, f"thread-{early}", 0, [ThreadRenamed(thread_id=early, title="early")], Envelope()
+    )
+    async with engine.begin() as conn2:
+        second = await event_store.append(
+            conn2, f"thread-{late}", 0, [ThreadRenamed(thread_id=late, title="late")], Envelope()
+        )
+    assert first[0].position < second[0].position
+
+    while await relay.publish_pending():
+        pass
+    assert [
+        g["data"]["title"]
+        for g in await read_subject(  # type: ignore[index]
+            js, f"events.thread.{late}.>", expect=1
+        )
+    ] == ["late"]
+    assert await read_subject(js, f"events.thread.{early}.>", expect=1, timeout=0.5) == []
+
+    await tx1.commit()
+    await conn1.close()
+    while await relay.publish_pending():
+        pass
+    early_msgs = await read_subject(js, f"events.thread.{early}.>", expect=1)
+    assert [g["data"]["title"] for g in early_msgs] == ["early"]  # type: ignore[index]
+    assert len(await read_subject(js, f"events.thread.{late}.>", expect=1)) == 1
+
+
+async def test_rolled_back_event_is_never_published(
+    engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    tid = uuid.uuid4()
+    async with engine.connect() as conn:
+        tx = await conn.begin()
+        await event_store.append(
+            conn, f"thread-{tid}", 0, [ThreadRenamed(thread_id=tid, title="never")], Envelope()
+        )
+        await tx.rollback()
+    relay = OutboxRelay(engine, js)
+    while await relay.publish_pending():
+        pass
+    assert await read_subject(js, f"events.thread.{tid}.>", expect=1, timeout=0.5) == []
+
+
+async def test_republish_after_crash_is_deduplicated_by_msg_id(
+    engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    """A relay that published but died before deleting its outbox rows publishes again; the
+    stream keeps one copy (Nats-Msg-Id inside the duplicate window)."""
+    tid = uuid.uuid4()
+    async with engine.begin() as conn:
+        stored = await event_store.append(
+            conn, f"thread-{tid}", 0, [ThreadRenamed(thread_id=tid, title="dup")], Envelope()
+        )
+    relay = OutboxRelay(engine, js)
+    while await relay.publish_pending():
+        pass
+    async with engine.begin() as conn:  # simulate the crash: the row is back in the outbox
+        await conn.execute(outbox.insert().values(global_position=stored[0].position))
+    while await relay.publish_pending():
+        pass
+    info = await js.stream_info(EVENTS_STREAM)
+    assert info.state.messages >= 1
+    assert len(await read_subject(js, f"events.thread.{tid}.>", expect=1)) == 1

