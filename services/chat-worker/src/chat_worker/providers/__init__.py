@@ -1,0 +1,1 @@
+"""Provider adapters: one module per SDK behind the small interface in `base`."""

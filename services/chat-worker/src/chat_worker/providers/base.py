@@ -1,0 +1,85 @@
+"""The one interface every provider adapter implements, and the errors they raise.
+
+An adapter turns (model, system prompt, history) into a stream of text deltas through its
+official SDK, and lists its models. It maps SDK errors to `ProviderError` with a stable code;
+nothing else leaves an adapter. Keys arrive in `ProviderCredentials` and never appear in an
+error message or a log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+ErrorKind = Literal[
+    "provider_not_configured",
+    "provider_auth_failed",
+    "rate_limited",
+    "provider_unavailable",
+    "provider_error",
+    "context_too_long",
+]
+TRANSIENT: frozenset[str] = frozenset({"rate_limited", "provider_unavailable"})
+
+
+class ProviderError(Exception):
+    """`code` is one of ErrorKind; `message` is safe to show a user (no secrets)."""
+
+    def __init__(self, code: ErrorKind, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT
+
+
+@dataclass(frozen=True)
+class ProviderCredentials:
+    provider: str
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass
+class StreamResult:
+    """Filled in by the adapter as the stream ends."""
+
+    finish_reason: str = "stop"
+    usage: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    display_name: str
+
+
+class ProviderAdapter(Protocol):
+    name: str
+
+    def stream_chat(
+        self,
+        creds: ProviderCredentials,
+        model: str,
+        system: str,
+        messages: list[ChatMessage],
+        result: StreamResult,
+        *,
+        max_tokens: int = 4096,
+    ) -> AsyncIterator[str]:
+        """Yields text deltas; sets `result` at the end; raises ProviderError."""
+        ...
+
+    async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
+        """The provider's models through its SDK's listing call; raises ProviderError."""
+        ...
