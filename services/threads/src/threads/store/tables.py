@@ -24,6 +24,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import UserDefinedType
 
 metadata = MetaData(
     naming_convention={
@@ -34,6 +35,16 @@ metadata = MetaData(
     }
 )
 TS = DateTime(timezone=True)
+
+
+class XID8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id type."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: object) -> str:
+        return "xid8"
+
 
 # -- the event store (append-only; source of truth) ------------------------------------------
 
@@ -49,7 +60,10 @@ events = Table(
     Column("data", JSONB, nullable=False),
     Column("metadata", JSONB, nullable=False),
     Column("recorded_at", TS, nullable=False, server_default=text("now()")),
+    # The writing transaction: replay uses it to find events that committed after its snapshot.
+    Column("transaction_id", XID8, nullable=False, server_default=text("pg_current_xact_id()")),
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    Index("ix_events_transaction_id", "transaction_id"),
 )
 
 outbox = Table(

@@ -11,6 +11,16 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+
+class XID8(sa.types.UserDefinedType):  # type: ignore[type-arg]
+    """PostgreSQL's 64-bit transaction id (frozen here: migrations never import app code)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: object) -> str:
+        return "xid8"
+
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -50,10 +60,17 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
+        sa.Column(
+            "transaction_id",
+            XID8(),
+            server_default=sa.text("pg_current_xact_id()"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("global_position", name=op.f("pk_events")),
         sa.UniqueConstraint("event_id", name=op.f("uq_events_event_id")),
         sa.UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
     )
+    op.create_index("ix_events_transaction_id", "events", ["transaction_id"], unique=False)
     op.create_table(
         "messages",
         sa.Column("id", sa.UUID(), nullable=False),
