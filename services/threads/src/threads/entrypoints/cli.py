@@ -16,6 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the service (NATS routes and the outbox relay)")
     migrate = sub.add_parser("migrate", help="create the database if missing, upgrade to head")
     migrate.add_argument("revision", nargs="?", default="head")
+    replay = sub.add_parser("replay", help="rebuild every read model from the events, online")
+    replay.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild and compare with the live read models; swap nothing",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("threads", level=settings.log_level, json=settings.log_json)
@@ -31,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(ensure_database(settings.database_url))
         upgrade(settings.database_url, args.revision)
+    elif args.command == "replay":
+        from threads.entrypoints.replay_cli import run_replay
+
+        return asyncio.run(run_replay(settings, check=args.check))
     return 0
 
 

@@ -66,6 +66,17 @@ class HandlerContext(Generic[C]):
 
 Handler = Callable[[HandlerContext[C]], Awaitable[Reply]]
 UNIQUE_RETRYABLE = ("uq_users_email", "pk_processed_commands")
+# deadlock_detected, lock_not_available, serialization_failure: rerun on fresh state
+RETRYABLE_SQLSTATES = frozenset({"40P01", "55P03", "40001"})
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return None
 
 
 def _is_unavailable(exc: BaseException) -> bool:
@@ -105,6 +116,10 @@ class UnitOfWork:
                 except IntegrityError as exc:
                     if not any(name in str(exc.orig) for name in UNIQUE_RETRYABLE):
                         raise
+                except DBAPIError as exc:
+                    if sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                        raise
+                    log.info("transient database conflict, retrying", sqlstate=sqlstate(exc))
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
             return Reply.failure(ErrorCode.CONFLICT, "Conflicting concurrent changes; try again")
         except DomainError as err:
