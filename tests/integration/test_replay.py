@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.base import Envelope
 from contracts.commands import CreateThread, RegisterUser
-
 from threads.handlers import create_thread, register_user
 from threads.projections import default_projector
 from threads.replay.runner import replay

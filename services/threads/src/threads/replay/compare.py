@@ -31,7 +31,7 @@ async def compare(conn: AsyncConnection, limit_per_table: int = 50) -> list[Diff
                 (
                     await conn.execute(
                         text(
-                            f'SELECT {cols} FROM {left}."{table.name}" EXCEPT ALL '
+                            f'SELECT {cols} FROM {left}."{table.name}" EXCEPT ALL '  # noqa: S608
                             f'SELECT {cols} FROM {right}."{table.name}" LIMIT {limit_per_table}'
                         )
                     )
