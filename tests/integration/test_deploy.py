@@ -6,8 +6,8 @@ nats-server running the compose deployment's own config with per-service permiss
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import base64
+import importlib.util
 import os
 import re
 import shutil
@@ -38,7 +38,7 @@ PASSWORDS = {
     "NATS_GATEWAY_PASSWORD": "g-" + uuid.uuid4().hex,
     "POSTGRES_PASSWORD": "p-" + uuid.uuid4().hex,
     "GATEWAY_JWT_SECRET": "j-" + uuid.uuid4().hex + uuid.uuid4().hex,
-    "THREADS_SECRET_KEYS": '{"k1":"%s"}' % base64.b64encode(os.urandom(32)).decode(),
+    "THREADS_SECRET_KEYS": f'{{"k1":"{base64.b64encode(os.urandom(32)).decode()}"}}',
 }
 
 
