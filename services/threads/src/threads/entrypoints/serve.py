@@ -9,6 +9,7 @@ import signal
 import structlog
 from faststream.nats import NatsBroker
 
+from observability.metrics import serve_metrics
 from threads.bootstrap import build_service
 from threads.config import Settings
 from threads.entrypoints.nats_routes import build_router
@@ -44,6 +45,8 @@ def make_broker(settings: Settings, name: str) -> NatsBroker:
 
 
 async def serve(settings: Settings) -> None:
+    if settings.metrics_port:
+        serve_metrics(settings.metrics_port, settings.metrics_host)
     service = build_service(settings)
     broker = make_broker(settings, "threads")
     broker.include_router(build_router(service))

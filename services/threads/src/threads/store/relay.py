@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.subjects import event_subject
+from observability.metrics import RELAY_LAG, RELAY_LAG_SECONDS, RELAY_PUBLISHED
 from threads.store.event_store import _row_to_event
 from threads.store.tables import events, outbox
 
@@ -44,6 +45,7 @@ class OutboxRelay:
         self.publish_timeout = publish_timeout
         self._wakeup = asyncio.Event()
         self.published_total = 0
+        self._lag_measured_at = 0.0
 
     def wake(self, *_: object) -> None:
         """Called after a local commit so events go out at once instead of at the next poll."""
@@ -93,7 +95,22 @@ class OutboxRelay:
                 delete(outbox).where(outbox.c.global_position.in_([e.position for e in stored]))
             )
         self.published_total += len(stored)
+        RELAY_PUBLISHED.inc(len(stored))
         return len(stored)
+
+    async def measure_lag(self) -> None:
+        """Outbox size and the age of its oldest event, for the relay-lag metrics."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(func.count(), func.min(events.c.recorded_at))
+                    .select_from(outbox)
+                    .join(events, events.c.global_position == outbox.c.global_position)
+                )
+            ).one()
+            age = await conn.scalar(select(func.extract("epoch", func.now() - row[1])))
+        RELAY_LAG.set(row[0])
+        RELAY_LAG_SECONDS.set(float(age or 0.0))
 
     async def pending(self) -> int:
         async with self.engine.connect() as conn:
@@ -119,5 +136,10 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 continue
             self._wakeup.clear()
+            now = asyncio.get_running_loop().time()
+            if now - self._lag_measured_at >= 1.0:
+                self._lag_measured_at = now
+                with contextlib.suppress(Exception):
+                    await self.measure_lag()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)

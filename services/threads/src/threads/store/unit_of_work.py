@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts.base import Command, DomainEvent
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
+from observability.metrics import COMMAND_SECONDS, COMMANDS, EVENTS_APPENDED
 from threads.domain.errors import DomainError
 from threads.store import event_store
 from threads.store.event_store import ConcurrencyError, StoredEvent
@@ -102,6 +103,13 @@ class UnitOfWork:
         self.on_commit = on_commit
 
     async def run(self, command: C, handler: Handler[C]) -> Reply:
+        name = type(command).__name__
+        with COMMAND_SECONDS.labels(name).time():
+            reply = await self._run(command, handler)
+        COMMANDS.labels(name, "ok" if reply.ok else reply.error.code if reply.error else "?").inc()
+        return reply
+
+    async def _run(self, command: C, handler: Handler[C]) -> Reply:
         actor = str(command.meta.user_id) if command.meta.user_id else "anonymous"
         try:
             for attempt in range(self.retries + 1):
@@ -156,6 +164,8 @@ class UnitOfWork:
                     reply=reply.model_dump(mode="json"),
                 )
             )
+        for event in ctx.appended:
+            EVENTS_APPENDED.labels(event.type).inc()
         if ctx.appended and self.on_commit is not None:
             self.on_commit(ctx.appended)
         return reply
