@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,9 @@ def nats_server_binary() -> str:
     return found
 
 
-def write_config(path: Path, *, port: int, monitor_port: int | None, store_dir: Path,
-                 sync_always: bool = True) -> Path:
+def write_config(
+    path: Path, *, port: int, monitor_port: int | None, store_dir: Path, sync_always: bool = True
+) -> Path:
     """JetStream with a file store; `sync_interval: always` fsyncs every write (see the notes)."""
     lines = [
         "host: 127.0.0.1",
@@ -60,14 +62,34 @@ class NatsProcess:
                 self.process.wait()
 
 
-def start_nats(data_dir: Path, port: int, *, monitor_port: int | None = None,
-               stdout: int | None = None, stderr: int | None = None,
-               sync_always: bool = True) -> NatsProcess:
+def start_nats(
+    data_dir: Path,
+    port: int,
+    *,
+    monitor_port: int | None = None,
+    stdout: int | None = None,
+    stderr: int | None = None,
+    sync_always: bool = True,
+    on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> NatsProcess:
+    """Start nats-server; `on_spawn` sees the process before we wait for its port."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    config = write_config(data_dir / "nats.conf", port=port, monitor_port=monitor_port,
-                          store_dir=data_dir / "jetstream", sync_always=sync_always)
-    proc = subprocess.Popen([nats_server_binary(), "-c", str(config)], stdout=stdout,
-                            stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True)
+    config = write_config(
+        data_dir / "nats.conf",
+        port=port,
+        monitor_port=monitor_port,
+        store_dir=data_dir / "jetstream",
+        sync_always=sync_always,
+    )
+    proc = subprocess.Popen(
+        [nats_server_binary(), "-c", str(config)],
+        stdout=stdout,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    if on_spawn is not None:
+        on_spawn(proc)
     wait_for_port(port, proc)
     return NatsProcess(proc, port, config)

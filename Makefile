@@ -1,0 +1,83 @@
+# Switchboard: `make` lists the targets. Needs only python3 (3.11+) and make: uv is installed
+# into .tools/ when it is not on PATH, everything else comes from uv.lock into .venv/.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --no-sync
+
+PYTEST_ARGS ?=
+ARGS ?=
+# make up THREADS=2 GATEWAYS=2 WORKERS=3: how many of each service (default 1 each)
+THREADS ?=
+GATEWAYS ?=
+WORKERS ?=
+STACK_ENV := $(if $(THREADS),SWITCHBOARD_THREADS=$(THREADS)) \
+             $(if $(GATEWAYS),SWITCHBOARD_GATEWAYS=$(GATEWAYS)) \
+             $(if $(WORKERS),SWITCHBOARD_WORKERS=$(WORKERS))
+
+SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src)
+SWITCHBOARD_PG_PORT ?= 55432
+
+.PHONY: help install up test lint format replay bench-list bench-chat bench-replay bench-load \
+        clean-data
+
+help: ## show this list
+	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
+	    c = tty ? "\033[36m" : ""; r = tty ? "\033[0m" : ""; \
+	    print "usage: make <target> [VAR=value ...]\n" } \
+	  /^[a-zA-Z0-9_-]+:.*## / { printf "  %s%-13s%s %s\n", c, $$1, r, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "variables: THREADS= GATEWAYS= WORKERS= (make up), PYTEST_ARGS= (make test),"
+	@echo "           ARGS= (replay, bench-*), UV= PYTHON=; the stack's settings are"
+	@echo "           SWITCHBOARD_* environment variables (see tools/devstack/src/devstack/settings.py)"
+
+install: ## install uv into .tools/ if missing, then sync .venv from uv.lock
+	@if ! command -v "$(UV)" >/dev/null 2>&1; then \
+	  echo "uv not found: installing it into .tools/"; \
+	  $(PYTHON) -m venv .tools; \
+	  .tools/bin/python -m pip install --quiet --disable-pip-version-check uv; \
+	fi
+	@if [ -f uv.lock ]; then $(UV) sync --frozen; else $(UV) sync; fi
+
+up: install ## run postgres, nats and every service here; Ctrl-C stops all (WORKERS=3 ...)
+	$(STACK_ENV) $(RUN) switchboard-up
+
+test: install ## run the tests; PYTEST_ARGS="-x -k name" passes options to pytest
+	$(RUN) pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check, ruff format --check and mypy (all three run; fails if any fails)
+	@status=0; \
+	$(RUN) ruff check . || status=1; \
+	$(RUN) ruff format --check . || status=1; \
+	$(RUN) mypy $(SRC_DIRS) || status=1; \
+	exit $$status
+
+format: install ## rewrite the code: ruff format, then ruff check --fix
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+replay: export THREADS_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:$(SWITCHBOARD_PG_PORT)/switchboard
+replay: install ## rebuild the read models from the event store (ARGS= passes options)
+	$(RUN) switchboard-threads replay $(ARGS)
+
+bench-list: install ## benchmark listing threads (benchmarks/list.py; ARGS= passes options)
+	$(RUN) python benchmarks/list.py $(ARGS)
+
+bench-chat: install ## benchmark a chat round trip (benchmarks/chat.py)
+	$(RUN) python benchmarks/chat.py $(ARGS)
+
+bench-replay: install ## benchmark a replay of the event store (benchmarks/replay.py)
+	$(RUN) python benchmarks/replay.py $(ARGS)
+
+bench-load: install ## load test against a running stack (benchmarks/load.py)
+	$(RUN) python benchmarks/load.py $(ARGS)
+
+clean-data: ## delete .data/ (the local database and streams); refuses while make up runs
+	@if [ -f .data/devstack.pid ] && kill -0 "$$(cat .data/devstack.pid)" 2>/dev/null; then \
+	  echo "make up is running (pid $$(cat .data/devstack.pid)): stop it first"; exit 1; \
+	fi
+	rm -rf -- .data
