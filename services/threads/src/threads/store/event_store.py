@@ -106,7 +106,7 @@ async def append(
         "causation_id": str(meta.message_id),
         "command_id": command_id,
     }
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "stream_id": stream_id,
             "stream_version": expected_version + i,
