@@ -4,6 +4,7 @@ from an earlier revision keeps the data that was there."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import asyncpg
@@ -81,8 +82,14 @@ def test_upgrade_from_first_revision_keeps_data(infra: Infra) -> None:
                 " $3::jsonb, '{}'::jsonb)",
                 f"user-{user_id}",
                 event_id,
-                '{"user_id": "%s", "email": "old@example.com", "display_name": null,'
-                ' "password_hash": "h"}' % user_id,
+                json.dumps(
+                    {
+                        "user_id": str(user_id),
+                        "email": "old@example.com",
+                        "display_name": None,
+                        "password_hash": "h",
+                    }
+                ),
             )
             await conn.execute(
                 "INSERT INTO users (id, email, display_name, password_hash, created_at)"
