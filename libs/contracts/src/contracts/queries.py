@@ -68,6 +68,13 @@ class GetChatContext(Query):
     message_id: UUID
 
 
+class GetChatMessage(Query):
+    """An assistant message with its outcome (finish reason or error), for the gateway."""
+
+    thread_id: UUID
+    message_id: UUID
+
+
 class ListProviders(Query):
     pass
 

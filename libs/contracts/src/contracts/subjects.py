@@ -41,6 +41,7 @@ MESSAGE_GET = "qry.message.get"
 DOCUMENTS_LIST = "qry.documents.list"
 DOCUMENT_GET = "qry.document.get"
 CHAT_CONTEXT = "qry.chat.context"
+CHAT_MESSAGE = "qry.chat.message"  # one assistant message and its outcome, for streams
 PROVIDERS_LIST = "qry.providers.list"
 PROVIDER_CREDENTIALS = "qry.provider.credentials"  # worker only: decrypted key, never to HTTP
 TASK_ROUTES_GET = "qry.taskroutes.get"

@@ -166,3 +166,28 @@ class ChatContextView(BaseModel):
     documents: list[DocumentTextView]  # the thread's, then its project's
     message_status: MessageStatus | None  # of the assistant message being answered
     title_task: TaskRouteView | None = None  # where titles go, when use_separate_models
+    cancel_requested: bool = False  # GenerationCancelled already recorded for this message
+    message: MessageView | None = None  # the assistant message itself (its stored outcome)
+    first_exchange: bool = False  # this answer is the thread's first (titles are made then)
+
+
+class ChatStartedView(BaseModel):
+    """Reply to PostChat: what `message_start` announces."""
+
+    thread_id: UUID
+    user_message_id: UUID
+    message_id: UUID
+    provider: str
+    model: str
+
+
+class ChatMessageView(BaseModel):
+    """One assistant message with what its stream's terminal event needs (qry.chat.message):
+    the gateway replays a finished answer from here once its tokens have expired."""
+
+    message: MessageView
+    user_message_id: UUID | None = None
+    attempt: int = 1
+    finish_reason: str | None = None
+    error_code: str | None = None
+    error: str | None = None

@@ -13,9 +13,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NATS
 
-from gateway.api import auth, health, threads
+from gateway.api import (
+    auth,
+    chat,
+    documents,
+    health,
+    messages,
+    models,
+    projects,
+    providers,
+    task_routes,
+    threads,
+)
+from gateway import metrics
 from gateway.bus import Bus
 from gateway.config import Settings
+from gateway.limits import BodySizeLimit
 from gateway.security import Passwords, Tokens
 
 log = structlog.get_logger(__name__)
@@ -86,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = Tokens(settings)
     app.state.passwords = Passwords(settings)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,6 +109,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    for module in (health, auth, threads):
+    metrics.install(app)
+    for module in (
+        health,
+        auth,
+        threads,
+        projects,
+        messages,
+        documents,
+        providers,
+        task_routes,
+        models,
+        chat,
+    ):
         app.include_router(module.router)
     return app

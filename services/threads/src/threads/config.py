@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from threads.store.crypto import DEV_KEY, DEV_KEY_ID, KeyRing, decode_key
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="THREADS_", extra="ignore")
+    # Errors never echo input: it holds server keys (and the database password).
+    model_config = SettingsConfigDict(
+        env_prefix="THREADS_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/switchboard"
     nats_url: str = "nats://127.0.0.1:4222"
@@ -21,3 +28,39 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     metrics_port: int | None = Field(default=None, description="Prometheus port; off if unset")
+    metrics_host: str = "0.0.0.0"
+    environment: Literal["development", "production"] = "development"
+    secret_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='server keys sealing provider API keys: JSON {"key id": "base64 32 bytes"}',
+    )
+    active_secret_key_id: str | None = Field(
+        default=None, description="the key sealing new secrets; optional with a single key"
+    )
+
+    @model_validator(mode="after")
+    def _check_secret_keys(self) -> Settings:
+        """Outside development a real server key is required; the dev key is refused."""
+        for key_id, value in self.secret_keys.items():
+            try:
+                raw = decode_key(value.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"THREADS_SECRET_KEYS[{key_id!r}] {exc}") from None
+            if raw == decode_key(DEV_KEY) and self.environment != "development":
+                raise ValueError("THREADS_SECRET_KEYS must not contain the development key")
+        if self.environment != "development" and not self.secret_keys:
+            raise ValueError("THREADS_SECRET_KEYS must be set outside development")
+        if self.active_secret_key_id is not None:
+            if self.active_secret_key_id not in self.secret_keys:
+                raise ValueError("THREADS_ACTIVE_SECRET_KEY_ID must name a key in SECRET_KEYS")
+        elif len(self.secret_keys) > 1:
+            raise ValueError("THREADS_ACTIVE_SECRET_KEY_ID is required with several keys")
+        return self
+
+    def secret_keyring(self) -> KeyRing:
+        """The configured keys; in development the public dev key is always among them."""
+        keys = {k: decode_key(v.get_secret_value()) for k, v in self.secret_keys.items()}
+        if self.environment == "development":
+            keys.setdefault(DEV_KEY_ID, decode_key(DEV_KEY))
+        active = self.active_secret_key_id or next(iter(self.secret_keys), DEV_KEY_ID)
+        return KeyRing(keys, active)

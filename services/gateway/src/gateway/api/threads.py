@@ -1,20 +1,22 @@
-"""Threads: create (bound to a provider), the global list, one thread with its messages."""
+"""Threads: create (bound to a provider), the global list, one thread with its messages,
+rename/move, delete, and the thread's event history."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request
 
 from contracts import subjects
-from contracts.commands import CreateThread
-from contracts.queries import GetThread, ListThreads
+from contracts.commands import CreateThread, DeleteThread, UpdateThread
+from contracts.queries import GetThread, ListThreads, ThreadEvents
 from contracts.views import ThreadDetailView, ThreadPageView, ThreadView
 from gateway.deps import BusDep, CommandId, UserId, envelope
-from gateway.schemas import ThreadIn
+from gateway.schemas import EventsOut, MessageOut, Text, ThreadIn, ThreadPatch
 
 router = APIRouter(tags=["threads"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such thread, or not yours"}}
 
 
 async def create_thread(
@@ -93,7 +95,7 @@ async def get_threads(
     limit: Annotated[int | None, Query(ge=1, le=50)] = None,
     offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
     project_id: UUID | None = None,
-    q: Annotated[str | None, Query(max_length=255)] = None,
+    q: Annotated[Text | None, Query(max_length=255, description="search in titles")] = None,
     cursor: Annotated[
         str | None, Query(max_length=512, description="next_cursor of the previous page")
     ] = None,
@@ -102,7 +104,7 @@ async def get_threads(
     return await list_threads(request, bus, user_id, off, size, project_id, q, cursor)
 
 
-@router.get("/api/threads/{thread_id}", response_model=ThreadDetailView)
+@router.get("/api/threads/{thread_id}", response_model=ThreadDetailView, responses=NOT_FOUND)
 async def get_thread(
     thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
 ) -> ThreadDetailView:
@@ -110,3 +112,43 @@ async def get_thread(
         subjects.THREAD_GET, GetThread(meta=envelope(request, user_id), thread_id=thread_id)
     )
     return ThreadDetailView.model_validate(data)
+
+
+@router.patch("/api/threads/{thread_id}", response_model=ThreadView, responses=NOT_FOUND)
+async def patch_thread(
+    thread_id: UUID,
+    body: ThreadPatch,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    command_id: CommandId,
+) -> ThreadView:
+    """Rename (`title`) and/or move (`project_id`; null takes it out of its project).
+    Renaming does not change `last_activity_at`."""
+    cmd = UpdateThread(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        thread_id=thread_id,
+        title=body.title,
+        move="project_id" in body.model_fields_set,
+        project_id=body.project_id,
+    )
+    return ThreadView.model_validate(await bus.call(subjects.THREAD_UPDATE, cmd))
+
+
+@router.delete("/api/threads/{thread_id}", response_model=MessageOut, responses=NOT_FOUND)
+async def delete_thread(
+    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> MessageOut:
+    """Its messages and documents go with it."""
+    cmd = DeleteThread(meta=envelope(request, user_id), command_id=command_id, thread_id=thread_id)
+    return MessageOut.model_validate(await bus.call(subjects.THREAD_DELETE, cmd))
+
+
+@router.get("/api/threads/{thread_id}/events", response_model=EventsOut, responses=NOT_FOUND)
+async def get_thread_events(
+    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
+) -> EventsOut:
+    """The thread's event history, oldest first, each event in its current shape."""
+    query = ThreadEvents(meta=envelope(request, user_id), thread_id=thread_id)
+    return EventsOut.model_validate(await bus.call(subjects.THREAD_EVENTS, query))

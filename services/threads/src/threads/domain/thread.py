@@ -6,8 +6,15 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from contracts.base import DomainEvent
-from contracts.commands import CreateThread
-from contracts.events import ThreadCreated, ThreadDeleted, ThreadMoved, ThreadRenamed
+from contracts.commands import CreateThread, PostMessage, UpdateThread
+from contracts.events import (
+    MessageDeleted,
+    MessagePosted,
+    ThreadCreated,
+    ThreadDeleted,
+    ThreadMoved,
+    ThreadRenamed,
+)
 from contracts.providers import (
     DEFAULT_THREAD_TYPE,
     PROVIDERS,
@@ -15,8 +22,12 @@ from contracts.providers import (
     invalid_provider_detail,
 )
 from threads.domain.errors import conflict, invalid, not_found
+from threads.domain.text import require_json, require_text
 
 DEFAULT_TITLE = "New Chat"
+TITLE_MAX = 255
+AGENT_TYPE_MAX = 50
+CONTENT_MAX = 1_000_000
 # Only these change the thread's own state; message events are left out when loading it.
 STATE_EVENTS = ("ThreadCreated", "ThreadRenamed", "ThreadMoved", "ThreadDeleted")
 
@@ -88,15 +99,88 @@ def decide_create(
     if thread_type not in THREAD_TYPES:
         raise invalid(f"Invalid thread_type. Valid options: {', '.join(THREAD_TYPES)}")
     model = cmd.model or routed_model or PROVIDERS[provider].default_model
+    agent_type = cmd.agent_type or "chat"
+    if len(agent_type) > AGENT_TYPE_MAX:
+        raise invalid(f"agent_type is longer than {AGENT_TYPE_MAX} characters")
     return [
         ThreadCreated(
             thread_id=cmd.thread_id,
             user_id=user_id,
             project_id=cmd.project_id,
-            title=(cmd.title or "").strip() or DEFAULT_TITLE,
+            title=_title(cmd.title or "") or DEFAULT_TITLE,
             model_provider=provider,
-            model=model,
+            model=require_text(model, "model"),
             thread_type=thread_type,
-            agent_type=cmd.agent_type or "chat",
+            agent_type=require_text(agent_type, "agent_type"),
         )
     ]
+
+
+def _title(raw: str) -> str:
+    title = require_text(raw, "title").strip()
+    if len(title) > TITLE_MAX:
+        raise invalid(f"Title is longer than {TITLE_MAX} characters")
+    return title
+
+
+def decide_update(
+    state: ThreadState | None,
+    cmd: UpdateThread,
+    *,
+    user_id: UUID | None,
+    current_project_id: UUID | None,
+) -> list[ThreadRenamed | ThreadMoved]:
+    """Rename and/or move. `current_project_id` is the project the thread is in now (the
+    read model's: a deleted project leaves its threads project-less without a thread event).
+    The target project's ownership is checked by the handler. Nothing changes → no events."""
+    current = require_owned(state, user_id)
+    changes: list[ThreadRenamed | ThreadMoved] = []
+    if cmd.title is not None:
+        title = _title(cmd.title)
+        if not title:
+            raise invalid("Title must not be empty")
+        if title != current.title:
+            changes.append(ThreadRenamed(thread_id=current.thread_id, title=title))
+    if cmd.move and cmd.project_id != current_project_id:
+        changes.append(
+            ThreadMoved(
+                thread_id=current.thread_id,
+                from_project_id=current_project_id,
+                to_project_id=cmd.project_id,
+            )
+        )
+    return changes
+
+
+def decide_delete(state: ThreadState | None, *, user_id: UUID | None) -> list[ThreadDeleted]:
+    current = require_owned(state, user_id)
+    return [ThreadDeleted(thread_id=current.thread_id)]
+
+
+def decide_post_message(
+    state: ThreadState | None, cmd: PostMessage, *, user_id: UUID | None
+) -> list[MessagePosted]:
+    """A message stored as given: no generation."""
+    current = require_owned(state, user_id)
+    if len(cmd.content) > CONTENT_MAX:
+        raise invalid(f"content is longer than {CONTENT_MAX} characters")
+    return [
+        MessagePosted(
+            message_id=cmd.message_id,
+            thread_id=current.thread_id,
+            role=cmd.role,
+            content=require_text(cmd.content, "content"),
+            artifact_data=require_json(cmd.artifact_data, "artifact_data"),
+            metadata=require_json(cmd.metadata, "metadata"),
+        )
+    ]
+
+
+def decide_delete_message(
+    state: ThreadState | None, message_id: UUID, *, user_id: UUID | None, exists: bool
+) -> list[MessageDeleted]:
+    """`exists`: the message is in this thread now (from the messages read model)."""
+    current = require_owned(state, user_id)
+    if not exists:
+        raise not_found("Message")
+    return [MessageDeleted(message_id=message_id, thread_id=current.thread_id)]

@@ -1,4 +1,4 @@
-"""`switchboard-threads serve | migrate | replay`: the threads service's command line."""
+"""`switchboard-threads serve | migrate | replay | rotate-secrets`: the command line."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rebuild and compare with the live read models; swap nothing",
     )
+    sub.add_parser(
+        "rotate-secrets", help="re-seal stored provider keys under the active server key"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("threads", level=settings.log_level, json=settings.log_json)
@@ -41,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         from threads.entrypoints.replay_cli import run_replay
 
         return asyncio.run(run_replay(settings, check=args.check))
+    elif args.command == "rotate-secrets":
+        from threads.entrypoints.rotate_secrets import run_rotate
+
+        return asyncio.run(run_rotate(settings))
     return 0
 
 

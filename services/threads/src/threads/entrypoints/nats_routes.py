@@ -23,7 +23,35 @@ from contracts.base import Command, Query
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
 from threads.domain.errors import DomainError
-from threads.handlers import create_thread, register_user
+from threads.handlers import (
+    add_document,
+    configure_provider,
+    create_project,
+    create_thread,
+    delete_document,
+    delete_message,
+    delete_project,
+    delete_thread,
+    post_message,
+    register_user,
+    remove_provider,
+    set_task_routes,
+    update_project,
+    update_thread,
+)
+from threads.handlers import (
+    cancel_generation,
+    complete_assistant_message,
+    fail_assistant_message,
+    post_chat,
+    record_cancelled_message,
+    set_generated_title,
+)
+from threads.queries import chat as chat_queries
+from threads.queries import documents as document_queries
+from threads.queries import messages as message_queries
+from threads.queries import projects as project_queries
+from threads.queries import providers as provider_queries
 from threads.queries import threads as thread_queries
 from threads.queries import users as user_queries
 from threads.service import ThreadsService
@@ -33,6 +61,15 @@ log = structlog.get_logger(__name__)
 C = TypeVar("C", bound=Command)
 Q = TypeVar("Q", bound=Query)
 QueryFn = Callable[[AsyncConnection, Any], Awaitable[BaseModel | dict[str, Any] | None]]
+
+
+def _malformed(exc: ValidationError) -> dict[str, Any]:
+    """Which fields are wrong, never their values (a command may carry an API key)."""
+    where = "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+        for e in exc.errors(include_input=False, include_url=False)
+    )
+    return Reply.failure(ErrorCode.INVALID, where[:500]).model_dump(mode="json")
 
 
 def _bind(message: Command | Query) -> None:
@@ -51,7 +88,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
             try:
                 cmd = model.model_validate(body)
             except ValidationError as exc:
-                return Reply.failure(ErrorCode.INVALID, str(exc)[:500]).model_dump(mode="json")
+                return _malformed(exc)
             _bind(cmd)
             reply = await service.uow.run(cmd, handler)
             log.info(
@@ -69,7 +106,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
             try:
                 qry = model.model_validate(body)
             except ValidationError as exc:
-                return Reply.failure(ErrorCode.INVALID, str(exc)[:500]).model_dump(mode="json")
+                return _malformed(exc)
             _bind(qry)
             try:
                 async with service.engine.connect() as conn:
@@ -101,9 +138,54 @@ def build_router(service: ThreadsService) -> NatsRouter:
         functools.partial(create_thread.handle, default_provider=settings.default_provider),
     )
 
+    keyring = settings.secret_keyring()
+    command(
+        s.PROVIDER_CONFIGURE,
+        c.ConfigureProvider,
+        functools.partial(configure_provider.handle, keyring=keyring),
+    )
+    command(s.PROVIDER_REMOVE, c.RemoveProvider, remove_provider.handle)
+    command(s.TASK_ROUTES_SET, c.SetTaskRoutes, set_task_routes.handle)
+
+    # -- projects, threads, messages, documents --
+    command(s.PROJECT_CREATE, c.CreateProject, create_project.handle)
+    command(s.PROJECT_UPDATE, c.UpdateProject, update_project.handle)
+    command(s.PROJECT_DELETE, c.DeleteProject, delete_project.handle)
+    command(s.THREAD_UPDATE, c.UpdateThread, update_thread.handle)
+    command(s.THREAD_DELETE, c.DeleteThread, delete_thread.handle)
+    command(s.MESSAGE_POST, c.PostMessage, post_message.handle)
+    command(s.MESSAGE_DELETE, c.DeleteMessage, delete_message.handle)
+    command(
+        s.DOCUMENT_ADD,
+        c.AddDocument,
+        functools.partial(add_document.handle, max_bytes=settings.max_document_bytes),
+    )
+    command(s.DOCUMENT_DELETE, c.DeleteDocument, delete_document.handle)
+
+    # -- chat (PostChat and CancelGeneration from the gateway, the rest from chat workers) --
+    command(s.CHAT_POST, c.PostChat, post_chat.handle)
+    command(s.CHAT_COMPLETE, c.CompleteAssistantMessage, complete_assistant_message.handle)
+    command(s.CHAT_FAIL, c.FailAssistantMessage, fail_assistant_message.handle)
+    command(s.CHAT_CANCEL, c.CancelGeneration, cancel_generation.handle)
+    command(s.CHAT_RECORD_CANCELLED, c.RecordCancelledMessage, record_cancelled_message.handle)
+    command(s.THREAD_SET_TITLE, c.SetGeneratedTitle, set_generated_title.handle)
+
     # -- queries --
     def uid(m: Query) -> Any:
         return m.meta.user_id
+
+    query(
+        s.CHAT_CONTEXT,
+        q.GetChatContext,
+        lambda conn, m: chat_queries.chat_context(conn, uid(m), m.thread_id, m.message_id),
+        "Thread",
+    )
+    query(
+        s.CHAT_MESSAGE,
+        q.GetChatMessage,
+        lambda conn, m: chat_queries.chat_message(conn, uid(m), m.thread_id, m.message_id),
+        "Message",
+    )
 
     query(s.USER_GET, q.GetUser, lambda conn, m: user_queries.get_user(conn, m.user_id), "User")
     query(
@@ -121,8 +203,71 @@ def build_router(service: ThreadsService) -> NatsRouter:
     query(
         s.THREAD_GET,
         q.GetThread,
-        lambda conn, m: thread_queries.get_thread_detail(conn, uid(m), m.thread_id),
+        lambda conn, m: (
+            thread_queries.get_thread_detail if m.with_messages else thread_queries.fetch_thread
+        )(conn, uid(m), m.thread_id),
         "Thread",
+    )
+    query(
+        s.THREAD_EVENTS,
+        q.ThreadEvents,
+        lambda conn, m: thread_queries.thread_events(conn, uid(m), m.thread_id),
+        "Thread",
+    )
+    query(
+        s.PROJECTS_LIST,
+        q.ListProjects,
+        lambda conn, m: project_queries.list_projects(conn, uid(m)),
+        "Projects",
+    )
+    query(
+        s.PROJECT_GET,
+        q.GetProject,
+        lambda conn, m: project_queries.fetch_project(conn, uid(m), m.project_id),
+        "Project",
+    )
+    query(
+        s.MESSAGES_LIST,
+        q.ListMessages,
+        lambda conn, m: message_queries.list_messages(conn, uid(m), m.thread_id),
+        "Thread",
+    )
+    query(
+        s.MESSAGE_GET,
+        q.GetMessage,
+        lambda conn, m: message_queries.get_message(conn, uid(m), m.thread_id, m.message_id),
+        "Message",
+    )
+    query(
+        s.DOCUMENTS_LIST,
+        q.ListDocuments,
+        lambda conn, m: document_queries.list_documents(conn, uid(m), m),
+        "Documents",
+    )
+    query(
+        s.DOCUMENT_GET,
+        q.GetDocument,
+        lambda conn, m: document_queries.get_document(conn, uid(m), m.document_id),
+        "Document",
+    )
+
+    query(
+        s.PROVIDERS_LIST,
+        q.ListProviders,
+        lambda conn, m: provider_queries.list_providers(conn, uid(m)),
+        "Providers",
+    )
+    query(
+        s.PROVIDER_CREDENTIALS,
+        q.GetProviderCredentials,
+        lambda conn, m: provider_queries.get_credentials(conn, keyring, uid(m), m.provider),
+        "Provider",
+    )
+    query(
+        s.TASK_ROUTES_GET,
+        q.GetTaskRoutes,
+        lambda conn, m: provider_queries.get_task_routes(conn, uid(m)),
+        "Task routes",
     )
 
     async def health(conn: AsyncConnection, _: Query) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from contracts.commands import CreateThread
 from contracts.replies import Reply
 from threads.domain import thread
-from threads.domain.errors import not_found
+from threads.handlers.lookups import require_project
 from threads.queries.threads import fetch_thread
-from threads.store.tables import projects, task_routes
+from threads.store.tables import task_routes
 from threads.store.unit_of_work import HandlerContext
 
 
@@ -18,11 +18,7 @@ async def handle(ctx: HandlerContext[CreateThread], *, default_provider: str) ->
     user_id = cmd.meta.user_id
     assert user_id is not None
     if cmd.project_id is not None:
-        owner = await ctx.conn.scalar(
-            select(projects.c.user_id).where(projects.c.id == cmd.project_id)
-        )
-        if owner != user_id:
-            raise not_found("Project")
+        await require_project(ctx.conn, user_id, cmd.project_id)
     stream = thread.stream_id(cmd.thread_id)
     version, stored = await ctx.load(stream, thread.STATE_EVENTS)
     state = thread.fold([e.to_domain() for e in stored])

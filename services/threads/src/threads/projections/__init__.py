@@ -32,7 +32,24 @@ class Projector:
 
 
 def default_projector() -> Projector:
+    from threads.projections import (
+        chat_messages,
+        documents,
+        messages,
+        projects,
+        provider_settings,
+        task_routes,
+        users,
+    )
     from threads.projections import threads as threads_rm
-    from threads.projections import users
 
-    return Projector(users.HANDLERS, threads_rm.HANDLERS)
+    return Projector(
+        users.HANDLERS,
+        projects.HANDLERS,  # before threads: a project row changes before its threads' rows
+        threads_rm.HANDLERS,
+        messages.HANDLERS,
+        chat_messages.HANDLERS,
+        documents.HANDLERS,
+        provider_settings.HANDLERS,
+        task_routes.HANDLERS,
+    )

@@ -1,17 +1,63 @@
 """Read model `threads`: the global thread list with project name, message count, activity.
 
 `message_count` and `last_activity_at` are kept here as messages come and go, so listing
-threads never touches the messages table.
+threads never touches the messages table. Projects' `thread_count` and `last_activity_at` move
+with their threads here too. Where a project row and a thread row both change, the project row
+is updated first, the order every writer follows, so concurrent writers never deadlock.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.projections import ProjectionFn
 from threads.store.event_store import StoredEvent
-from threads.store.tables import projects, threads
+from threads.store.tables import projects, threads, user_thread_counts
+
+
+async def touch_thread(
+    conn: AsyncConnection, thread_id: UUID | str, at: datetime | None, delta: int
+) -> None:
+    """A message came (`delta` +1) or went (-1). `at` (the event's recorded_at) moves the
+    thread's and its project's last activity forward; None leaves activity alone.
+
+    Reusable by every projection of message events (plain and chat messages alike)."""
+    project_id = await conn.scalar(select(threads.c.project_id).where(threads.c.id == thread_id))
+    if project_id is not None and at is not None:
+        await conn.execute(
+            projects.update()
+            .where(projects.c.id == project_id)
+            .values(last_activity_at=func.greatest(projects.c.last_activity_at, at))
+        )
+    values: dict[str, object] = {"message_count": threads.c.message_count + delta}
+    if at is not None:
+        values["last_activity_at"] = func.greatest(threads.c.last_activity_at, at)
+    await conn.execute(threads.update().where(threads.c.id == thread_id).values(**values))
+
+
+async def _count_in_project(
+    conn: AsyncConnection, project_id: object, delta: int, at: datetime | None
+) -> None:
+    values: dict[str, object] = {"thread_count": projects.c.thread_count + delta}
+    if at is not None:
+        values["last_activity_at"] = func.greatest(projects.c.last_activity_at, at)
+    await conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
+
+
+async def _count_for_user(conn: AsyncConnection, user_id: object, delta: int) -> None:
+    """The user's thread total, so the list never counts rows for it."""
+    upsert = pg_insert(user_thread_counts).values(user_id=user_id, thread_count=delta)
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[user_thread_counts.c.user_id],
+            set_={"thread_count": user_thread_counts.c.thread_count + delta},
+        )
+    )
 
 
 async def thread_created(conn: AsyncConnection, event: StoredEvent) -> None:
@@ -21,11 +67,7 @@ async def thread_created(conn: AsyncConnection, event: StoredEvent) -> None:
         project_name = await conn.scalar(
             select(projects.c.name).where(projects.c.id == d["project_id"])
         )
-        await conn.execute(
-            projects.update()
-            .where(projects.c.id == d["project_id"])
-            .values(thread_count=projects.c.thread_count + 1, last_activity_at=event.recorded_at)
-        )
+        await _count_in_project(conn, d["project_id"], +1, event.recorded_at)
     await conn.execute(
         threads.insert().values(
             id=d["thread_id"],
@@ -43,6 +85,89 @@ async def thread_created(conn: AsyncConnection, event: StoredEvent) -> None:
             last_activity_at=event.recorded_at,
         )
     )
+    await _count_for_user(conn, d["user_id"], +1)
 
 
-HANDLERS: dict[str, ProjectionFn] = {"ThreadCreated": thread_created}
+async def thread_renamed(conn: AsyncConnection, event: StoredEvent) -> None:
+    """Renaming is not activity: last_activity_at stays."""
+    await conn.execute(
+        threads.update()
+        .where(threads.c.id == event.data["thread_id"])
+        .values(title=event.data["title"], updated_at=event.recorded_at)
+    )
+
+
+async def thread_moved(conn: AsyncConnection, event: StoredEvent) -> None:
+    d = event.data
+    source, target = d.get("from_project_id"), d.get("to_project_id")
+    # Both project rows in id order, then the thread row (see the module docstring).
+    changes = {source: -1, target: +1}
+    for project_id in sorted((p for p in changes if p), key=str):
+        await _count_in_project(
+            conn,
+            project_id,
+            changes[project_id],
+            event.recorded_at if project_id == target else None,
+        )
+    project_name = None
+    if target:
+        project_name = await conn.scalar(select(projects.c.name).where(projects.c.id == target))
+    await conn.execute(
+        threads.update()
+        .where(threads.c.id == d["thread_id"])
+        .values(project_id=target, project_name=project_name, updated_at=event.recorded_at)
+    )
+
+
+async def thread_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
+    thread_id = event.data["thread_id"]
+    row = (
+        await conn.execute(
+            select(threads.c.project_id, threads.c.user_id).where(threads.c.id == thread_id)
+        )
+    ).first()
+    if row is None:
+        return
+    if row.project_id is not None:
+        await _count_in_project(conn, row.project_id, -1, None)
+    await conn.execute(threads.delete().where(threads.c.id == thread_id))
+    await _count_for_user(conn, row.user_id, -1)
+
+
+async def project_updated(conn: AsyncConnection, event: StoredEvent) -> None:
+    """The denormalised project name follows a rename."""
+    if event.data.get("name") is not None:
+        await conn.execute(
+            threads.update()
+            .where(threads.c.project_id == event.data["project_id"])
+            .values(project_name=event.data["name"])
+        )
+
+
+async def project_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
+    """Its threads stay the user's, now without a project."""
+    await conn.execute(
+        threads.update()
+        .where(threads.c.project_id == event.data["project_id"])
+        .values(project_id=None, project_name=None)
+    )
+
+
+async def message_posted(conn: AsyncConnection, event: StoredEvent) -> None:
+    await touch_thread(conn, event.data["thread_id"], event.recorded_at, +1)
+
+
+async def message_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
+    await touch_thread(conn, event.data["thread_id"], None, -1)
+
+
+HANDLERS: dict[str, ProjectionFn] = {
+    "ThreadCreated": thread_created,
+    "ThreadRenamed": thread_renamed,
+    "ThreadMoved": thread_moved,
+    "ThreadDeleted": thread_deleted,
+    "ProjectUpdated": project_updated,
+    "ProjectDeleted": project_deleted,
+    "MessagePosted": message_posted,
+    "MessageDeleted": message_deleted,
+}

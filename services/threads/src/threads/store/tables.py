@@ -145,6 +145,21 @@ threads = Table(
         text("last_activity_at DESC"),
         text("id DESC"),
     ),
+    # title search (`q`): trigram GIN, needs the pg_trgm extension (migration 0002)
+    Index(
+        "ix_threads_title_trgm",
+        "title",
+        postgresql_using="gin",
+        postgresql_ops={"title": "gin_trgm_ops"},
+    ),
+)
+
+# How many threads each user has: the list's `total` without counting rows.
+user_thread_counts = Table(
+    "user_thread_counts",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), primary_key=True),
+    Column("thread_count", Integer, nullable=False, server_default="0"),
 )
 
 messages = Table(
@@ -217,6 +232,7 @@ READ_MODELS: tuple[Table, ...] = (
     users,
     projects,
     threads,
+    user_thread_counts,
     messages,
     documents,
     provider_settings,

@@ -1,0 +1,89 @@
+"""Runs the chat worker until SIGINT/SIGTERM: one FastStream broker, a router per handler.
+
+To add a handler, add its `build_router(worker)` to `ROUTERS`. Start order: connect, attach
+the connection to the worker, provision TOKENS and the durable consumer, then start the
+subscribers (so they bind to a consumer that already has the configured settings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+import structlog
+from faststream.nats import NatsBroker, NatsRouter
+
+from chat_worker.bootstrap import build_worker
+from chat_worker.config import Settings
+from chat_worker.handlers import cancel, generate_reply, list_models
+from chat_worker.streams import provision_consumer, provision_tokens_stream
+from chat_worker.worker import Worker
+
+log = structlog.get_logger(__name__)
+
+RouterFactory = Callable[[Worker], NatsRouter]
+# Every handler module of the worker; the model catalogue's router goes here too.
+ROUTERS: list[RouterFactory] = [
+    generate_reply.build_router,
+    cancel.build_router,
+    list_models.build_router,
+]
+
+
+def make_broker(settings: Settings) -> NatsBroker:
+    return NatsBroker(
+        settings.nats_url,
+        name="chat-worker",
+        log_level=logging.DEBUG,  # one line per delivery is noise (and CPU) at INFO
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=2,
+    )
+
+
+async def connect(broker: NatsBroker, deadline: float = 30.0) -> None:
+    """nats-py does not retry a first connection; we do, so start order does not matter."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + deadline
+    while True:
+        try:
+            await broker.connect()
+            return
+        except Exception as exc:
+            if loop.time() > until:
+                raise
+            log.warning("waiting for NATS", error=type(exc).__name__)
+            await asyncio.sleep(0.5)
+
+
+def build_broker(worker: Worker, routers: list[RouterFactory] | None = None) -> NatsBroker:
+    broker = make_broker(worker.settings)
+    for factory in routers if routers is not None else ROUTERS:
+        broker.include_router(factory(worker))
+    return broker
+
+
+async def serve(settings: Settings) -> None:
+    worker = build_worker(settings)
+    broker = build_broker(worker)
+    await connect(broker)
+    worker.attach(broker.connection)
+    await provision_tokens_stream(worker.js, settings)
+    await provision_consumer(worker.js, settings)
+    await broker.start()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "chat worker ready",
+        nats=settings.nats_url,
+        concurrency=settings.concurrency,
+        ack_wait=settings.effective_ack_wait,
+    )
+    await stop.wait()
+    log.info("chat worker stopping", in_flight=len(worker.inflight))
+    await broker.stop()

@@ -1,0 +1,116 @@
+"""Google Gemini streaming through the official `google-genai` SDK.
+
+`generate_content_stream` reads the `streamGenerateContent?alt=sse` stream; the assistant role
+is called `model` there, and the system prompt travels as `system_instruction`. Thought parts
+are skipped. SDK retries are switched off (one attempt): the worker retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from chat_worker.providers.base import (
+    ChatMessage,
+    ModelInfo,
+    ProviderCredentials,
+    ProviderError,
+    StreamResult,
+)
+from chat_worker.providers.errors import from_status, scrub, transport_error
+from chat_worker.providers.options import ClientCache, ClientOptions
+
+API_VERSION = "v1beta"  # set explicitly: with a custom base URL the SDK would drop it
+FINISH_REASONS = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
+
+
+class GoogleAdapter:
+    name = "google"
+
+    def __init__(self, options: ClientOptions) -> None:
+        self._options = options
+        self._clients: ClientCache[genai.Client] = ClientCache(self._build)
+
+    def _build(self, base_url: str | None, api_key: str | None) -> genai.Client:
+        return genai.Client(
+            api_key=api_key,
+            http_options=types.HttpOptions(
+                base_url=base_url,
+                api_version=API_VERSION,
+                timeout=int(self._options.read_timeout * 1000),
+                retry_options=types.HttpRetryOptions(attempts=1),
+            ),
+        )
+
+    def _error(self, exc: Exception, creds: ProviderCredentials) -> ProviderError:
+        if isinstance(exc, genai_errors.APIError):
+            detail = f"{exc.status or ''} {exc.message or ''}".strip()
+            return from_status(self.name, int(exc.code or 500), detail, secret=creds.api_key)
+        if mapped := transport_error(self.name, exc):
+            return mapped
+        return ProviderError(
+            "provider_error", f"{self.name} error: {scrub(str(exc), creds.api_key)}"
+        )
+
+    async def stream_chat(
+        self,
+        creds: ProviderCredentials,
+        model: str,
+        system: str,
+        messages: list[ChatMessage],
+        result: StreamResult,
+        *,
+        max_tokens: int = 4096,
+    ) -> AsyncIterator[str]:
+        client = self._clients.get(creds.base_url, creds.api_key)
+        contents = [
+            types.Content(
+                role="user" if m.role == "user" else "model", parts=[types.Part(text=m.content)]
+            )
+            for m in messages
+        ]
+        config = types.GenerateContentConfig(
+            system_instruction=system or None, max_output_tokens=max_tokens
+        )
+        try:
+            stream = await client.aio.models.generate_content_stream(
+                model=model, contents=contents, config=config
+            )
+            async for chunk in stream:
+                if chunk.usage_metadata is not None:
+                    result.usage = {
+                        "input_tokens": chunk.usage_metadata.prompt_token_count,
+                        "output_tokens": chunk.usage_metadata.candidates_token_count,
+                    }
+                for candidate in chunk.candidates or ():
+                    if candidate.finish_reason:
+                        raw = candidate.finish_reason
+                        reason = str(getattr(raw, "value", raw))
+                        result.finish_reason = FINISH_REASONS.get(reason, reason.lower())
+                    parts = candidate.content.parts if candidate.content else None
+                    for part in parts or ():
+                        if part.text and not part.thought:
+                            yield part.text
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, creds) from None
+
+    async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
+        client = self._clients.get(creds.base_url, creds.api_key)
+        try:
+            pager = await client.aio.models.list(config={"page_size": 100})
+            found: list[ModelInfo] = []
+            async for model in pager:
+                actions = model.supported_actions or []
+                if actions and "generateContent" not in actions:
+                    continue
+                ident = (model.name or "").removeprefix("models/")
+                if ident:
+                    found.append(ModelInfo(id=ident, display_name=model.display_name or ident))
+            return found
+        except Exception as exc:
+            raise self._error(exc, creds) from None

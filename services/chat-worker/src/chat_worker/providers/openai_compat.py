@@ -1,0 +1,101 @@
+"""OpenAI Chat Completions streaming through the official `openai` SDK.
+
+One adapter class serves every provider that speaks this API: `openai` itself, and `deepseek`,
+`openrouter` and `ollama` at their base URLs. Usage arrives in a last chunk because the request
+asks for `stream_options.include_usage`. SDK retries are off: the worker retries, and only
+while no token of the attempt has been delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+
+from chat_worker.providers.base import (
+    ChatMessage,
+    ModelInfo,
+    ProviderCredentials,
+    ProviderError,
+    StreamResult,
+)
+from chat_worker.providers.errors import stainless_error, transport_error
+from chat_worker.providers.options import ClientCache, ClientOptions
+
+NO_KEY = "no-key"  # the SDK insists on some key; keyless servers (Ollama) ignore it
+
+
+class OpenAICompatAdapter:
+    def __init__(self, name: str, options: ClientOptions) -> None:
+        self.name = name
+        self._options = options
+        self._clients: ClientCache[openai.AsyncOpenAI] = ClientCache(self._build)
+
+    def _build(self, base_url: str | None, api_key: str | None) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            api_key=api_key or NO_KEY,
+            base_url=base_url,
+            max_retries=0,
+            timeout=self._options.httpx2_timeout(),
+        )
+
+    def _limit(self, max_tokens: int) -> dict[str, Any]:
+        # OpenAI's newer models accept only max_completion_tokens; compatible servers know
+        # max_tokens.
+        key = "max_completion_tokens" if self.name == "openai" else "max_tokens"
+        return {key: max_tokens}
+
+    async def stream_chat(
+        self,
+        creds: ProviderCredentials,
+        model: str,
+        system: str,
+        messages: list[ChatMessage],
+        result: StreamResult,
+        *,
+        max_tokens: int = 4096,
+    ) -> AsyncIterator[str]:
+        client = self._clients.get(creds.base_url, creds.api_key)
+        wire: list[Any] = [{"role": "system", "content": system}] if system else []
+        wire += [{"role": m.role, "content": m.content} for m in messages]
+        options: dict[str, Any] = {
+            "stream_options": {"include_usage": True},
+            **self._limit(max_tokens),
+        }
+        try:
+            stream = await client.chat.completions.create(
+                model=model, messages=wire, stream=True, **options
+            )
+            async with stream:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        result.usage = {
+                            "input_tokens": chunk.usage.prompt_tokens,
+                            "output_tokens": chunk.usage.completion_tokens,
+                        }
+                    for choice in chunk.choices:
+                        if choice.finish_reason:
+                            result.finish_reason = choice.finish_reason
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            yield text
+        except openai.APIError as exc:
+            raise stainless_error(self.name, exc, creds.api_key) from None
+        except ProviderError:
+            raise
+        except Exception as exc:
+            if mapped := transport_error(self.name, exc):
+                raise mapped from None
+            raise
+
+    async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
+        client = self._clients.get(creds.base_url, creds.api_key)
+        try:
+            return [ModelInfo(id=m.id, display_name=m.id) async for m in client.models.list()]
+        except openai.APIError as exc:
+            raise stainless_error(self.name, exc, creds.api_key) from None
+        except Exception as exc:
+            if mapped := transport_error(self.name, exc):
+                raise mapped from None
+            raise

@@ -1,0 +1,91 @@
+"""Explicit provisioning at every start: the TOKENS stream and the durable `chat-worker`
+consumer on EVENTS.
+
+Neither is left to FastStream's implicit declaration: a durable's config is not updated by a
+subscriber once it exists (config drift), and `declare=True` would rewrite a stream silently.
+`add_consumer` with the same durable name updates the running consumer to these settings.
+EVENTS belongs to the threads service; the worker waits for it rather than creating it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+
+from chat_worker.config import Settings
+from contracts.subjects import (
+    ASSISTANT_REQUESTED_FILTER,
+    CHAT_WORKER_DURABLE,
+    EVENTS_STREAM,
+    TOKENS_STREAM,
+    TOKENS_SUBJECTS,
+)
+
+log = structlog.get_logger(__name__)
+
+
+def tokens_stream_config(settings: Settings) -> StreamConfig:
+    return StreamConfig(
+        name=TOKENS_STREAM,
+        subjects=[TOKENS_SUBJECTS],
+        storage=StorageType.MEMORY if settings.tokens_memory_storage else StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=settings.tokens_max_age,
+        duplicate_window=min(120.0, settings.tokens_max_age),
+        num_replicas=1,
+    )
+
+
+def consumer_config(settings: Settings) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=CHAT_WORKER_DURABLE,
+        filter_subject=ASSISTANT_REQUESTED_FILTER,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=settings.ack_wait,
+        max_deliver=settings.max_deliver,
+        backoff=list(settings.backoff) or None,
+        max_ack_pending=settings.max_ack_pending,
+    )
+
+
+async def provision_tokens_stream(js: JetStreamContext, settings: Settings) -> None:
+    config = tokens_stream_config(settings)
+    try:
+        info = await js.stream_info(TOKENS_STREAM)
+    except NotFoundError:
+        await js.add_stream(config)
+        return
+    if info.config.storage != config.storage:  # storage cannot change in place
+        log.warning("TOKENS storage differs from the settings; keeping the existing stream")
+        config.storage = info.config.storage
+    await js.update_stream(config)
+
+
+async def provision_consumer(js: JetStreamContext, settings: Settings, wait: float = 60.0) -> None:
+    """Create or update the durable; waits (bounded) for the threads service to create EVENTS."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + wait
+    while True:
+        try:
+            await js.stream_info(EVENTS_STREAM)
+            break
+        except NotFoundError:
+            if loop.time() > until:
+                raise
+            log.info("waiting for the EVENTS stream")
+            await asyncio.sleep(0.5)
+    await js.add_consumer(EVENTS_STREAM, consumer_config(settings))

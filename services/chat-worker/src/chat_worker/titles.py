@@ -1,0 +1,88 @@
+"""A short title for a thread after its first exchange, while it is still called `New Chat`.
+
+The model is the one the user routes the `title` task to, else the thread's own. Reasoning
+text (`<think>…</think>`) and decoration are stripped. Any failure leaves the title alone: a
+title is a nicety, never a reason to fail or repeat an answer. Echo titles are deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from chat_worker.credentials import CredentialResolver
+from chat_worker.providers.base import ChatMessage, StreamResult
+from chat_worker.providers.echo import echo_title
+from chat_worker.providers.registry import ProviderRegistry
+from contracts.base import Envelope
+from contracts.views import ChatContextView
+
+TITLE_SYSTEM = (
+    "You name conversations. Reply with a title of at most six words that says what the "
+    "conversation is about. Reply with the title only: no quotes, no trailing punctuation."
+)
+MAX_TITLE = 80
+QUOTES = "\"'\u201c\u201d\u2018\u2019"
+_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+_OPEN_THINK = re.compile(r"<(think|thinking|reasoning)>.*", re.DOTALL | re.IGNORECASE)
+_PREFIX = re.compile(r"^\s*(title|thread title)\s*[:\-]\s*", re.IGNORECASE)
+
+
+def clean_title(raw: str) -> str | None:
+    """The title in a model's reply, or None if there is none."""
+    text = _OPEN_THINK.sub("", _THINK.sub("", raw))
+    lines = [line for line in (raw_line.strip() for raw_line in text.splitlines()) if line]
+    if not lines:
+        return None
+    title = _PREFIX.sub("", lines[0])
+    title = title.strip().strip("#*_`").strip().strip(QUOTES).strip().rstrip(".!:;,")
+    title = " ".join(title.split())[:MAX_TITLE].strip()
+    return title or None
+
+
+def title_request(first_question: str, answer: str) -> list[ChatMessage]:
+    return [
+        ChatMessage(
+            "user",
+            f"User: {first_question[:2000]}\n\nAssistant: {answer[:2000]}\n\n"
+            "Title for this conversation:",
+        )
+    ]
+
+
+async def generate_title(
+    ctx: ChatContextView,
+    answer: str,
+    meta: Envelope,
+    registry: ProviderRegistry,
+    credentials: CredentialResolver,
+    *,
+    max_tokens: int,
+    timeout: float,
+) -> str | None:
+    question = next((m.content for m in ctx.history if m.role == "user"), "")
+    route = ctx.title_task
+    provider, model = (
+        (route.provider, route.model) if route else (ctx.thread.provider, ctx.thread.model)
+    )
+    if provider == "echo":
+        return echo_title(question)
+    creds = await credentials.resolve(meta, provider)
+    adapter = registry.get(provider)
+    result = StreamResult()
+
+    async def collect() -> str:
+        parts = [
+            text
+            async for text in adapter.stream_chat(
+                creds,
+                model,
+                TITLE_SYSTEM,
+                title_request(question, answer),
+                result,
+                max_tokens=max_tokens,
+            )
+        ]
+        return "".join(parts)
+
+    return clean_title(await asyncio.wait_for(collect(), timeout))

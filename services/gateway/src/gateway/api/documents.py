@@ -1,0 +1,243 @@
+"""Text documents of a project or a thread: add (JSON or a multipart upload), list, get, delete.
+
+Uploads must be UTF-8 text. Bytes that do not decode as UTF-8, or that hold NUL characters
+(binary files), answer 415 Unsupported Media Type; a document over `max_document_bytes`
+(UTF-8 bytes of its content) answers 413.
+"""
+
+from __future__ import annotations
+
+import codecs
+import posixpath
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from contracts import subjects
+from contracts.commands import AddDocument, DeleteDocument
+from contracts.queries import GetDocument, ListDocuments
+from contracts.views import DocumentDetailView, DocumentView
+from gateway.deps import BusDep, CommandId, SettingsDep, UserId, envelope
+from gateway.schemas import DocumentIn, DocumentsOut, MessageOut
+
+router = APIRouter(tags=["documents"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such project, thread or document, or not yours"}
+}
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": DocumentIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "filename": {"type": "string", "maxLength": 255},
+                        "content_type": {"type": "string", "maxLength": 127},
+                    },
+                }
+            },
+        },
+    }
+}
+ADD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    413: {"description": "Document over the size limit"},
+    415: {"description": "Not JSON or multipart, or the file is not UTF-8 text"},
+}
+TEXTUAL_SUFFIXES = ("json", "xml", "yaml", "csv", "javascript", "x-sh", "toml", "sql")
+
+
+def _invalid(loc: tuple[str | int, ...], msg: str, kind: str = "value_error") -> Exception:
+    return RequestValidationError([{"type": kind, "loc": ("body", *loc), "msg": msg}])
+
+
+def _too_large(size: int, limit: int) -> HTTPException:
+    return HTTPException(413, f"Document is over the {limit} byte limit ({size}+ bytes)")
+
+
+def _decode_text(data: bytes) -> str:
+    """Strict UTF-8 (a leading BOM is dropped); anything else is not a text document."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPException(415, "Only UTF-8 text documents are supported") from None
+    if "\x00" in text:
+        raise HTTPException(415, "Only text documents are supported (the file holds NUL bytes)")
+    return text
+
+
+def _media_type(given: str | None) -> str:
+    media = (given or "").split(";")[0].strip().lower()
+    if media.startswith("text/") or media.endswith(TEXTUAL_SUFFIXES):
+        return media[:127]
+    return "text/plain"
+
+
+async def _from_json(request: Request, limit: int) -> DocumentIn:
+    raw = await request.body()
+    try:
+        body = DocumentIn.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+    size = len(body.content.encode("utf-8"))
+    if size > limit:
+        raise _too_large(size, limit)
+    return body
+
+
+async def _from_upload(request: Request, limit: int) -> DocumentIn:
+    form = await request.form(max_files=1, max_fields=8)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise _invalid(("file",), "Field required (a file)", "missing")
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise _too_large(len(data), limit)
+        content = _decode_text(data)
+        name = form.get("filename")
+        filename = name if isinstance(name, str) and name else upload.filename or ""
+        filename = posixpath.basename(filename.replace("\\", "/")).strip()
+        given_type = form.get("content_type")
+        content_type = _media_type(
+            given_type if isinstance(given_type, str) else upload.content_type
+        )
+    finally:
+        await form.close()
+    try:
+        return DocumentIn(filename=filename, content=content, content_type=content_type)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+
+
+async def read_document(request: Request, limit: int) -> DocumentIn:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        return await _from_upload(request, limit)
+    if media == "application/json" or media.endswith("+json"):
+        return await _from_json(request, limit)
+    raise HTTPException(
+        415, "Send JSON {filename, content, content_type?} or multipart/form-data with a file"
+    )
+
+
+async def add_document(
+    request: Request,
+    bus: BusDep,
+    user_id: UUID,
+    command_id: str,
+    limit: int,
+    *,
+    project_id: UUID | None = None,
+    thread_id: UUID | None = None,
+) -> DocumentView:
+    body = await read_document(request, limit)
+    cmd = AddDocument(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        document_id=uuid4(),
+        project_id=project_id,
+        thread_id=thread_id,
+        filename=body.filename,
+        content_type=body.content_type,
+        content=body.content,
+    )
+    return DocumentView.model_validate(await bus.call(subjects.DOCUMENT_ADD, cmd))
+
+
+@router.post(
+    "/api/projects/{project_id}/documents",
+    status_code=201,
+    response_model=DocumentView,
+    responses=ADD_RESPONSES,
+    openapi_extra=UPLOAD_BODY,
+)
+async def post_project_document(
+    project_id: UUID,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    command_id: CommandId,
+    settings: SettingsDep,
+) -> DocumentView:
+    limit = settings.max_document_bytes
+    return await add_document(request, bus, user_id, command_id, limit, project_id=project_id)
+
+
+@router.post(
+    "/api/threads/{thread_id}/documents",
+    status_code=201,
+    response_model=DocumentView,
+    responses=ADD_RESPONSES,
+    openapi_extra=UPLOAD_BODY,
+)
+async def post_thread_document(
+    thread_id: UUID,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    command_id: CommandId,
+    settings: SettingsDep,
+) -> DocumentView:
+    limit = settings.max_document_bytes
+    return await add_document(request, bus, user_id, command_id, limit, thread_id=thread_id)
+
+
+async def list_documents(
+    request: Request,
+    bus: BusDep,
+    user_id: UUID,
+    *,
+    project_id: UUID | None = None,
+    thread_id: UUID | None = None,
+) -> DocumentsOut:
+    query = ListDocuments(
+        meta=envelope(request, user_id), project_id=project_id, thread_id=thread_id
+    )
+    return DocumentsOut.model_validate(await bus.call(subjects.DOCUMENTS_LIST, query))
+
+
+@router.get(
+    "/api/projects/{project_id}/documents", response_model=DocumentsOut, responses=NOT_FOUND
+)
+async def get_project_documents(
+    project_id: UUID, request: Request, bus: BusDep, user_id: UserId
+) -> DocumentsOut:
+    return await list_documents(request, bus, user_id, project_id=project_id)
+
+
+@router.get("/api/threads/{thread_id}/documents", response_model=DocumentsOut, responses=NOT_FOUND)
+async def get_thread_documents(
+    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
+) -> DocumentsOut:
+    return await list_documents(request, bus, user_id, thread_id=thread_id)
+
+
+@router.get("/api/documents/{document_id}", response_model=DocumentDetailView, responses=NOT_FOUND)
+async def get_document(
+    document_id: UUID, request: Request, bus: BusDep, user_id: UserId
+) -> DocumentDetailView:
+    query = GetDocument(meta=envelope(request, user_id), document_id=document_id)
+    return DocumentDetailView.model_validate(await bus.call(subjects.DOCUMENT_GET, query))
+
+
+@router.delete("/api/documents/{document_id}", response_model=MessageOut, responses=NOT_FOUND)
+async def delete_document(
+    document_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> MessageOut:
+    cmd = DeleteDocument(
+        meta=envelope(request, user_id), command_id=command_id, document_id=document_id
+    )
+    return MessageOut.model_validate(await bus.call(subjects.DOCUMENT_DELETE, cmd))

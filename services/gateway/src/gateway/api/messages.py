@@ -1,0 +1,69 @@
+"""Messages stored as given (no generation): post, list oldest first, delete."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Request
+
+from contracts import subjects
+from contracts.commands import DeleteMessage, PostMessage
+from contracts.queries import ListMessages
+from contracts.views import MessageView
+from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.schemas import MessageIn, MessageOut, MessagesOut
+
+router = APIRouter(tags=["messages"])
+
+
+@router.post(
+    "/api/threads/{thread_id}/messages",
+    status_code=201,
+    response_model=MessageView,
+    responses={404: {"description": "No such thread, or not yours"}},
+)
+async def post_message(
+    thread_id: UUID,
+    body: MessageIn,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    command_id: CommandId,
+) -> MessageView:
+    cmd = PostMessage(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        thread_id=thread_id,
+        message_id=uuid4(),
+        role=body.role,
+        content=body.content,
+        artifact_data=body.artifact_data,
+        metadata=body.metadata,
+    )
+    return MessageView.model_validate(await bus.call(subjects.MESSAGE_POST, cmd))
+
+
+@router.get(
+    "/api/threads/{thread_id}/messages",
+    response_model=MessagesOut,
+    responses={404: {"description": "No such thread, or not yours"}},
+)
+async def get_messages(
+    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
+) -> MessagesOut:
+    query = ListMessages(meta=envelope(request, user_id), thread_id=thread_id)
+    return MessagesOut.model_validate(await bus.call(subjects.MESSAGES_LIST, query))
+
+
+@router.delete(
+    "/api/messages/{message_id}",
+    response_model=MessageOut,
+    responses={404: {"description": "No such message, or not yours"}},
+)
+async def delete_message(
+    message_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> MessageOut:
+    cmd = DeleteMessage(
+        meta=envelope(request, user_id), command_id=command_id, message_id=message_id
+    )
+    return MessageOut.model_validate(await bus.call(subjects.MESSAGE_DELETE, cmd))

@@ -1,0 +1,120 @@
+"""Projects: create, list (newest activity first), get, rename/describe, delete; and the
+threads of one project (create inside it, list it)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Request
+
+from contracts import subjects
+from contracts.commands import CreateProject, DeleteProject, UpdateProject
+from contracts.queries import GetProject, ListProjects
+from contracts.views import ProjectView, ThreadPageView, ThreadView
+from gateway.api.threads import create_thread, list_threads, page_params
+from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.schemas import MessageOut, ProjectIn, ProjectPatch, ProjectsOut, ThreadIn
+
+router = APIRouter(tags=["projects"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such project, or not yours"}}
+
+
+@router.post("/api/projects", status_code=201, response_model=ProjectView)
+async def post_project(
+    body: ProjectIn, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> ProjectView:
+    cmd = CreateProject(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        project_id=uuid4(),
+        name=body.name,
+        description=body.description,
+    )
+    return ProjectView.model_validate(await bus.call(subjects.PROJECT_CREATE, cmd))
+
+
+@router.get("/api/projects", response_model=ProjectsOut)
+async def get_projects(request: Request, bus: BusDep, user_id: UserId) -> ProjectsOut:
+    data = await bus.call(subjects.PROJECTS_LIST, ListProjects(meta=envelope(request, user_id)))
+    return ProjectsOut.model_validate(data)
+
+
+@router.get("/api/projects/{project_id}", response_model=ProjectView, responses=NOT_FOUND)
+async def get_project(
+    project_id: UUID, request: Request, bus: BusDep, user_id: UserId
+) -> ProjectView:
+    query = GetProject(meta=envelope(request, user_id), project_id=project_id)
+    return ProjectView.model_validate(await bus.call(subjects.PROJECT_GET, query))
+
+
+@router.patch("/api/projects/{project_id}", response_model=ProjectView, responses=NOT_FOUND)
+async def patch_project(
+    project_id: UUID,
+    body: ProjectPatch,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    command_id: CommandId,
+) -> ProjectView:
+    cmd = UpdateProject(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        project_id=project_id,
+        name=body.name,
+        description=body.description,
+        description_set="description" in body.model_fields_set,
+    )
+    return ProjectView.model_validate(await bus.call(subjects.PROJECT_UPDATE, cmd))
+
+
+@router.delete("/api/projects/{project_id}", response_model=MessageOut, responses=NOT_FOUND)
+async def delete_project(
+    project_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> MessageOut:
+    """Its threads stay (now without a project); its documents are deleted."""
+    cmd = DeleteProject(
+        meta=envelope(request, user_id), command_id=command_id, project_id=project_id
+    )
+    return MessageOut.model_validate(await bus.call(subjects.PROJECT_DELETE, cmd))
+
+
+@router.post(
+    "/api/projects/{project_id}/threads",
+    status_code=201,
+    response_model=ThreadView,
+    responses=NOT_FOUND,
+    tags=["threads"],
+)
+async def post_project_thread(
+    project_id: UUID,
+    body: ThreadIn,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    command_id: CommandId,
+) -> ThreadView:
+    """A thread inside the project (a `project_id` in the body is ignored: the path wins)."""
+    return await create_thread(body, project_id, request, bus, user_id, command_id)
+
+
+@router.get(
+    "/api/projects/{project_id}/threads",
+    response_model=ThreadPageView,
+    responses=NOT_FOUND,
+    tags=["threads"],
+)
+async def get_project_threads(
+    project_id: UUID,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    page_size: Annotated[int | None, Query(ge=1, le=50)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
+    q: Annotated[str | None, Query(max_length=255)] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> ThreadPageView:
+    off, size = page_params(page, page_size, limit, offset)
+    return await list_threads(request, bus, user_id, off, size, project_id, q, cursor)

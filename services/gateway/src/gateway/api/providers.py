@@ -1,0 +1,55 @@
+"""Provider settings: list, configure (the key goes in, never comes back out), remove."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from contracts import subjects
+from contracts.commands import ConfigureProvider, RemoveProvider
+from contracts.queries import ListProviders
+from contracts.views import ProviderView
+from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.schemas import MessageOut, ProviderConfigIn, ProvidersOut
+
+router = APIRouter(tags=["providers"])
+ProviderName = Annotated[str, Path(max_length=40, description="e.g. openai, anthropic, echo")]
+
+
+@router.get("/api/providers", response_model=ProvidersOut)
+async def list_providers(request: Request, bus: BusDep, user_id: UserId) -> ProvidersOut:
+    data = await bus.call(subjects.PROVIDERS_LIST, ListProviders(meta=envelope(request, user_id)))
+    return ProvidersOut.model_validate(data)
+
+
+@router.put("/api/providers/{provider}/config", response_model=ProviderView)
+async def configure_provider(
+    provider: ProviderName,
+    body: ProviderConfigIn,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    command_id: CommandId,
+) -> ProviderView:
+    given = body.model_fields_set
+    api_key = body.api_key.get_secret_value() if body.api_key is not None else None
+    cmd = ConfigureProvider(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        provider=provider,
+        api_key=api_key,
+        api_key_set=api_key is not None,
+        base_url=body.base_url,
+        base_url_set="base_url" in given,
+        enabled=body.enabled,
+    )
+    return ProviderView.model_validate(await bus.call(subjects.PROVIDER_CONFIGURE, cmd))
+
+
+@router.delete("/api/providers/{provider}", response_model=MessageOut)
+async def remove_provider(
+    provider: ProviderName, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> MessageOut:
+    cmd = RemoveProvider(meta=envelope(request, user_id), command_id=command_id, provider=provider)
+    return MessageOut.model_validate(await bus.call(subjects.PROVIDER_REMOVE, cmd))

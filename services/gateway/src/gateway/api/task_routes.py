@@ -1,0 +1,35 @@
+"""Task routes: which provider and model each task (chat, title) uses by default."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from contracts import subjects
+from contracts.commands import SetTaskRoutes
+from contracts.events import TaskRoute
+from contracts.queries import GetTaskRoutes
+from contracts.views import TaskRoutesView
+from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.schemas import TaskRoutesIn
+
+router = APIRouter(tags=["providers"])
+
+
+@router.get("/api/task-routes", response_model=TaskRoutesView)
+async def get_task_routes(request: Request, bus: BusDep, user_id: UserId) -> TaskRoutesView:
+    data = await bus.call(subjects.TASK_ROUTES_GET, GetTaskRoutes(meta=envelope(request, user_id)))
+    return TaskRoutesView.model_validate(data)
+
+
+@router.put("/api/task-routes", response_model=TaskRoutesView)
+async def put_task_routes(
+    body: TaskRoutesIn, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+) -> TaskRoutesView:
+    """Replaces every route; an unknown task or provider → 400 and nothing changes."""
+    cmd = SetTaskRoutes(
+        meta=envelope(request, user_id),
+        command_id=command_id,
+        use_separate_models=body.use_separate_models,
+        routes=[TaskRoute(task=r.task, provider=r.provider, model=r.model) for r in body.routes],
+    )
+    return TaskRoutesView.model_validate(await bus.call(subjects.TASK_ROUTES_SET, cmd))

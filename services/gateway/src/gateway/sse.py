@@ -1,0 +1,114 @@
+"""Server-sent events of the chat stream, rendered straight to bytes (orjson, no pydantic):
+this runs once per streamed chunk, so it stays a few microseconds.
+
+The events (see the HTTP spec, "Chat"):
+- `message_start` {thread_id, user_message_id, message_id, provider, model}
+- `token` {text}, `id` = the TOKENS stream sequence of that chunk (ids only grow)
+- `restart` {message_id, attempt}: the answer restarted (its worker died, or the provider
+  dropped the stream); discard this message's text so far, the new attempt follows
+- then exactly one of `message_end` {message_id, finish_reason, usage}, `error` {code,
+  message}, `cancelled` {message_id}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from contracts.views import ChatMessageView
+
+TERMINAL_KINDS = frozenset({"end", "error", "cancelled"})
+KEEP_ALIVE = b": keep-alive\n\n"
+
+
+def event(name: bytes, data: Any, ident: int | None = None) -> bytes:
+    payload = data if isinstance(data, bytes) else orjson.dumps(data)
+    head = b"id: %d\n" % ident if ident is not None else b""
+    return head + b"event: " + name + b"\ndata: " + payload + b"\n\n"
+
+
+def terminal(kind: str, message_id: str, token: dict[str, Any], ident: int | None) -> bytes:
+    if kind == "end":
+        return event(
+            b"message_end",
+            {
+                "message_id": message_id,
+                "finish_reason": token.get("finish_reason") or "stop",
+                "usage": token.get("usage"),
+            },
+            ident,
+        )
+    if kind == "error":
+        return event(
+            b"error",
+            {"code": token.get("code") or "provider_error", "message": token.get("error") or ""},
+            ident,
+        )
+    return event(b"cancelled", {"message_id": message_id}, ident)
+
+
+class TokenRenderer:
+    """Token events of one message, in stream order → SSE bytes. Tracks the text shown for the
+    current attempt, so a fallback to stored content can tell whether it must restart."""
+
+    def __init__(self, message_id: str, *, resuming: bool) -> None:
+        self.message_id = message_id
+        self.resuming = resuming
+        self.attempt: int | None = None
+        self.shown: list[str] = []
+        self.emitted = False
+        self.done = False
+        self.last_id: int | None = None
+
+    def render(self, seq: int, raw: bytes) -> bytes:
+        token = orjson.loads(raw)
+        kind = token.get("kind")
+        self.last_id = seq
+        if kind == "delta":
+            text = token.get("text", "")
+            self.shown.append(text)
+            self.emitted = True
+            return b"id: %d\nevent: token\ndata: %s\n\n" % (seq, orjson.dumps({"text": text}))
+        if kind == "start":
+            attempt = int(token.get("attempt", 1))
+            previous, self.attempt = self.attempt, attempt
+            if previous == attempt:
+                return b""
+            if attempt > 1 and (self.emitted or self.resuming):
+                self.shown.clear()
+                self.emitted = True
+                return event(b"restart", {"message_id": self.message_id, "attempt": attempt}, seq)
+            return b""
+        if kind in TERMINAL_KINDS:
+            self.done = True
+            return terminal(kind, self.message_id, token, seq)
+        return b""
+
+    @property
+    def text(self) -> str:
+        return "".join(self.shown)
+
+
+def stored_answer(view: ChatMessageView, renderer: TokenRenderer) -> bytes:
+    """A finished answer from storage (its tokens expired, or its stream ended without a
+    terminal event): the text not yet shown on this connection, then the terminal event."""
+    message = view.message
+    message_id = str(message.id)
+    out: list[bytes] = []
+    shown = renderer.text
+    if message.content != shown:
+        if renderer.emitted or renderer.resuming:
+            out.append(event(b"restart", {"message_id": message_id, "attempt": view.attempt}))
+        if message.content:
+            out.append(event(b"token", {"text": message.content}))
+    if message.status == "complete":
+        token: dict[str, Any] = {"finish_reason": view.finish_reason, "usage": message.usage}
+        out.append(terminal("end", message_id, token, None))
+    elif message.status == "failed":
+        token = {"code": view.error_code, "error": view.error}
+        out.append(terminal("error", message_id, token, None))
+    else:
+        out.append(terminal("cancelled", message_id, {}, None))
+    renderer.done = True
+    return b"".join(out)

@@ -1,0 +1,122 @@
+"""Reads one message's token events from the JetStream stream TOKENS with an ordered consumer.
+
+An ordered consumer is ephemeral, flow-controlled and self-healing: it detects a gap and
+recreates itself from the last sequence it delivered, so a reader gets every event exactly
+once, in order. It starts at the beginning of the message's subject, or right after the
+client's `Last-Event-ID` (ids are stream sequences). Each event is rendered in the
+subscription's callback and queued as SSE bytes; the HTTP response drains the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import orjson
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from contracts.subjects import TOKENS_STREAM, tokens_subject
+from gateway.bus import unavailable
+
+Render = Callable[[int, bytes], bytes]
+INACTIVE_THRESHOLD = 5.0  # seconds the server keeps a consumer nobody listens to any more
+
+
+async def last_token(
+    js: JetStreamContext, thread_id: UUID, message_id: UUID
+) -> tuple[int, dict[str, Any]] | None:
+    """The newest token event of a message and its sequence; None if it has none (or the
+    TOKENS stream does not exist yet). NATS trouble raises 503."""
+    try:
+        msg = await js.get_last_msg(TOKENS_STREAM, tokens_subject(thread_id, message_id))
+    except NotFoundError:
+        return None
+    except (NatsError, TimeoutError, OSError) as exc:
+        raise unavailable() from exc
+    return int(msg.seq or 0), orjson.loads(msg.data or b"{}")
+
+
+class TokenReader:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        thread_id: UUID,
+        message_id: UUID,
+        render: Render,
+        *,
+        after: int | None = None,
+    ) -> None:
+        self.js = js
+        self.subject = tokens_subject(thread_id, message_id)
+        self.render = render
+        self.after = after
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._sub: Any = None
+
+    async def open(self) -> bool:
+        """Subscribe; False if the TOKENS stream does not exist (yet)."""
+        if self._sub is not None:
+            return True
+        if self.after is not None:
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=self.after + 1
+            )
+        else:
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        try:
+            self._sub = await self.js.subscribe(
+                self.subject,
+                stream=TOKENS_STREAM,
+                cb=self._on_msg,
+                ordered_consumer=True,
+                config=config,
+                inactive_threshold=INACTIVE_THRESHOLD,
+            )
+        except (NotFoundError, NatsError, TimeoutError, OSError):
+            return False  # no stream yet, or NATS is busy: the caller retries
+        return True
+
+    async def _on_msg(self, msg: Msg) -> None:
+        data = self.render(msg.metadata.sequence.stream, msg.data)
+        if data:
+            self.queue.put_nowait(data)
+
+    async def next(self, timeout: float) -> bytes | None:
+        """Everything queued so far as one chunk (fewer writes under load), or None after
+        `timeout` seconds without any."""
+        queue = self.queue
+        if queue.empty():
+            try:
+                first = await asyncio.wait_for(queue.get(), timeout)
+            except TimeoutError:
+                return None
+        else:
+            first = queue.get_nowait()
+        if queue.empty():
+            return first
+        parts = [first]
+        while not queue.empty():
+            parts.append(queue.get_nowait())
+        return b"".join(parts)
+
+    async def close(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is None:
+            return
+        try:
+            await sub.unsubscribe()
+        except Exception:
+            # Connection closed or draining: stop the consumer's helper tasks ourselves.
+            jsi = getattr(getattr(sub, "_sub", None), "_jsi", None)
+            for task in (getattr(jsi, "_hbtask", None), getattr(jsi, "_fctask", None)):
+                if task is not None:
+                    task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.sleep(0)

@@ -1,0 +1,211 @@
+"""Chat on the thread aggregate: a user turn, and the lifecycle of the answer it asks for.
+
+An assistant message is requested (status `streaming`) and then finishes exactly once:
+completed, failed or cancelled. A second outcome is refused, so an answer is never stored
+twice even when two workers raced for it. A cancel request is recorded only while the answer
+is still streaming. Pure functions: the handlers load the events and append what these decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+from uuid import UUID
+
+from contracts.base import DomainEvent
+from contracts.commands import (
+    CompleteAssistantMessage,
+    FailAssistantMessage,
+    PostChat,
+    RecordCancelledMessage,
+)
+from contracts.errors import ErrorCode
+from contracts.events import (
+    AssistantMessageCancelled,
+    AssistantMessageCompleted,
+    AssistantMessageFailed,
+    AssistantMessageRequested,
+    GenerationCancelled,
+    ThreadRenamed,
+    UserMessagePosted,
+)
+from threads.domain.errors import DomainError, invalid, not_found
+from threads.domain.text import require_json, require_text
+from threads.domain.thread import CONTENT_MAX, DEFAULT_TITLE, TITLE_MAX, ThreadState, require_owned
+
+AnswerStatus = Literal["streaming", "complete", "failed", "cancelled"]
+# The events of one thread stream that move an assistant message's lifecycle.
+ANSWER_EVENTS = (
+    "AssistantMessageRequested",
+    "AssistantMessageCompleted",
+    "AssistantMessageFailed",
+    "AssistantMessageCancelled",
+    "GenerationCancelled",
+)
+ALREADY_FINISHED = "Assistant message already finished"
+
+
+@dataclass(frozen=True)
+class AnswerState:
+    message_id: UUID
+    status: AnswerStatus = "streaming"
+    cancel_requested: bool = False
+
+
+def evolve_answer(state: AnswerState | None, event: DomainEvent) -> AnswerState | None:
+    match event:
+        case AssistantMessageRequested():
+            return AnswerState(event.message_id)
+        case AssistantMessageCompleted() if state is not None:
+            return replace(state, status="complete")
+        case AssistantMessageFailed() if state is not None:
+            return replace(state, status="failed")
+        case AssistantMessageCancelled() if state is not None:
+            return replace(state, status="cancelled")
+        case GenerationCancelled() if state is not None:
+            return replace(state, cancel_requested=True)
+    return state
+
+
+def fold_answer(events: list[DomainEvent]) -> AnswerState | None:
+    state: AnswerState | None = None
+    for event in events:
+        state = evolve_answer(state, event)
+    return state
+
+
+def decide_post_chat(
+    state: ThreadState | None, cmd: PostChat, *, user_id: UUID | None
+) -> list[DomainEvent]:
+    """The user's turn and the request for its answer, appended together: a worker never sees
+    a request without its question, and a question is never left without a request."""
+    thread = require_owned(state, user_id)
+    assert user_id is not None
+    if not cmd.content.strip():
+        raise invalid("content must not be empty")
+    if len(cmd.content) > CONTENT_MAX:
+        raise invalid(f"content is longer than {CONTENT_MAX} characters")
+    if cmd.user_message_id == cmd.assistant_message_id:
+        raise invalid("user and assistant message ids must differ")
+    return [
+        UserMessagePosted(
+            message_id=cmd.user_message_id,
+            thread_id=thread.thread_id,
+            content=require_text(cmd.content, "content"),
+            artifact_data=require_json(cmd.artifact_data, "artifact_data"),
+            metadata=require_json(cmd.metadata, "metadata"),
+        ),
+        AssistantMessageRequested(
+            message_id=cmd.assistant_message_id,
+            thread_id=thread.thread_id,
+            user_id=user_id,
+            user_message_id=cmd.user_message_id,
+            provider=thread.provider,
+            model=thread.model,
+            attempt=1,
+        ),
+    ]
+
+
+def _require_streaming(answer: AnswerState | None) -> AnswerState:
+    if answer is None:
+        raise not_found("Message")
+    if answer.status != "streaming":
+        raise DomainError(ErrorCode.CONFLICT, ALREADY_FINISHED)
+    return answer
+
+
+def decide_complete(
+    thread: ThreadState | None,
+    answer: AnswerState | None,
+    cmd: CompleteAssistantMessage,
+    *,
+    user_id: UUID | None,
+) -> list[DomainEvent]:
+    require_owned(thread, user_id)
+    _require_streaming(answer)
+    return [
+        AssistantMessageCompleted(
+            message_id=cmd.message_id,
+            thread_id=cmd.thread_id,
+            content=require_text(cmd.content, "content"),
+            finish_reason=cmd.finish_reason,
+            usage=require_json(cmd.usage, "usage"),
+            attempt=cmd.attempt,
+        )
+    ]
+
+
+def decide_fail(
+    thread: ThreadState | None,
+    answer: AnswerState | None,
+    cmd: FailAssistantMessage,
+    *,
+    user_id: UUID | None,
+) -> list[DomainEvent]:
+    require_owned(thread, user_id)
+    _require_streaming(answer)
+    return [
+        AssistantMessageFailed(
+            message_id=cmd.message_id,
+            thread_id=cmd.thread_id,
+            code=cmd.code,
+            error=require_text(cmd.error, "error"),
+            content=require_text(cmd.content, "content"),
+            attempt=cmd.attempt,
+        )
+    ]
+
+
+def decide_record_cancelled(
+    thread: ThreadState | None,
+    answer: AnswerState | None,
+    cmd: RecordCancelledMessage,
+    *,
+    user_id: UUID | None,
+) -> list[DomainEvent]:
+    require_owned(thread, user_id)
+    _require_streaming(answer)
+    return [
+        AssistantMessageCancelled(
+            message_id=cmd.message_id,
+            thread_id=cmd.thread_id,
+            content=require_text(cmd.content, "content"),
+            attempt=cmd.attempt,
+        )
+    ]
+
+
+def decide_cancel(
+    thread: ThreadState | None,
+    answer: AnswerState | None,
+    message_id: UUID,
+    *,
+    user_id: UUID | None,
+) -> list[DomainEvent]:
+    """Only a streaming answer can be cancelled; asking again, or after it finished, is a
+    no-op rather than an error (the client may race the end of the stream)."""
+    current = require_owned(thread, user_id)
+    if answer is None:
+        raise not_found("Message")
+    if answer.status != "streaming" or answer.cancel_requested:
+        return []
+    return [GenerationCancelled(message_id=message_id, thread_id=current.thread_id)]
+
+
+def clean_title(raw: str) -> str:
+    title = " ".join(raw.split())
+    return title[:TITLE_MAX].rstrip()
+
+
+def decide_set_generated_title(
+    thread: ThreadState | None, title: str, *, user_id: UUID | None
+) -> list[DomainEvent]:
+    """A generated title never overwrites one the user chose (or an earlier generated one)."""
+    current = require_owned(thread, user_id)
+    cleaned = clean_title(require_text(title, "title"))
+    if not cleaned:
+        raise invalid("Title must not be empty")
+    if current.title != DEFAULT_TITLE:
+        return []
+    return [ThreadRenamed(thread_id=current.thread_id, title=cleaned, generated=True)]

@@ -1,0 +1,22 @@
+"""PostMessage → MessagePosted: a message stored as given, appended to the thread's stream.
+
+Concurrent posts to one thread queue on the stream's lock, so a burst all lands, in order."""
+
+from __future__ import annotations
+
+from contracts.commands import PostMessage
+from contracts.replies import Reply
+from threads.domain import thread
+from threads.handlers.lookups import load_thread_for_write
+from threads.queries.messages import fetch_message
+from threads.store.unit_of_work import HandlerContext
+
+
+async def handle(ctx: HandlerContext[PostMessage]) -> Reply:
+    cmd = ctx.command
+    user_id = cmd.meta.user_id
+    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
+    await ctx.append(stream, version, thread.decide_post_message(state, cmd, user_id=user_id))
+    view = await fetch_message(ctx.conn, user_id, cmd.message_id)  # type: ignore[arg-type]
+    assert view is not None
+    return Reply.success(view.model_dump(mode="json"))

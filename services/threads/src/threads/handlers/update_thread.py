@@ -1,0 +1,30 @@
+"""UpdateThread → ThreadRenamed and/or ThreadMoved. Renaming does not move last activity;
+moving into a project needs that project to be the user's."""
+
+from __future__ import annotations
+
+from contracts.commands import UpdateThread
+from contracts.replies import Reply
+from threads.domain import thread
+from threads.handlers.lookups import load_thread_for_write, require_project, thread_project
+from threads.queries.threads import fetch_thread
+from threads.store.unit_of_work import HandlerContext
+
+
+async def handle(ctx: HandlerContext[UpdateThread]) -> Reply:
+    cmd = ctx.command
+    user_id = cmd.meta.user_id
+    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
+    thread.require_owned(state, user_id)
+    if cmd.move and cmd.project_id is not None:
+        await require_project(ctx.conn, user_id, cmd.project_id)
+    events = thread.decide_update(
+        state,
+        cmd,
+        user_id=user_id,
+        current_project_id=await thread_project(ctx.conn, cmd.thread_id),
+    )
+    await ctx.append(stream, version, events)
+    view = await fetch_thread(ctx.conn, user_id, cmd.thread_id)  # type: ignore[arg-type]
+    assert view is not None
+    return Reply.success(view.model_dump(mode="json"))
