@@ -64,17 +64,17 @@ replay: export THREADS_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:$
 replay: install ## rebuild the read models from the event store (ARGS= passes options)
 	$(RUN) switchboard-threads replay $(ARGS)
 
-bench-list: install ## benchmark listing threads (benchmarks/list.py; ARGS= passes options)
-	$(RUN) python benchmarks/list.py $(ARGS)
+bench-list: install ## benchmark listing threads (benchmarks/bench_list.py; ARGS= passes options)
+	$(RUN) python benchmarks/bench_list.py $(ARGS)
 
-bench-chat: install ## benchmark a chat round trip (benchmarks/chat.py)
-	$(RUN) python benchmarks/chat.py $(ARGS)
+bench-chat: install ## benchmark streaming chats against direct and LiteLLM (benchmarks/bench_chat.py)
+	$(RUN) python benchmarks/bench_chat.py $(ARGS)
 
-bench-replay: install ## benchmark a replay of the event store (benchmarks/replay.py)
-	$(RUN) python benchmarks/replay.py $(ARGS)
+bench-replay: install ## benchmark a replay of the event store (benchmarks/bench_replay.py)
+	$(RUN) python benchmarks/bench_replay.py $(ARGS)
 
-bench-load: install ## load test against a running stack (benchmarks/load.py)
-	$(RUN) python benchmarks/load.py $(ARGS)
+bench-load: install ## mixed load from 200 simulated users (not written yet) (benchmarks/bench_load.py)
+	$(RUN) python benchmarks/bench_load.py $(ARGS)
 
 clean-data: ## delete .data/ (the local database and streams); refuses while make up runs
 	@if [ -f .data/devstack.pid ] && kill -0 "$$(cat .data/devstack.pid)" 2>/dev/null; then \

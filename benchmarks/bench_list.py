@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import platform
 import sys
 import tempfile
@@ -32,12 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
-from list_report import write_section  # noqa: E402
-from list_seed import Plan, build_read_models, copy_events  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine  # noqa: E402
 from tests.support.database import create_migrated_database  # noqa: E402
@@ -50,6 +49,8 @@ from tests.support.stack import (  # noqa: E402
     wait_ready,
 )
 
+from benchmarks.list_report import write_section  # noqa: E402
+from benchmarks.list_seed import Plan, build_read_models, copy_events  # noqa: E402
 from threads.projections import default_projector  # noqa: E402
 from threads.queries.threads import encode_cursor  # noqa: E402
 from threads.store.event_store import load_stream  # noqa: E402
@@ -255,6 +256,7 @@ async def measure(
     finally:
         await conn.close()
     seed_seconds = time.perf_counter() - seed_start
+    assert counts is not None and deep_row is not None
     assert counts["threads"] == counts["total"] == args.threads, counts
     assert counts["in_projects"] == args.threads // 5, counts
     assert counts["counted"] == counts["messages"] == args.messages, counts
@@ -265,7 +267,7 @@ async def measure(
     project = project_ids[0]
     cursor = encode_cursor(deep_row["last_activity_at"], deep_row["id"])
 
-    def get(params: dict[str, object]) -> Callable[[], Awaitable[None]]:
+    def get(params: dict[str, str | int]) -> Callable[[], Awaitable[None]]:
         async def call() -> None:
             response = await client.get("/api/threads", params=params)
             response.raise_for_status()
@@ -281,6 +283,7 @@ async def measure(
 
     deep_offset = (args.deep_page - 1) * PAGE_SIZE
     print(f"timing, {n} requests each:")
+    load_before = os.getloadavg()[0]
     timings = {
         "page1": await timed("page 1 (stack)", n, get({"page": 1, "page_size": PAGE_SIZE})),
         "deep": await timed(
@@ -299,6 +302,7 @@ async def measure(
         "naive_search": await timed("title search (naive)", n, naive(0, q=SEARCH)),
     }
     timings["_seed"] = Timing("seed", seed_seconds, time.perf_counter() - t0, 0)
+    timings["_load"] = Timing("load", load_before, os.getloadavg()[0], 0)
     return timings
 
 
@@ -311,14 +315,14 @@ def report(args: argparse.Namespace, t: dict[str, Timing]) -> None:
         (f"title search `q={SEARCH}`", t["search"], t["naive_search"]),
     ]
     write_section(
-        ROOT / "docs" / "benchmarks.md",
         rows,
         threads=args.threads,
         messages=args.messages,
         requests=args.requests,
         seed_seconds=t["_seed"].p50,
         total_seconds=t["_seed"].p99,
-        machine=f"{platform.machine()}, {platform.python_version()}",
+        machine=f"{os.cpu_count()} CPUs ({platform.machine()}), Python {platform.python_version()}",
+        load=(t["_load"].p50, t["_load"].p99),
     )
     print(
         f"RESULT list_p99_ms={t['page1'].p99:.2f} naive_p99_ms={t['naive_page1'].p99:.2f}"

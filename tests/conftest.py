@@ -62,6 +62,7 @@ def start_stack(
             "THREADS_DATABASE_URL": database_url,
             "THREADS_NATS_URL": infra.nats_url,
             "THREADS_LOG_JSON": "true",
+            "PYTHONUNBUFFERED": "1",
             "GATEWAY_NATS_URL": infra.nats_url,
             "GATEWAY_PORT": str(port),
             "GATEWAY_ARGON2_MEMORY_KIB": "1024",

@@ -130,13 +130,17 @@ async def test_invalid_uuids_are_422(user: User) -> None:
 
 
 async def test_invalid_text_is_refused(user: User) -> None:
-    """NUL characters and lone surrogates cannot be stored as Postgres text: 422, not 500."""
+    """NUL characters and lone surrogates cannot be stored as Postgres text, NaN is not JSON,
+    and integers past 64 bits would not come back exactly: 422, never a 500 or a silent change."""
     project, thread, _ = await fresh(user)
     for raw in (
         b'{"role": "user", "content": "a\\u0000b"}',
         b'{"role": "user", "content": "\\ud800"}',
         b'{"role": "user", "metadata": {"\\u0000": 1}}',
         b'{"role": "user", "artifact_data": {"k": ["\\udfff"]}}',
+        b'{"role": "user", "metadata": {"n": NaN}}',
+        b'{"role": "user", "metadata": {"n": [1e400]}}',
+        b'{"role": "user", "metadata": {"n": 123456789012345678901234567890}}',
     ):
         r = await user.client.post(
             f"/api/threads/{thread}/messages", content=raw, headers={**user.headers, **JSON}

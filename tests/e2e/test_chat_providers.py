@@ -20,8 +20,6 @@ from tests.support.fake_providers import Behaviour
 from tests.support.servers import Infra
 from tests.support.sse_client import Event, events, read_all, text_of
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def chat_stack(infra: Infra, artifacts_dir: Path) -> Iterator[ChatStack]:
@@ -220,6 +218,7 @@ async def test_a_failed_title_leaves_new_chat(me: User, chat_stack: ChatStack) -
     assert r.json()["title"] == "New Chat"
 
 
+@pytest.mark.slow
 async def test_a_worker_killed_mid_answer_leaves_it_to_another(
     me: User, chat_stack: ChatStack
 ) -> None:
@@ -271,3 +270,28 @@ async def test_no_key_ever_reaches_a_log(chat_stack: ChatStack) -> None:
     assert logs
     for key in KEYS.values():
         assert key not in logs
+
+
+async def test_title_uses_the_title_route_when_tasks_are_separate(
+    me: User, chat_stack: ChatStack
+) -> None:
+    model = unique_model("titler")
+    chat_stack.fake.script("openai", Behaviour(answer="Routed Title Words"), model=model)
+    r = await me.put(
+        "/api/task-routes",
+        json={
+            "use_separate_models": True,
+            "routes": [{"task": "title", "provider": "openai", "model": model}],
+        },
+    )
+    assert r.status_code == 200, r.text
+    thread = await make_thread(me, "echo", "echo")
+    await chat(me, thread["id"], "An echo thread titled by another model")
+    for _ in range(100):
+        r = await me.get(f"/api/threads/{thread['id']}")
+        if r.json()["title"] != "New Chat":
+            break
+        await asyncio.sleep(0.1)
+    assert r.json()["title"] == "Routed Title Words"
+    [request] = chat_stack.fake.requests_for("openai", model)
+    assert "An echo thread titled by another model" in request.texts()

@@ -55,8 +55,12 @@ def fake() -> Iterator[FakeProviders]:
 
 @pytest.fixture(scope="module")
 def hanging() -> Iterator[HangingModels]:
-    with HangingModels() as server:
+    server = HangingModels()
+    server.start()
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 async def models_when_ready(user: User, attempts: int = 150) -> httpx.Response:

@@ -116,7 +116,7 @@ async def hostile_provider() -> AsyncIterator[str]:
         await server.wait_closed()
 
 
-async def models_when_ready(user: User, attempts: int = 150) -> object:
+async def models_when_ready(user: User, attempts: int = 150) -> httpx.Response:
     """GET /api/models once a chat worker answers (it may still be starting: 503)."""
     for _ in range(attempts):
         r = await user.get("/api/models")
@@ -127,15 +127,12 @@ async def models_when_ready(user: User, attempts: int = 150) -> object:
 
 
 def assert_absent(key: str, where: str, content: str | bytes) -> None:
-    needle = key.encode() if isinstance(content, bytes) else key
-    assert needle not in content, f"the API key leaked into {where}"
+    text = content.decode(errors="replace") if isinstance(content, bytes) else content
+    assert key not in text, f"the API key leaked into {where}"
     # A key cut in half is still a leak: no run of 12 characters of it may appear either.
     body = key.removeprefix("sk-")
     for i in range(0, len(body) - 12, 4):
-        part = body[i : i + 12]
-        assert (part.encode() if isinstance(content, bytes) else part) not in content, (
-            f"part of the API key leaked into {where}"
-        )
+        assert body[i : i + 12] not in text, f"part of the API key leaked into {where}"
 
 
 async def jetstream_messages(nats_url: str, subject: str) -> list[bytes]:
@@ -171,8 +168,8 @@ async def check_everything(user: User, isolated: Isolated, hostile_provider: str
     key = f"sk-LEAKCHECK-{uuid.uuid4().hex}{uuid.uuid4().hex}"
     responses: list[tuple[str, str]] = []
 
-    async def seen(what: str, response: object) -> object:
-        responses.append((what, getattr(response, "text", "")))
+    async def seen(what: str, response: httpx.Response) -> httpx.Response:
+        responses.append((what, response.text))
         return response
 
     # -- the key goes in, through every path that takes it ------------------------------------

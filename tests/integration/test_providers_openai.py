@@ -139,6 +139,13 @@ async def test_dropped_stream_is_unavailable_after_the_first_tokens(fake: FakePr
     assert 0 < len(got) < len(fake.answer.split())
 
 
+async def test_error_frame_inside_the_stream(fake: FakeProviders) -> None:
+    fake.script("openai", Behaviour(kind="error_event"))
+    with pytest.raises(ProviderError) as caught:
+        await collect(fake)
+    assert caught.value.code == "provider_unavailable"
+
+
 async def test_hanging_provider_times_out_as_unavailable(fake: FakeProviders) -> None:
     fake.script("openai", Behaviour(kind="hang", hang_seconds=5))
     with pytest.raises(ProviderError) as caught:

@@ -51,7 +51,8 @@ _WORDS = re.compile(r"\s*\S+")
 class Behaviour:
     """What one request gets. `status` with kind "status" (401, 429, 500 ...); "drop" closes
     the connection after `drop_after` tokens; "hang" waits `hang_seconds` before anything;
-    "error_event" (Anthropic) sends an `event: error` of `error_type` inside a 200 stream."""
+    "error_event" sends an error inside a 200 stream after the tokens (Anthropic: `event:
+    error` of `error_type`; OpenAI: a `data: {"error": ...}` frame)."""
 
     kind: Kind = "ok"
     status: int = 200
@@ -327,6 +328,9 @@ class FakeProviders:
             }
             tail.append(b"data: " + json.dumps(final).encode() + b"\n\n")
         tail.append(b"data: [DONE]\n\n")
+        if behaviour.kind == "error_event":  # an error frame inside the 200 stream
+            error = {"message": "The server had an error", "type": "server_error", "code": 500}
+            tail = [b"data: " + json.dumps({"error": error}).encode() + b"\n\n"]
         head = [chunk({"role": "assistant", "content": "", "refusal": None})]
         chunks = [chunk({"content": t}) for t in tokens]
         return StreamingResponse(

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     tokens_max_age: float = Field(default=3600.0, gt=0, description="seconds tokens are kept")
     tokens_memory_storage: bool = False
     coalesce_interval: float = Field(default=0.03, ge=0, description="max seconds a delta waits")
-    coalesce_chars: int = Field(default=256, ge=1, description="flush a delta at this size")
+    coalesce_chars: int = Field(default=2048, ge=1, description="flush a delta at this size")
     # -- providers -----------------------------------------------------------------------------
     max_tokens: int = Field(default=4096, ge=1, description="answer length limit sent upstream")
     max_document_chars: int = Field(default=400_000, ge=0, description="document text per prompt")

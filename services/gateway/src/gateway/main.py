@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NATS
 
+from gateway import metrics
 from gateway.api import (
     auth,
     chat,
@@ -25,7 +26,6 @@ from gateway.api import (
     task_routes,
     threads,
 )
-from gateway import metrics
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.limits import BodySizeLimit

@@ -6,7 +6,7 @@ import time
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.metrics import HTTP_SECONDS
 
@@ -25,7 +25,7 @@ class LatencyMiddleware:
         started = time.perf_counter()
         status = 500
 
-        async def sending(message: dict) -> None:  # type: ignore[type-arg]
+        async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, EmailStr, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr
 
 from contracts.views import (
     DocumentView,
@@ -15,43 +15,7 @@ from contracts.views import (
     ProviderView,
     UserView,
 )
-
-MAX_JSON_DEPTH = 32
-
-
-def _storable(value: str) -> str:
-    """Postgres stores neither NUL characters nor lone surrogates (invalid UTF-8)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid UTF-8 (no lone surrogates)") from None
-    return value
-
-
-def _json_object(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Every key and string storable; nesting at most MAX_JSON_DEPTH deep."""
-
-    def check(item: Any, depth: int) -> None:
-        if depth > MAX_JSON_DEPTH:
-            raise ValueError(f"must not nest deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(item, str):
-            _storable(item)
-        elif isinstance(item, dict):
-            for key, inner in item.items():
-                _storable(key)
-                check(inner, depth + 1)
-        elif isinstance(item, list):
-            for inner in item:
-                check(inner, depth + 1)
-
-    check(value, 0)
-    return value
-
-
-Text = Annotated[str, AfterValidator(_storable)]
-JsonObject = Annotated[dict[str, Any] | None, AfterValidator(_json_object)]
+from gateway.storable import JsonObject, Text
 
 
 class RegisterIn(BaseModel):

@@ -124,6 +124,17 @@ def stainless_error(provider: str, exc: Exception, secret: str | None) -> Provid
     return ProviderError("provider_error", f"{provider} error: {scrub(_detail(exc), secret)}")
 
 
+def stream_error(provider: str, error: Any, secret: str | None) -> ProviderError:
+    """An `{"error": ...}` frame inside a 200 stream (OpenAI-compatible servers send these)."""
+    detail = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    code = error.get("code") if isinstance(error, dict) else None
+    status = code if isinstance(code, int) and code >= 400 else 500
+    kind = _error_type({"error": error})
+    if kind == "rate_limit_exceeded" or "rate limit" in detail.lower():
+        status = 429
+    return from_status(provider, status, detail, secret=secret)
+
+
 def _error_type(body: Any) -> str | None:
     if isinstance(body, dict):
         err = body.get("error")

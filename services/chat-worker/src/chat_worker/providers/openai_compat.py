@@ -4,6 +4,10 @@ One adapter class serves every provider that speaks this API: `openai` itself, a
 `openrouter` and `ollama` at their base URLs. Usage arrives in a last chunk because the request
 asks for `stream_options.include_usage`. SDK retries are off: the worker retries, and only
 while no token of the attempt has been delivered.
+
+The SDK builds and sends the request, authenticates and raises its typed errors; the stream's
+`data:` frames are read as plain JSON (`with_streaming_response`) rather than as one pydantic
+model per chunk, which cost ~75 ms of CPU per 200-chunk answer against ~12 ms this way.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from chat_worker.providers.base import (
     ProviderError,
     StreamResult,
 )
-from chat_worker.providers.errors import stainless_error, transport_error
+from chat_worker.providers.errors import stainless_error, stream_error, transport_error
 from chat_worker.providers.options import ClientCache, ClientOptions
+from chat_worker.providers.sse import sse_json
 
 NO_KEY = "no-key"  # the SDK insists on some key; keyless servers (Ollama) ignore it
 
@@ -64,20 +69,22 @@ class OpenAICompatAdapter:
             **self._limit(max_tokens),
         }
         try:
-            stream = await client.chat.completions.create(
+            async with client.chat.completions.with_streaming_response.create(
                 model=model, messages=wire, stream=True, **options
-            )
-            async with stream:
-                async for chunk in stream:
-                    if chunk.usage is not None:
+            ) as response:
+                async for chunk in sse_json(response.http_response.aiter_bytes()):
+                    if "error" in chunk:
+                        raise stream_error(self.name, chunk["error"], creds.api_key)
+                    usage = chunk.get("usage")
+                    if usage:
                         result.usage = {
-                            "input_tokens": chunk.usage.prompt_tokens,
-                            "output_tokens": chunk.usage.completion_tokens,
+                            "input_tokens": usage.get("prompt_tokens"),
+                            "output_tokens": usage.get("completion_tokens"),
                         }
-                    for choice in chunk.choices:
-                        if choice.finish_reason:
-                            result.finish_reason = choice.finish_reason
-                        text = choice.delta.content if choice.delta else None
+                    for choice in chunk.get("choices") or ():
+                        if choice.get("finish_reason"):
+                            result.finish_reason = choice["finish_reason"]
+                        text = (choice.get("delta") or {}).get("content")
                         if text:
                             yield text
         except openai.APIError as exc:

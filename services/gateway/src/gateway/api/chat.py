@@ -110,7 +110,8 @@ async def _answer_events(
                 with contextlib.suppress(HTTPException):
                     view = await _chat_message(request, bus, user_id, thread_id, message_id)
                     if view.message.status != "streaming":
-                        tail = await reader.next(0.5)  # its terminal event may be just behind
+                        # Its events may be just behind (or the stream has just appeared).
+                        tail = await reader.next(0.5) if await reader.open() else None
                         if tail is not None:
                             yield tail
                             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from contracts import subjects
 from contracts.commands import CreateProject, DeleteProject, UpdateProject
@@ -115,6 +115,6 @@ async def get_project_threads(
     offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
     q: Annotated[str | None, Query(max_length=255)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> ThreadPageView:
+) -> Response:
     off, size = page_params(page, page_size, limit, offset)
     return await list_threads(request, bus, user_id, off, size, project_id, q, cursor)

@@ -25,6 +25,8 @@ from contracts.replies import Reply
 from threads.domain.errors import DomainError
 from threads.handlers import (
     add_document,
+    cancel_generation,
+    complete_assistant_message,
     configure_provider,
     create_project,
     create_thread,
@@ -32,20 +34,16 @@ from threads.handlers import (
     delete_message,
     delete_project,
     delete_thread,
+    fail_assistant_message,
+    post_chat,
     post_message,
+    record_cancelled_message,
     register_user,
     remove_provider,
+    set_generated_title,
     set_task_routes,
     update_project,
     update_thread,
-)
-from threads.handlers import (
-    cancel_generation,
-    complete_assistant_message,
-    fail_assistant_message,
-    post_chat,
-    record_cancelled_message,
-    set_generated_title,
 )
 from threads.queries import chat as chat_queries
 from threads.queries import documents as document_queries

@@ -5,15 +5,13 @@ from __future__ import annotations
 from contracts.commands import FailAssistantMessage
 from contracts.replies import Reply
 from threads.domain import chat
-from threads.handlers.chat_state import load_answer
-from threads.handlers.lookups import load_thread_for_write
+from threads.handlers.chat_state import load_for_answer
 from threads.store.unit_of_work import HandlerContext
 
 
 async def handle(ctx: HandlerContext[FailAssistantMessage]) -> Reply:
     cmd = ctx.command
-    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
-    answer = await load_answer(ctx.conn, stream, cmd.message_id)
+    stream, version, state, answer = await load_for_answer(ctx, cmd.thread_id, cmd.message_id)
     events = chat.decide_fail(state, answer, cmd, user_id=cmd.meta.user_id)
     await ctx.append(stream, version, events)
     return Reply.success({"message_id": str(cmd.message_id), "status": "failed"})

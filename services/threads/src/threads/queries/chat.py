@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.views import (
@@ -19,10 +19,9 @@ from contracts.views import (
     TaskRouteView,
 )
 from threads.domain import chat
-from threads.queries.threads import fetch_thread
-from threads.queries.views import message_view
+from threads.queries.views import message_view, thread_view
 from threads.store.event_store import _row_to_event
-from threads.store.tables import documents, events, messages, preferences, task_routes
+from threads.store.tables import documents, events, messages, preferences, task_routes, threads
 
 HISTORY_STATUSES = ("complete", "cancelled")
 
@@ -59,31 +58,50 @@ async def _documents(
     return [DocumentTextView(filename=r.filename, content=r.content) for r in rows]
 
 
-async def _title_task(conn: AsyncConnection, user_id: UUID) -> TaskRouteView | None:
-    """Where the `title` task goes when the user routes tasks to separate models."""
-    separate = await conn.scalar(
-        select(preferences.c.use_separate_models).where(preferences.c.user_id == user_id)
-    )
-    if not separate:
-        return None
-    row = (
-        await conn.execute(
-            select(task_routes).where(
-                and_(task_routes.c.user_id == user_id, task_routes.c.task == "title")
-            )
+def _title_route(user_id: UUID, column: Any) -> Any:
+    """The `title` route's provider or model, when the user routes tasks to separate models."""
+    return (
+        select(column)
+        .join(preferences, preferences.c.user_id == task_routes.c.user_id)
+        .where(
+            task_routes.c.user_id == user_id,
+            task_routes.c.task == "title",
+            preferences.c.use_separate_models.is_(True),
         )
-    ).first()
-    return TaskRouteView(task=row.task, provider=row.provider, model=row.model) if row else None
+        .scalar_subquery()
+    )
 
 
 async def chat_context(
     conn: AsyncConnection, user_id: UUID | None, thread_id: UUID, message_id: UUID
 ) -> ChatContextView | None:
+    """Three reads: the thread (with the title route and whether a cancel was asked for, as
+    subqueries), its messages, its documents. The worker waits for this before calling the
+    provider, so it is kept to few round trips."""
     if user_id is None:
         return None
-    thread = await fetch_thread(conn, user_id, thread_id)
-    if thread is None:
+    cancelled = (
+        select(events.c.global_position)
+        .where(
+            events.c.stream_id == f"thread-{thread_id}",
+            events.c.event_type == "GenerationCancelled",
+            events.c.data["message_id"].astext == str(message_id),
+        )
+        .exists()
+    )
+    row = (
+        await conn.execute(
+            select(
+                threads,
+                cancelled.label("cancel_requested"),
+                _title_route(user_id, task_routes.c.provider).label("title_provider"),
+                _title_route(user_id, task_routes.c.model).label("title_model"),
+            ).where(threads.c.id == thread_id, threads.c.user_id == user_id)
+        )
+    ).first()
+    if row is None:
         return None
+    thread = thread_view(row)
     rows = (
         await conn.execute(
             select(messages).where(messages.c.thread_id == thread_id).order_by(messages.c.seq)
@@ -100,16 +118,18 @@ async def chat_context(
             if r.status not in HISTORY_STATUSES or not r.content:
                 continue
         history.append(message_view(r))
-    state = chat.fold_answer(
-        [e.to_domain() for e in await _message_events(conn, thread_id, message_id)]
+    title_task = (
+        TaskRouteView(task="title", provider=row.title_provider, model=row.title_model)
+        if row.title_provider
+        else None
     )
     return ChatContextView(
         thread=thread,
         history=history,
         documents=await _documents(conn, thread_id, thread.project_id),
         message_status=answer.status if answer is not None else None,
-        title_task=await _title_task(conn, user_id),
-        cancel_requested=bool(state and state.cancel_requested),
+        title_task=title_task,
+        cancel_requested=bool(row.cancel_requested),
         message=message_view(answer) if answer is not None else None,
         first_exchange=answers_before == 0,
     )

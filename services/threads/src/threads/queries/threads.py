@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from contracts.queries import ListThreads
 from contracts.views import EventView, ThreadDetailView, ThreadPageView, ThreadView
@@ -44,35 +45,33 @@ def _escape_like(q: str) -> str:
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def _total(
-    conn: AsyncConnection, user_id: UUID, where: list[Any], searched: bool, in_project: int | None
-) -> int:
-    """From the counters the projections keep, unless a title search must count matches."""
-    if searched:
-        return int(await conn.scalar(select(func.count()).select_from(threads).where(*where)) or 0)
-    if in_project is not None:
-        return in_project
-    total = await conn.scalar(
-        select(user_thread_counts.c.thread_count).where(user_thread_counts.c.user_id == user_id)
+def _total(user_id: UUID, q: ListThreads, where: list[Any]) -> ScalarSelect[Any]:
+    """From the counters the projections keep, unless a title search must count matches.
+    For a project that is not the user's it is NULL."""
+    if q.q:
+        matches = select(func.count()).select_from(threads).where(*where)
+        return matches.correlate(None).scalar_subquery()  # its own scan, not the page's rows
+    if q.project_id is not None:
+        return (
+            select(projects.c.thread_count)
+            .where(projects.c.id == q.project_id, projects.c.user_id == user_id)
+            .scalar_subquery()
+        )
+    return (
+        select(func.coalesce(func.max(user_thread_counts.c.thread_count), 0))
+        .where(user_thread_counts.c.user_id == user_id)
+        .scalar_subquery()
     )
-    return int(total or 0)
 
 
 async def list_threads(conn: AsyncConnection, user_id: UUID, q: ListThreads) -> ThreadPageView:
     """Newest activity first. A `project_id` that is not the user's answers not found.
 
-    The page's ids come from the (user, last_activity_at, id) index alone, then only those rows
-    are read (a deferred join), so a deep offset walks index entries, not table rows."""
+    One statement in the common case: the page's ids come from the (user, last_activity_at, id)
+    index alone and only those rows are read (a deferred join, so a deep offset walks index
+    entries, not table rows), with the total alongside."""
     where: list[Any] = [threads.c.user_id == user_id]
-    in_project: int | None = None
     if q.project_id is not None:
-        in_project = await conn.scalar(
-            select(projects.c.thread_count).where(
-                projects.c.id == q.project_id, projects.c.user_id == user_id
-            )
-        )
-        if in_project is None:
-            raise not_found("Project")
         where.append(threads.c.project_id == q.project_id)
     if q.q:
         if not storable(q.q):
@@ -88,9 +87,17 @@ async def list_threads(conn: AsyncConnection, user_id: UUID, q: ListThreads) -> 
     else:
         ids = ids.offset(q.offset)
     page = ids.order_by(*order).limit(q.limit + 1).subquery()
+    total = _total(user_id, q, where)
     rows = (
-        await conn.execute(select(threads).join(page, threads.c.id == page.c.id).order_by(*order))
+        await conn.execute(
+            select(threads, total.label("total"))
+            .join(page, threads.c.id == page.c.id)
+            .order_by(*order)
+        )
     ).all()
+    count = rows[0].total if rows else await conn.scalar(select(total))
+    if count is None:  # only for a project that is not the user's
+        raise not_found("Project")
     has_more = len(rows) > q.limit
     rows = rows[: q.limit]
     next_cursor = (
@@ -98,7 +105,7 @@ async def list_threads(conn: AsyncConnection, user_id: UUID, q: ListThreads) -> 
     )
     return ThreadPageView(
         threads=[thread_view(r) for r in rows],
-        total=await _total(conn, user_id, where, bool(q.q), in_project),
+        total=int(count),
         page=q.offset // q.limit + 1 if not q.cursor else 0,
         page_size=q.limit,
         has_more=has_more,

@@ -1,0 +1,57 @@
+"""What request text and JSON values must be to be stored exactly as given, checked at the edge
+so that bad input is a 422 and never a failure (or a silent change) further down.
+
+Postgres text and JSONB refuse NUL characters, and lone surrogates are not UTF-8. JSON numbers
+must be finite (NaN and Infinity are not JSON) and integers must fit in 64 bits, the most the
+message bus's JSON decoder keeps exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+
+MAX_JSON_DEPTH = 32
+INT64 = range(-(2**63), 2**63)
+
+
+def storable_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 (no lone surrogates)") from None
+    return value
+
+
+def _check(item: Any, depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"must not nest deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(item, str):
+        storable_text(item)
+    elif isinstance(item, bool):
+        return
+    elif isinstance(item, int) and item not in INT64:
+        raise ValueError("integers must fit in 64 bits")
+    elif isinstance(item, float) and not math.isfinite(item):
+        raise ValueError("numbers must be finite (no NaN or Infinity)")
+    elif isinstance(item, dict):
+        for key, inner in item.items():
+            storable_text(key)
+            _check(inner, depth + 1)
+    elif isinstance(item, list):
+        for inner in item:
+            _check(inner, depth + 1)
+
+
+def storable_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Every key and string storable, every number exact, nesting at most MAX_JSON_DEPTH."""
+    _check(value, 0)
+    return value
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
+JsonObject = Annotated[dict[str, Any] | None, AfterValidator(storable_json)]
