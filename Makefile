@@ -19,7 +19,7 @@ STACK_ENV := $(if $(THREADS),SWITCHBOARD_THREADS=$(THREADS)) \
              $(if $(GATEWAYS),SWITCHBOARD_GATEWAYS=$(GATEWAYS)) \
              $(if $(WORKERS),SWITCHBOARD_WORKERS=$(WORKERS))
 
-SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src)
+SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src clients/*/src)
 SWITCHBOARD_PG_PORT ?= 55432
 
 .PHONY: help install up test lint format replay bench-list bench-chat bench-replay bench-load \

@@ -56,6 +56,7 @@ from devstack.postgres import start_postgres  # noqa: E402
 TOKENS = 200
 PROMPT = "Say something. " * 10  # the peer harness's 30-word prompt
 MODEL = "fake-model"
+FLAT_C = 10  # concurrency of the uncoalesced run
 
 
 def cpu_of(pid: int) -> float:
@@ -138,6 +139,22 @@ async def prepare(base_url: str, count: int) -> tuple[str, list[str]]:
         else:
             raise RuntimeError(f"the stack never answered a chat: {body[:300]}")
     return token, list(threads[1:])
+
+
+async def wait_answering(base_url: str, token: str, thread_id: str) -> None:
+    """Until a (restarted) worker answers a chat."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        for _ in range(120):
+            async with http.stream(
+                "POST",
+                f"/api/threads/{thread_id}/chat",
+                json={"content": "ready?"},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp:
+                if "event: message_end" in (await resp.aread()).decode():
+                    return
+            await asyncio.sleep(0.5)
+    raise RuntimeError("the restarted worker never answered")
 
 
 def summarise_ours(level: Level, workers: list[str]) -> dict[str, Any]:
@@ -253,6 +270,10 @@ def main() -> int:
                 "THREADS_NATS_URL": nats.url,
                 "GATEWAY_NATS_URL": nats.url,
                 "GATEWAY_PORT": str(port),
+                # One user drives the whole load: per-user limits are not what is measured.
+                "GATEWAY_RATE_LIMIT_WRITES_PER_MINUTE": "0",
+                "GATEWAY_RATE_LIMIT_CHATS_PER_MINUTE": "0",
+                "GATEWAY_MAX_STREAMS_PER_USER": "0",
                 "WORKER_NATS_URL": nats.url,
                 "WORKER_OPENAI_BASE_URL": fake_url,
                 "OPENAI_API_KEY": "sk-bench-" + secrets.token_hex(8),
@@ -272,7 +293,8 @@ def main() -> int:
             services.append(svc)
         base_url = f"http://127.0.0.1:{port}"
         wait_ready(base_url, services, timeout=120)
-        total_threads = sum(ours_n) + 64 * len(concs) + 2
+        flat_n = ours_n[min(1, len(ours_n) - 1)]  # chats of the uncoalesced run
+        total_threads = sum(ours_n) + flat_n + 64 * (len(concs) + 1) + 3
         token, threads = asyncio.run(prepare(base_url, total_threads))
         print(f"stack up: {len(threads)} threads ready", flush=True)
 
@@ -290,6 +312,29 @@ def main() -> int:
             row = summarise_ours(level, workers)
             rows.append(row)
             print_row(row)
+        # The gateway's per-chunk cost with nothing coalesced: one SSE event per upstream chunk.
+        for svc in [s for s in services if s.name in workers]:
+            svc.stop()
+            services.remove(svc)
+        flat_env = {**env, "WORKER_COALESCE_CHARS": "1", "WORKER_COALESCE_INTERVAL": "0"}
+        for name in workers:
+            svc = ServiceProcess(
+                name, [executable("switchboard-chat-worker")], flat_env, root / f"{name}-flat.log"
+            )
+            svc.start()
+            services.append(svc)
+            cpu[name] = lambda pid=svc.pid: cpu_of(pid)
+        batch = [next(pool) for _ in range(flat_n + 64)]
+        asyncio.run(wait_answering(base_url, token, next(pool)))
+        level = asyncio.run(
+            run_level(
+                base_url, token, batch, FLAT_C, flat_n, PROMPT, cpu, args.max_seconds, warmup=10
+            )
+        )
+        flat = summarise_ours(level, workers)
+        flat["label"] = "switchboard, uncoalesced"
+        rows.append(flat)
+        print_row(flat)
         stored = asyncio.run(count_stored(database_url))
 
         for conc, n in zip(concs, direct_n, strict=True):
@@ -436,6 +481,7 @@ def find(rows: list[dict[str, Any]], label: str, conc: int) -> dict[str, Any] | 
 def headline(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     ours1, direct1, lite1 = (find(rows, k, 1) for k in ("switchboard", "direct", "litellm"))
     ours50, lite50 = find(rows, "switchboard", 50), find(rows, "litellm", 50)
+    flat = find(rows, "switchboard, uncoalesced", FLAT_C)
 
     def over(r: dict[str, Any] | None) -> float | None:
         if r is None or direct1 is None or not r["ok"]:
@@ -447,7 +493,13 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         "litellm_ttft_overhead_ms_c1": over(lite1),
         "streams_per_s_c50": ours50["req_per_s"] if ours50 else None,
         "litellm_streams_per_s_c50": lite50["req_per_s"] if lite50 and lite50["ok"] else None,
+        # Gateway CPU per stream / the provider's 200 chunks, as the anchors measure LiteLLM's
+        # (180 ms per 200-chunk stream = 0.9 ms per chunk); the uncoalesced run's per-event
+        # figure is reported beside it.
         "gateway_cpu_us_per_chunk": ours50["gateway_us_per_chunk"] if ours50 else None,
+        "gateway_cpu_us_per_sse_event_uncoalesced": (
+            flat["gateway_us_per_sse_event"] if flat else None
+        ),
     }
 
 

@@ -68,6 +68,12 @@ def start_stack(
             "GATEWAY_ARGON2_MEMORY_KIB": "1024",
             "GATEWAY_ARGON2_TIME_COST": "1",
             "WORKER_NATS_URL": infra.nats_url,
+            # Tests hammer the API as one user; the limits have their own tests and stack.
+            "GATEWAY_RATE_LIMIT_WRITES_PER_MINUTE": "1000000",
+            "GATEWAY_RATE_LIMIT_WRITES_BURST": "100000",
+            "GATEWAY_RATE_LIMIT_CHATS_PER_MINUTE": "1000000",
+            "GATEWAY_RATE_LIMIT_CHATS_BURST": "100000",
+            "GATEWAY_MAX_STREAMS_PER_USER": "1000",
             **(extra_env or {}),
         }
     )

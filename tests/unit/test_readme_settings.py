@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings
 from chat_worker.config import Settings as WorkerSettings
 from devstack.settings import StackSettings
 from gateway.config import Settings as GatewaySettings
+from switchboard_cli.config import CliSettings
 from threads.config import Settings as ThreadsSettings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -32,7 +33,7 @@ def variables(settings: type[BaseSettings]) -> list[str]:
 
 @pytest.mark.parametrize(
     "settings",
-    [GatewaySettings, ThreadsSettings, WorkerSettings, StackSettings],
+    [GatewaySettings, ThreadsSettings, WorkerSettings, StackSettings, CliSettings],
     ids=lambda s: s.__module__,
 )
 def test_every_setting_is_in_the_readme(settings: type[BaseSettings]) -> None:

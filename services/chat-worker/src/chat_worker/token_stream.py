@@ -3,7 +3,9 @@
 `start`, then deltas numbered 1, 2, 3 ..., then one terminal event (`end`, `error`,
 `cancelled`). Each publish waits for JetStream's ack, so `content` (the deltas published) is
 exactly what a reader of the stream can get: the text stored for a cancelled or failed answer
-is this, never more. `Nats-Msg-Id` makes a retried publish a no-op.
+is this, never more. No headers (no `Nats-Msg-Id`): a publish is never retried in place (a
+failed one fails the delivery, and the redelivery is a new, announced attempt), and headers
+would cost every reader a parse per chunk.
 """
 
 from __future__ import annotations
@@ -44,11 +46,7 @@ class TokenStream:
             **fields,
         }
         await self.js.publish(
-            self.subject,
-            orjson.dumps(payload),
-            stream=TOKENS_STREAM,
-            timeout=self.timeout,
-            headers={"Nats-Msg-Id": f"{self.message_id}:{self.attempt}:{kind}:{seq}"},
+            self.subject, orjson.dumps(payload), stream=TOKENS_STREAM, timeout=self.timeout
         )
 
     async def start(self) -> None:

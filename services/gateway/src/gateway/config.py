@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     registration_enabled: bool = True
     max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
     max_document_bytes: int = Field(default=1024 * 1024, gt=0)
+    rate_limit_writes_per_minute: int = Field(default=600, ge=0, description="0: no limit")
+    rate_limit_writes_burst: int = Field(default=120, ge=1)
+    rate_limit_chats_per_minute: int = Field(default=60, ge=0, description="0: no limit")
+    rate_limit_chats_burst: int = Field(default=20, ge=1)
+    max_streams_per_user: int = Field(default=8, ge=0, description="0: no limit")
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     log_level: str = "INFO"

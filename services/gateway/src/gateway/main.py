@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NATS
+from pydantic import BaseModel
 
 from gateway import metrics
 from gateway.api import (
@@ -21,17 +23,39 @@ from gateway.api import (
     health,
     messages,
     models,
+    openai_compat,
     projects,
     providers,
     task_routes,
     threads,
+    web,
 )
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.limits import BodySizeLimit
+from gateway.ratelimit import UserLimits
 from gateway.security import Passwords, Tokens
 
 log = structlog.get_logger(__name__)
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+# The errors any API route may answer, so the OpenAPI document names every status it can get.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Invalid input"},
+    401: {"model": ErrorOut, "description": "Missing, invalid or expired token"},
+    404: {"model": ErrorOut, "description": "No such resource, or not yours"},
+    409: {
+        "model": ErrorOut,
+        "description": "A conflicting change, or an Idempotency-Key used for another request",
+    },
+    413: {"model": ErrorOut, "description": "Request body or document over its size limit"},
+    429: {"model": ErrorOut, "description": "Over a per-user rate limit; see Retry-After"},
+    503: {"model": ErrorOut, "description": "Temporarily unavailable; see Retry-After"},
+}
 
 
 async def connect_nats(settings: Settings) -> tuple[NATS, asyncio.Task[None]]:
@@ -100,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = Tokens(settings)
     app.state.passwords = Passwords(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UserLimits, settings=settings, tokens=app.state.tokens)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -121,6 +146,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         task_routes,
         models,
         chat,
+        openai_compat,
+        web,
     ):
-        app.include_router(module.router)
+        documented = None if module in (health, web) else ERRORS
+        if module is openai_compat:  # its errors have OpenAI's shape, not {"detail"}
+            documented = {code: {"description": r["description"]} for code, r in ERRORS.items()}
+        app.include_router(module.router, responses=documented)
     return app

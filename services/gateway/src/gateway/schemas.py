@@ -25,7 +25,7 @@ class RegisterIn(BaseModel):
 
 
 class LoginIn(BaseModel):
-    email: str = Field(max_length=320)
+    email: Text = Field(max_length=320)
     password: str = Field(max_length=1024)
 
 

@@ -3,7 +3,7 @@ so that bad input is a 422 and never a failure (or a silent change) further down
 
 Postgres text and JSONB refuse NUL characters, and lone surrogates are not UTF-8. JSON numbers
 must be finite (NaN and Infinity are not JSON) and integers must fit in 64 bits, the most the
-message bus's JSON decoder keeps exactly.
+message bus's JSON decoder keeps exactly; so must large floats, which JSONB turns into integers.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def _check(item: Any, depth: int) -> None:
         raise ValueError("integers must fit in 64 bits")
     elif isinstance(item, float) and not math.isfinite(item):
         raise ValueError("numbers must be finite (no NaN or Infinity)")
+    elif isinstance(item, float) and abs(item) >= 2**63:
+        # JSONB keeps 1e19 as the integer 10000000000000000000, which no longer fits.
+        raise ValueError("numbers must be within the 64-bit integer range")
     elif isinstance(item, dict):
         for key, inner in item.items():
             storable_text(key)

@@ -4,13 +4,15 @@ An ordered consumer is ephemeral, flow-controlled and self-healing: it detects a
 recreates itself from the last sequence it delivered, so a reader gets every event exactly
 once, in order. It starts at the beginning of the message's subject, or right after the
 client's `Last-Event-ID` (ids are stream sequences). Each event is rendered in the
-subscription's callback and queued as SSE bytes; the HTTP response drains the queue.
+subscription's callback and queued as SSE bytes; the HTTP response drains the queue. This is
+the gateway's per-chunk path: no pydantic, no task or timer per chunk beyond one wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -43,6 +45,11 @@ async def last_token(
     return int(msg.seq or 0), orjson.loads(msg.data or b"{}")
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class TokenReader:
     def __init__(
         self,
@@ -57,7 +64,8 @@ class TokenReader:
         self.subject = tokens_subject(thread_id, message_id)
         self.render = render
         self.after = after
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._ready: deque[bytes] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._sub: Any = None
 
     async def open(self) -> bool:
@@ -84,27 +92,36 @@ class TokenReader:
         return True
 
     async def _on_msg(self, msg: Msg) -> None:
-        data = self.render(msg.metadata.sequence.stream, msg.data)
+        # The stream sequence from the reply subject, as nats-py's ordered consumer reads it
+        # (`msg.metadata` would also parse a timestamp into a datetime: too slow per chunk).
+        seq = int(Msg.Metadata._get_metadata_fields(msg.reply)[5])
+        data = self.render(seq, msg.data)
         if data:
-            self.queue.put_nowait(data)
+            self._ready.append(data)
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     async def next(self, timeout: float) -> bytes | None:
         """Everything queued so far as one chunk (fewer writes under load), or None after
-        `timeout` seconds without any."""
-        queue = self.queue
-        if queue.empty():
+        `timeout` seconds without any. One future and one timer per wait, no task."""
+        ready = self._ready
+        if not ready:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(timeout, _wake, waiter)
             try:
-                first = await asyncio.wait_for(queue.get(), timeout)
-            except TimeoutError:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if not ready:
                 return None
-        else:
-            first = queue.get_nowait()
-        if queue.empty():
-            return first
-        parts = [first]
-        while not queue.empty():
-            parts.append(queue.get_nowait())
-        return b"".join(parts)
+        if len(ready) == 1:
+            return ready.popleft()
+        data = b"".join(ready)
+        ready.clear()
+        return data
 
     async def close(self) -> None:
         sub, self._sub = self._sub, None

@@ -80,6 +80,9 @@ def _bind(message: Command | Query) -> None:
 
 def build_router(service: ThreadsService) -> NatsRouter:
     router = NatsRouter()
+    # A subscription handles one message at a time unless told otherwise: let as many run at
+    # once as there are database connections, so one slow command does not queue the rest.
+    workers = service.settings.db_pool_size
 
     def command(subject: str, model: type[C], handler: Handler[C]) -> None:
         async def on_command(body: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +100,9 @@ def build_router(service: ThreadsService) -> NatsRouter:
             )
             return reply.model_dump(mode="json")
 
-        router.subscriber(subject, queue=s.THREADS_QUEUE, title=model.__name__)(on_command)
+        router.subscriber(
+            subject, queue=s.THREADS_QUEUE, title=model.__name__, max_workers=workers
+        )(on_command)
 
     def query(subject: str, model: type[Q], fn: QueryFn, what: str) -> None:
         async def on_query(body: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +129,9 @@ def build_router(service: ThreadsService) -> NatsRouter:
             data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
             return Reply.success(data).model_dump(mode="json")
 
-        router.subscriber(subject, queue=s.THREADS_QUEUE, title=model.__name__)(on_query)
+        router.subscriber(
+            subject, queue=s.THREADS_QUEUE, title=model.__name__, max_workers=workers
+        )(on_query)
 
     settings = service.settings
 

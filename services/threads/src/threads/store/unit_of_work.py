@@ -146,14 +146,22 @@ class UnitOfWork:
 
     async def _attempt(self, actor: str, command: C, handler: Handler[C]) -> Reply:
         async with self.engine.begin() as conn:
-            previous = await conn.scalar(
-                select(processed_commands.c.reply).where(
-                    processed_commands.c.actor == actor,
-                    processed_commands.c.command_id == command.command_id,
+            previous = (
+                await conn.execute(
+                    select(processed_commands.c.reply, processed_commands.c.command_type).where(
+                        processed_commands.c.actor == actor,
+                        processed_commands.c.command_id == command.command_id,
+                    )
                 )
-            )
+            ).first()
             if previous is not None:
-                return Reply.model_validate(previous).model_copy(update={"replayed": True})
+                if previous.command_type != type(command).__name__:
+                    # A client key reused for another kind of request: its first reply would
+                    # not even have the shape this request expects.
+                    return Reply.failure(
+                        ErrorCode.CONFLICT, "Idempotency-Key already used for a different request"
+                    )
+                return Reply.model_validate(previous.reply).model_copy(update={"replayed": True})
             ctx = HandlerContext(conn, command, self.project)
             reply = await handler(ctx)
             await conn.execute(

@@ -1,0 +1,1 @@
+"""`switchboard`: a terminal client that uses only Switchboard's public HTTP API."""

@@ -1,0 +1,214 @@
+"""An OpenAI-compatible face on Switchboard: `POST /v1/chat/completions` and `GET /v1/models`,
+so existing OpenAI clients and chat front-ends can use Switchboard as their backend.
+
+Authenticated with the Switchboard bearer token. `model` is `provider/model` (`echo/echo`).
+Every exchange is an ordinary chat: without `X-Switchboard-Thread` a new thread is made (bound
+to that provider and model), the request's earlier messages are stored as posted messages, and
+the last user message is posted as a chat; with the header, that thread (the caller's) goes on,
+its stored history being the context. The thread id comes back in `X-Switchboard-Thread`.
+Errors use OpenAI's shape `{"error": {message, type, code}}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+
+from contracts import subjects
+from contracts.commands import CreateThread, PostChat, PostMessage
+from contracts.queries import GetChatMessage, GetThread, ListModels
+from contracts.views import ChatMessageView, ModelsView, ThreadView
+from gateway.api.chat import jetstream
+from gateway.bus import Bus
+from gateway.deps import BusDep, UserId, envelope
+from gateway.openai_wire import Answer, CompletionIn, openai_error, split_model
+from gateway.tokens import TokenReader
+
+THREAD_HEADER = "X-Switchboard-Thread"
+IDLE_CHECK = 5.0  # seconds without tokens before asking the threads service about the answer
+STREAM_ERROR_STATUS = {"provider_not_configured": 400, "rate_limited": 429}
+
+
+class OpenAIRoute(APIRoute):
+    """Errors (auth, validation, domain) rendered in OpenAI's shape instead of `{"detail"}`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+                return openai_error(exc.status_code, message, None, **(exc.headers or {}))
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+                message = f"{where}: {first.get('msg', 'invalid request')}".strip(": ")
+                return openai_error(400, message, "invalid_request")
+
+        return route
+
+
+router = APIRouter(tags=["openai-compatible"], route_class=OpenAIRoute)
+
+
+async def _thread(request: Request, bus: Bus, user_id: UUID, raw: str) -> ThreadView:
+    try:
+        thread_id = UUID(raw)
+    except ValueError:
+        raise HTTPException(404, "Thread not found") from None
+    query = GetThread(meta=envelope(request, user_id), thread_id=thread_id, with_messages=False)
+    return ThreadView.model_validate(await bus.call(subjects.THREAD_GET, query))
+
+
+async def _new_thread(
+    request: Request, bus: Bus, user_id: UUID, body: CompletionIn, key: str | None
+) -> ThreadView:
+    """A thread bound to the requested model, with the earlier messages stored as posted."""
+    provider, model = split_model(body.model)
+    meta = envelope(request, user_id)
+    cmd = CreateThread(
+        meta=meta,
+        command_id=f"{key}:thread" if key else str(uuid4()),
+        thread_id=uuid4(),
+        model_provider=provider,
+        model=model,
+        thread_type="assistant",
+        agent_type="openai",
+    )
+    thread = ThreadView.model_validate(await bus.call(subjects.THREAD_CREATE, cmd))
+    system = [m.text() for m in body.messages[:-1] if m.role in ("system", "developer")]
+    for i, message in enumerate(body.messages[:-1]):
+        if message.role in ("system", "developer"):
+            continue
+        post = PostMessage(
+            meta=meta,
+            command_id=f"{key}:message:{i}" if key else str(uuid4()),
+            thread_id=thread.id,
+            message_id=uuid4(),
+            role=message.role,
+            content=message.text(),
+            metadata={"source": "openai", "system": system} if system else None,
+        )
+        await bus.call(subjects.MESSAGE_POST, post)
+    return thread
+
+
+async def _stream(
+    request: Request,
+    bus: Bus,
+    user_id: UUID,
+    thread_id: UUID,
+    message_id: UUID,
+    answer: Answer,
+    reader: TokenReader,
+) -> AsyncIterator[bytes]:
+    """Chunks as they come until the terminal one; while idle, the stored message is checked
+    so an answer whose terminal event never arrives still ends."""
+    loop = asyncio.get_running_loop()
+    try:
+        yield answer.first()
+        last_check = loop.time()
+        while not answer.done:
+            if await reader.open():
+                chunk = await reader.next(IDLE_CHECK)
+                if chunk is not None:
+                    last_check = loop.time()
+                    yield chunk
+                    continue
+            else:
+                await asyncio.sleep(0.5)
+            if loop.time() - last_check >= IDLE_CHECK:
+                last_check = loop.time()
+                query = GetChatMessage(
+                    meta=envelope(request, user_id), thread_id=thread_id, message_id=message_id
+                )
+                view = ChatMessageView.model_validate(await bus.call(subjects.CHAT_MESSAGE, query))
+                if view.message.status != "streaming":
+                    tail = await reader.next(0.5) if await reader.open() else None
+                    yield tail if tail is not None else answer.finish_from(view)
+    finally:
+        await reader.close()
+
+
+@router.post("/v1/chat/completions", summary="OpenAI-compatible chat completion (stream or not)")
+async def chat_completions(
+    body: CompletionIn,
+    request: Request,
+    bus: BusDep,
+    user_id: UserId,
+    thread_header: Annotated[str | None, Header(alias=THREAD_HEADER, max_length=64)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> Response:
+    last = body.messages[-1]
+    if last.role != "user" or not last.text():
+        raise HTTPException(400, "The last message must be a non-empty user message")
+    key = f"key:{idempotency_key}" if idempotency_key else None
+    split_model(body.model)
+    if thread_header:
+        thread = await _thread(request, bus, user_id, thread_header)
+    else:
+        thread = await _new_thread(request, bus, user_id, body, key)
+    limit = body.max_completion_tokens or body.max_tokens
+    cmd = PostChat(
+        meta=envelope(request, user_id),
+        command_id=f"{key}:chat" if key else str(uuid4()),
+        thread_id=thread.id,
+        user_message_id=uuid4(),
+        assistant_message_id=uuid4(),
+        content=last.text(),
+        metadata={"source": "openai", "max_tokens": limit} if limit else None,
+    )
+    answer = Answer(
+        f"chatcmpl-{cmd.assistant_message_id.hex}",
+        f"{thread.model_provider}/{thread.model}",
+        include_usage=bool(body.stream_options and body.stream_options.include_usage),
+    )
+    js = jetstream(request, bus)
+    reader = TokenReader(js, thread.id, cmd.assistant_message_id, answer.render)
+    opening = asyncio.create_task(reader.open())  # overlaps the command's round trip
+    try:
+        started = await bus.call(subjects.CHAT_POST, cmd)
+    except BaseException:
+        await opening
+        await reader.close()
+        raise
+    await opening
+    message_id = UUID(started["message_id"])
+    if message_id != cmd.assistant_message_id:  # an Idempotency-Key replay: the first answer
+        await reader.close()
+        answer.id = f"chatcmpl-{message_id.hex}"
+        reader = TokenReader(js, thread.id, message_id, answer.render)
+    headers = {THREAD_HEADER: str(thread.id)}
+    events = _stream(request, bus, user_id, thread.id, message_id, answer, reader)
+    if body.stream:
+        headers |= {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    async for _ in events:
+        pass
+    if answer.error is not None:
+        code, message = answer.error
+        status = STREAM_ERROR_STATUS.get(code, 502)
+        return openai_error(status, message or code, code, **headers)
+    return JSONResponse(answer.completion(), headers=headers)
+
+
+@router.get("/v1/models", summary="OpenAI-compatible model list (`provider/model` ids)")
+async def list_models(request: Request, bus: BusDep, user_id: UserId) -> dict[str, Any]:
+    data = await bus.call(subjects.MODELS_LIST, ListModels(meta=envelope(request, user_id)))
+    models = ModelsView.model_validate(data)
+    return {
+        "object": "list",
+        "data": [
+            {"id": f"{m.provider}/{m.id}", "object": "model", "created": 0, "owned_by": m.provider}
+            for m in models.models
+        ],
+    }

@@ -1,0 +1,199 @@
+"""OpenAI's chat-completions wire format, as the OpenAI-compatible endpoint speaks it: the
+request body, the error shape, and the rendering of Switchboard token events into
+`chat.completion.chunk` server-sent events or one `chat.completion` object."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import orjson
+from fastapi import HTTPException, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.providers import PROVIDERS
+from contracts.views import ChatMessageView
+from gateway.storable import Text
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    502: "api_error",
+    503: "service_unavailable",
+}
+ZERO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+STREAM_ERROR_STATUS = {"provider_not_configured": 400, "rate_limited": 429}
+
+
+def openai_error(status: int, message: str, code: str | None = None, **headers: str) -> Response:
+    body = {
+        "error": {
+            "message": message,
+            "type": ERROR_TYPES.get(status, "api_error"),
+            "param": None,
+            "code": code,
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: Text | None = None
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant"]
+    content: Text | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if self.content is None or isinstance(self.content, str):
+            return self.content or ""
+        if any(p.type != "text" for p in self.content):
+            raise HTTPException(400, "Only text content parts are supported")
+        return "".join(p.text or "" for p in self.content)
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class CompletionIn(BaseModel):
+    """OpenAI's request body; fields Switchboard does not use (temperature, ...) are accepted."""
+
+    model_config = ConfigDict(extra="allow")
+    model: Text = Field(min_length=1, max_length=300)
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=10_000)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+
+
+def split_model(model: str) -> tuple[str, str | None]:
+    """`provider/model` → (provider, model); a bare provider name means its default model."""
+    provider, _, name = model.partition("/")
+    if provider not in PROVIDERS or (_ and not name):
+        raise HTTPException(404, f"The model `{model}` does not exist (use provider/model)")
+    return provider, name or None
+
+
+def usage_of(raw: dict[str, Any] | None) -> dict[str, int] | None:
+    if not raw:
+        return None
+    prompt = int(raw.get("input_tokens") or raw.get("prompt_tokens") or 0)
+    completion = int(raw.get("output_tokens") or raw.get("completion_tokens") or 0)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+class Answer:
+    """The answer's token events → OpenAI chunks (as SSE bytes), remembering the text, the
+    finish reason, the usage and any error for the final chunk or the non-streamed reply."""
+
+    def __init__(self, completion_id: str, model: str, *, include_usage: bool) -> None:
+        self.id = completion_id
+        self.model = model
+        self.created = int(time.time())
+        self.include_usage = include_usage
+        self.parts: list[str] = []
+        self.attempt: int | None = None
+        self.done = False
+        self.finish_reason = "stop"
+        self.usage: dict[str, int] | None = None
+        self.error: tuple[str, str] | None = None
+
+    def chunk(self, delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> bytes:
+        """One `chat.completion.chunk`; `delta` None makes the usage chunk (no choices)."""
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+        body = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+            **extra,
+        }
+        return b"data: " + orjson.dumps(body) + b"\n\n"
+
+    def first(self) -> bytes:
+        return self.chunk({"role": "assistant", "content": ""})
+
+    def render(self, _seq: int, raw: bytes) -> bytes:
+        token = orjson.loads(raw)
+        kind = token.get("kind")
+        if kind == "delta":
+            text = token.get("text", "")
+            self.parts.append(text)
+            return self.chunk({"content": text})
+        if kind == "start":  # a restarted attempt: the reply keeps only the last attempt's text
+            attempt = int(token.get("attempt", 1))
+            if self.attempt is not None and attempt != self.attempt:
+                self.parts.clear()
+            self.attempt = attempt
+            return b""
+        if kind == "end":
+            self.finish_reason = token.get("finish_reason") or "stop"
+            self.usage = usage_of(token.get("usage"))
+        elif kind == "error":
+            self.error = (token.get("code") or "provider_error", token.get("error") or "")
+        elif kind != "cancelled":
+            return b""
+        self.done = True
+        return self.last()
+
+    def finish_from(self, view: ChatMessageView) -> bytes:
+        """The stored outcome, when the stream ended without its terminal event."""
+        message = view.message
+        shown = "".join(self.parts)
+        out = b""
+        if message.content.startswith(shown) and message.content != shown:
+            rest = message.content[len(shown) :]
+            self.parts.append(rest)
+            out = self.chunk({"content": rest})
+        if message.status == "complete":
+            self.finish_reason = view.finish_reason or "stop"
+            self.usage = usage_of(message.usage)
+        elif message.status == "failed":
+            self.error = (view.error_code or "provider_error", view.error or "")
+        self.done = True
+        return out + self.last()
+
+    def last(self) -> bytes:
+        if self.error is not None:
+            code, message = self.error
+            body = {"error": {"message": message or code, "type": "api_error", "code": code}}
+            return b"data: " + orjson.dumps(body) + b"\n\ndata: [DONE]\n\n"
+        out = self.chunk({}, self.finish_reason)
+        if self.include_usage:
+            out += self.chunk(None, usage=self.usage or dict(ZERO_USAGE))
+        return out + b"data: [DONE]\n\n"
+
+    def completion(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": self.finish_reason,
+                    "logprobs": None,
+                    "message": {"role": "assistant", "content": "".join(self.parts)},
+                }
+            ],
+            "usage": self.usage or dict(ZERO_USAGE),
+        }

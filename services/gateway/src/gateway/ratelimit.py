@@ -1,0 +1,175 @@
+"""Per-user limits kept in this gateway process: a token bucket for writes, one for chats, and
+a cap on the streams a user has open at once. Over a limit → 429 with `Retry-After`.
+
+The state is in memory: with N gateways behind a load balancer a user gets up to N times each
+limit. That is the price of needing no shared store; put one (e.g. NATS KV) behind
+`RateLimits` if the exact figure matters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from uuid import UUID
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.config import Settings
+from gateway.security import Tokens
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CHAT_PATH = re.compile(r"/api/threads/[^/]+/chat/?|/v1/chat/completions/?")
+STREAM_PATH = re.compile(r"/api/threads/[^/]+/messages/[^/]+/stream/?")
+
+
+def too_many(detail: str, retry_after: float) -> HTTPException:
+    seconds = max(1, math.ceil(retry_after))
+    return HTTPException(429, detail, headers={"Retry-After": str(seconds)})
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class TokenBuckets:
+    """`rate` tokens per second up to `burst`, one bucket per key. Full buckets are forgotten
+    (a full bucket is the same as none), so memory follows active users, not all users."""
+
+    def __init__(self, per_minute: int, burst: int) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(max(burst, 1))
+        self.enabled = per_minute > 0
+        self._buckets: dict[UUID, _Bucket] = {}
+        self._next_sweep = 0.0
+
+    def take(self, key: UUID, now: float | None = None) -> float | None:
+        """Spend one token: None when allowed, else the seconds until one is there."""
+        if not self.enabled:
+            return None
+        now = time.monotonic() if now is None else now
+        self._sweep(now)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(self.burst, now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.at = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return None
+        return (1.0 - bucket.tokens) / self.rate
+
+    def _sweep(self, now: float) -> None:
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + 60.0
+        full = [
+            k for k, b in self._buckets.items() if b.tokens + (now - b.at) * self.rate >= self.burst
+        ]
+        for key in full:
+            del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class StreamSlots:
+    """How many answer streams each user has open; `acquire` refuses past `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[UUID, int] = {}
+
+    def count(self, user_id: UUID) -> int:
+        return self._open.get(user_id, 0)
+
+    def acquire(self, user_id: UUID) -> Slot:
+        if self.limit > 0 and self.count(user_id) >= self.limit:
+            raise too_many(f"At most {self.limit} streams open at once", 1)
+        self._open[user_id] = self.count(user_id) + 1
+        return Slot(self, user_id)
+
+    def _release(self, user_id: UUID) -> None:
+        left = self.count(user_id) - 1
+        if left > 0:
+            self._open[user_id] = left
+        else:
+            self._open.pop(user_id, None)
+
+
+class Slot:
+    """One open stream; `release` is idempotent, so every exit path may call it."""
+
+    def __init__(self, slots: StreamSlots, user_id: UUID) -> None:
+        self._slots = slots
+        self._user_id = user_id
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots._release(self._user_id)
+
+
+class UserLimits:
+    """Pure ASGI middleware: charges each authenticated write or chat to its user's bucket and
+    holds a stream slot for as long as an answer stream is being sent (the whole response,
+    however it ends). Requests without a valid token pass untouched: the routes answer 401.
+    It runs before routing, so a refused request has reached nothing and stored nothing."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, tokens: Tokens) -> None:
+        self.app = app
+        self.tokens = tokens
+        self.writes = TokenBuckets(
+            settings.rate_limit_writes_per_minute, settings.rate_limit_writes_burst
+        )
+        self.chats = TokenBuckets(
+            settings.rate_limit_chats_per_minute, settings.rate_limit_chats_burst
+        )
+        self.streams = StreamSlots(settings.max_streams_per_user)
+
+    def _user(self, scope: Scope) -> UUID | None:
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    return self.tokens.verify(token.strip())
+                return None
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        chat = method == "POST" and CHAT_PATH.fullmatch(path) is not None
+        stream = chat or (method == "GET" and STREAM_PATH.fullmatch(path) is not None)
+        if method not in WRITE_METHODS and not stream:
+            await self.app(scope, receive, send)
+            return
+        user_id = self._user(scope)
+        if user_id is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            if method in WRITE_METHODS:
+                wait = (self.chats if chat else self.writes).take(user_id)
+                if wait is not None:
+                    raise too_many(f"Too many {'chats' if chat else 'writes'}; retry later", wait)
+            slot = self.streams.acquire(user_id) if stream else None
+        except HTTPException as exc:
+            response = JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if slot is not None:
+                slot.release()
