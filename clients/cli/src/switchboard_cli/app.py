@@ -152,7 +152,10 @@ def chat(
             outcome = session.send(message)
             raise typer.Exit(0 if outcome in ("message_end", "cancelled") else 1)
         session.show_header()
-        session.loop()
+        try:
+            session.loop()
+        except KeyboardInterrupt:  # landed between two prompts, outside any handler: leave
+            console.print()
 
 
 @app.command()

@@ -97,7 +97,10 @@ class ChatSession:
                     self.console.print()
                     return
                 armed = True
-                self.console.print("\n[dim](press Ctrl-C again to exit)[/]")
+                try:
+                    self.console.print("\n[dim](press Ctrl-C again to exit)[/]")
+                except KeyboardInterrupt:  # the second Ctrl-C came while the hint was written
+                    return
                 continue
             except EOFError:
                 self.console.print()
