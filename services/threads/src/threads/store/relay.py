@@ -120,6 +120,9 @@ class OutboxRelay:
         """Forever: drain, then wait for a wake-up or the poll interval; back off on errors."""
         backoff = self.poll_interval
         while True:
+            # Cleared before draining: a commit that lands during the drain sets it again and
+            # is published at once instead of at the next poll.
+            self._wakeup.clear()
             try:
                 while await self.publish_pending() == self.batch_size:
                     pass
@@ -135,7 +138,6 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
                 await asyncio.sleep(backoff)
                 continue
-            self._wakeup.clear()
             now = asyncio.get_running_loop().time()
             if now - self._lag_measured_at >= 1.0:
                 self._lag_measured_at = now
