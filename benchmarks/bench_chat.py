@@ -42,6 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(PEER)]
 
 import bench_stream  # noqa: E402  (the peer harness: direct and LiteLLM runs)
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from chat_load import Level, pct, run_level  # noqa: E402
 from chat_report import write_section  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -60,8 +61,22 @@ FLAT_C = 10  # concurrency of the uncoalesced run
 
 
 def cpu_of(pid: int) -> float:
-    """CPU seconds of a process and its children (Postgres forks a backend per connection)."""
-    return float(bench_stream.proc_cpu_seconds(pid))
+    """CPU seconds of a process and all its descendants, including those that have exited
+    (Postgres forks a backend per connection; its postmaster reaps them, and their time is
+    counted in its `children_*` times)."""
+    try:
+        root = psutil.Process(pid)
+        times = root.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in root.children(recursive=True):
+            try:
+                t = child.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return float(total)
+    except psutil.Error:
+        return float("nan")
 
 
 def wait_http(url: str, timeout: float) -> bool:

@@ -41,6 +41,25 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.1f}x"
 
 
+def _busy(row: dict[str, Any] | None) -> str:
+    """How much of the machine the stack's own processes used at C=50."""
+    if row is None:
+        return ""
+    per_stream = sum(
+        v
+        for k, v in row.items()
+        if k.startswith("cpu_") and k.endswith("_ms_per_req") and k != "cpu_worker_ms_per_req"
+    )
+    cores = per_stream * row["req_per_s"] / 1000
+    return (
+        f"At C=50 the measured processes (services, NATS, Postgres, fake provider) used "
+        f"{per_stream:.0f} ms of CPU per stream, "
+        f"{cores:.2f} of the machine's cores at that rate; the load generator and anything "
+        "else running on the machine had the rest, so absolute figures move from run to run "
+        "with the machine's other load; compare ratios within one run."
+    )
+
+
 def _targets(summary: dict[str, float | None]) -> list[str]:
     def verdict(ok: bool | None) -> str:
         return "not measured" if ok is None else ("met" if ok else "**not met**")
@@ -150,8 +169,8 @@ def write_section(
             "the request to `EVENTS`; the worker fetches it, asks for the chat context and the "
             "credentials (together), calls the provider and publishes the first delta to "
             "`TOKENS`, which the gateway's ordered consumer turns into the first SSE event. "
-            "LiteLLM stores nothing before it calls upstream. Throughput is CPU-bound: the "
-            "CPU column adds up to the machine's two cores at C=50.",
+            "LiteLLM stores nothing before it calls upstream. "
+            + _busy(by.get(("switchboard", 50))),
             "",
             f"Run {today} on {machine}; one threads service, one gateway, {workers} chat "
             f"worker(s); Postgres with fsync on and nats-server with `sync_interval: always`, "
