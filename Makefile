@@ -73,7 +73,7 @@ bench-chat: install ## benchmark streaming chats against direct and LiteLLM (ben
 bench-replay: install ## benchmark a replay of the event store (benchmarks/bench_replay.py)
 	$(RUN) python benchmarks/bench_replay.py $(ARGS)
 
-bench-load: install ## mixed load from 200 simulated users (not written yet) (benchmarks/bench_load.py)
+bench-load: install ## mixed load from 200 simulated users for 2 minutes (benchmarks/bench_load.py)
 	$(RUN) python benchmarks/bench_load.py $(ARGS)
 
 clean-data: ## delete .data/ (the local database and streams); refuses while make up runs

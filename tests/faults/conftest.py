@@ -80,7 +80,8 @@ class FaultStack:
 
 
 @pytest.fixture(scope="module")
-def fault_stack(artifacts_dir: Path) -> Iterator[FaultStack]:
+def fault_stack(request: pytest.FixtureRequest, artifacts_dir: Path) -> Iterator[FaultStack]:
+    """A module may set STACK_ENV (extra service settings) and WORKERS (chat workers)."""
     root = Path(tempfile.mkdtemp(prefix="faults-", dir=artifacts_dir)).resolve()
     with open(root / "servers.log", "wb") as log:
         servers = FaultInfra(root, log)
@@ -92,7 +93,11 @@ def fault_stack(artifacts_dir: Path) -> Iterator[FaultStack]:
                 servers.infra,
                 database_url,
                 root,
-                extra_env={"GATEWAY_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT)},
+                workers=getattr(request.module, "WORKERS", 1),
+                extra_env={
+                    "GATEWAY_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
+                    **getattr(request.module, "STACK_ENV", {}),
+                },
             )
             try:
                 yield FaultStack(servers, stack, database_url)

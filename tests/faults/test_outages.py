@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Callable
 from uuid import UUID
 
@@ -169,3 +170,33 @@ async def test_threads_service_killed_between_commit_and_reply(fault_stack: Faul
                 assert after.body == before.body
         stored = await user_threads(fault_stack, user)
         assert sorted(t for _, t in stored) == sorted(f"t-{k}" for k in keys)
+
+
+async def test_an_event_with_a_huge_integer_does_not_stall_the_relay(
+    fault_stack: FaultStack,
+) -> None:
+    """Found by fuzzing: an event orjson cannot encode (an integer past 64 bits, which JSONB
+    stores fine) blocked the relay, so nothing after it was ever published. Such an event is
+    written straight into the store here, as no API input can make one any more."""
+    dsn = fault_stack.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            position = await conn.fetchval(
+                "insert into events (stream_id, stream_version, event_id, event_type,"
+                " schema_version, data, metadata) values ($1, 1, $2, 'PoisonForTest', 1,"
+                " '{\"n\": 100000000000000000000}', '{}') returning global_position",
+                f"poison-{uuid.uuid4().hex}",
+                uuid.uuid4(),
+            )
+            await conn.execute("insert into outbox (global_position) values ($1)", position)
+    finally:
+        await conn.close()
+    async with httpx.AsyncClient(base_url=fault_stack.stack.base_url, timeout=30) as client:
+        user = await register(client)
+        assert (await create_thread(client, user.headers)).status == 201
+
+        async def relayed() -> bool:
+            return await fault_stack.outbox_rows() == 0
+
+        assert await wait_until(relayed, 20), "the relay is stuck"

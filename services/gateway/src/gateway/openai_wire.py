@@ -75,8 +75,9 @@ class CompletionIn(BaseModel):
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=10_000)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    # Bounded: the value is stored in an event, and events carry only 64-bit integers.
+    max_tokens: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 def split_model(model: str) -> tuple[str, str | None]:

@@ -34,6 +34,7 @@ from gateway.sse import (
     stored_answer,
     terminal,
 )
+from gateway.storable import JsonObject, Text
 from gateway.tokens import TokenReader, last_token
 
 router = APIRouter(tags=["chat"])
@@ -47,9 +48,12 @@ KEEP_ALIVE_EVERY = 15.0
 
 
 class ChatIn(BaseModel):
-    content: str = Field(min_length=1)
-    artifact_data: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    """Checked like any stored message: no NUL or lone surrogates, JSON that JSONB and the
+    relay can carry."""
+
+    content: Text = Field(min_length=1)
+    artifact_data: JsonObject = None
+    metadata: JsonObject = None
 
 
 class CancelOut(BaseModel):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from typing import Any
 
 import orjson
 import structlog
@@ -26,6 +28,15 @@ from threads.store.tables import events, outbox
 
 log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x5357_4254_524C_5931  # any constant shared by all replicas
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    """orjson, or the standard library for what orjson refuses (integers past 64 bits, which
+    JSONB happily stores): one odd event must never stall the relay for everyone behind it."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, ensure_ascii=False).encode()
 
 
 class OutboxRelay:
@@ -72,7 +83,7 @@ class OutboxRelay:
                 *(
                     self.js.publish(
                         event_subject(e.stream_id, e.type),
-                        orjson.dumps(
+                        _encode(
                             {
                                 "event_id": str(e.event_id),
                                 "type": e.type,
