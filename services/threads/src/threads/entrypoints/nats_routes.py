@@ -91,7 +91,12 @@ def build_router(service: ThreadsService) -> NatsRouter:
             except ValidationError as exc:
                 return _malformed(exc)
             _bind(cmd)
-            reply = await service.uow.run(cmd, handler)
+            try:
+                reply = await service.uow.run(cmd, handler)
+            except Exception:
+                # A bug: its transaction rolled back, so nothing was applied; say so at once.
+                log.exception("command failed", type=model.__name__)
+                reply = Reply.failure(ErrorCode.UNAVAILABLE, "Command failed; nothing was applied")
             log.info(
                 "command",
                 type=model.__name__,
@@ -121,7 +126,10 @@ def build_router(service: ThreadsService) -> NatsRouter:
                     return Reply.failure(ErrorCode.UNAVAILABLE, "Database unavailable").model_dump(
                         mode="json"
                     )
-                raise
+                # A bug, not the caller's fault: answer at once (the gateway would otherwise
+                # wait its whole timeout) and keep the details in our own log only.
+                log.exception("query failed", query=model.__name__)
+                return Reply.failure(ErrorCode.UNAVAILABLE, "Query failed").model_dump(mode="json")
             if result is None:
                 return Reply.failure(ErrorCode.NOT_FOUND, f"{what} not found").model_dump(
                     mode="json"
