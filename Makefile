@@ -22,6 +22,12 @@ STACK_ENV := $(if $(THREADS),SWITCHBOARD_THREADS=$(THREADS)) \
 SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src clients/*/src)
 SWITCHBOARD_PG_PORT ?= 55432
 
+# `make replay -- --check`: words after `replay` are the replay's options, not make targets.
+ifeq (replay,$(firstword $(MAKECMDGOALS)))
+  REPLAY_EXTRA := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+  $(eval $(REPLAY_EXTRA):;@:)
+endif
+
 .PHONY: help install up test lint format replay bench-list bench-chat bench-replay bench-load \
         clean-data
 
@@ -61,8 +67,8 @@ format: install ## rewrite the code: ruff format, then ruff check --fix
 	$(RUN) ruff check --fix .
 
 replay: export THREADS_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:$(SWITCHBOARD_PG_PORT)/switchboard
-replay: install ## rebuild the read models from the event store (ARGS= passes options)
-	$(RUN) switchboard-threads replay $(ARGS)
+replay: install ## rebuild every read model from the events, online (make replay -- --check)
+	$(RUN) switchboard-threads replay $(ARGS) $(REPLAY_EXTRA)
 
 bench-list: install ## benchmark listing threads (benchmarks/bench_list.py; ARGS= passes options)
 	$(RUN) python benchmarks/bench_list.py $(ARGS)
