@@ -8,6 +8,7 @@ import time
 from urllib.parse import urlsplit
 
 from devstack.console import Console
+from devstack.flag import Flag
 
 
 def answers_ok(base_url: str, path: str = "/readyz", timeout: float = 1.0) -> bool:
@@ -26,7 +27,7 @@ def watch(
     base_url: str,
     *,
     started: float,
-    stop: threading.Event,
+    stop: Flag,
     console: Console,
     patience: float,
 ) -> threading.Thread:

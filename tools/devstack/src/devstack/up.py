@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 import time
 from types import FrameType
 
 from devstack import infra, readiness, services
 from devstack.console import Console, wants_color
+from devstack.flag import Flag
 from devstack.runfiles import RunFiles
 from devstack.services import Endpoints, Instance
 from devstack.settings import StackSettings
@@ -33,8 +33,8 @@ class StopRequest:
     """Signal handlers only set flags: the main thread does the talking (handlers take no locks)."""
 
     def __init__(self) -> None:
-        self.requested = threading.Event()
-        self.hurry = threading.Event()
+        self.requested = Flag()
+        self.hurry = Flag()
         self.received: list[str] = []
 
     def install(self) -> None:
