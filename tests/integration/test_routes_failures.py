@@ -1,0 +1,56 @@
+"""A command whose handling fails unexpectedly is answered at once (503-coded, nothing applied)
+rather than left for the gateway to time out on."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import orjson
+from faststream.nats import NatsBroker
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from contracts import subjects
+from contracts.commands import RegisterUser
+from contracts.replies import Reply
+from tests.support.servers import Infra
+from threads.bootstrap import build_service
+from threads.config import Settings
+from threads.entrypoints.nats_routes import build_router
+from threads.store.event_store import StoredEvent
+from threads.store.tables import events
+
+
+async def test_a_failing_command_is_answered_at_once_and_applies_nothing(
+    infra: Infra, database_url: str, engine: AsyncEngine
+) -> None:
+    service = build_service(Settings(database_url=database_url, nats_url=infra.nats_url), engine)
+
+    async def broken_projection(conn: AsyncConnection, event: StoredEvent) -> None:
+        raise RuntimeError("a bug in a projection")
+
+    service.uow.project = broken_projection
+    broker = NatsBroker(infra.nats_url)
+    broker.include_router(build_router(service))
+    await broker.start()
+    try:
+        user_id = uuid.uuid4()
+        cmd = RegisterUser(user_id=user_id, email=f"{user_id}@example.com", password_hash="h")
+        started = time.monotonic()
+        msg = await broker.connection.request(
+            subjects.USER_REGISTER, cmd.model_dump_json().encode(), timeout=5
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        await broker.stop()
+    reply = Reply.model_validate(orjson.loads(msg.data))
+    assert not reply.ok
+    assert reply.error is not None and reply.error.code == "unavailable"
+    assert "bug" not in reply.error.detail  # internals stay in our log
+    assert elapsed < 5
+    async with engine.connect() as conn:
+        n = await conn.scalar(
+            select(func.count()).select_from(events).where(events.c.stream_id == f"user-{user_id}")
+        )
+    assert n == 0
