@@ -1,10 +1,15 @@
 """A command whose handling fails unexpectedly is answered at once (503-coded, nothing applied)
-rather than left for the gateway to time out on."""
+rather than left for the gateway to time out on.
+
+The service under test listens on a NATS server of its own: on the session's server, the
+running stack's threads service shares the queue group and could answer in its place."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import orjson
 from faststream.nats import NatsBroker
@@ -14,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from contracts import subjects
 from contracts.commands import RegisterUser
 from contracts.replies import Reply
-from tests.support.servers import Infra
+from devstack.nats import start_nats
+from tests.support.servers import free_port
 from threads.bootstrap import build_service
 from threads.config import Settings
 from threads.entrypoints.nats_routes import build_router
@@ -23,15 +29,29 @@ from threads.store.tables import events
 
 
 async def test_a_failing_command_is_answered_at_once_and_applies_nothing(
-    infra: Infra, database_url: str, engine: AsyncEngine
+    tmp_path: Path, database_url: str, engine: AsyncEngine
 ) -> None:
-    service = build_service(Settings(database_url=database_url, nats_url=infra.nats_url), engine)
+    own_nats = start_nats(
+        tmp_path / "nats",
+        free_port(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        sync_always=False,
+    )
+    try:
+        await _fails_at_once(own_nats.url, database_url, engine)
+    finally:
+        own_nats.stop()
+
+
+async def _fails_at_once(nats_url: str, database_url: str, engine: AsyncEngine) -> None:
+    service = build_service(Settings(database_url=database_url, nats_url=nats_url), engine)
 
     async def broken_projection(conn: AsyncConnection, event: StoredEvent) -> None:
         raise RuntimeError("a bug in a projection")
 
     service.uow.project = broken_projection
-    broker = NatsBroker(infra.nats_url)
+    broker = NatsBroker(nats_url)
     broker.include_router(build_router(service))
     await broker.start()
     try:

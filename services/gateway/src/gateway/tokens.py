@@ -102,6 +102,11 @@ class TokenReader:
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
+    @property
+    def pending(self) -> bool:
+        """Rendered events not yet taken by `next`."""
+        return bool(self._ready)
+
     async def next(self, timeout: float) -> bytes | None:
         """Everything queued so far as one chunk (fewer writes under load), or None after
         `timeout` seconds without any. One future and one timer per wait, no task."""

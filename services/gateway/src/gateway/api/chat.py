@@ -99,7 +99,9 @@ async def _answer_events(
     try:
         yield head
         last_check = last_beat = loop.time()
-        while not renderer.done:
+        # The subscription's callback renders events as they arrive, so the terminal one may
+        # be rendered (`done`) while earlier events still wait in the queue: drain it first.
+        while not renderer.done or reader.pending:
             if await reader.open():
                 chunk = await reader.next(IDLE_CHECK)
                 if chunk is not None:

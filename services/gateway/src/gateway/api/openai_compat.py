@@ -117,7 +117,7 @@ async def _stream(
     try:
         yield answer.first()
         last_check = loop.time()
-        while not answer.done:
+        while not answer.done or reader.pending:  # the terminal chunk may wait in the queue
             if await reader.open():
                 chunk = await reader.next(IDLE_CHECK)
                 if chunk is not None:
