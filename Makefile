@@ -28,8 +28,8 @@ ifeq (replay,$(firstword $(MAKECMDGOALS)))
   $(eval $(REPLAY_EXTRA):;@:)
 endif
 
-.PHONY: help install up test lint format replay bench-list bench-chat bench-replay bench-load \
-        clean-data
+.PHONY: help install up test lint format asyncapi replay bench-list bench-chat bench-replay \
+        bench-load clean-data
 
 help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
@@ -65,6 +65,9 @@ lint: install ## ruff check, ruff format --check and mypy (all three run; fails 
 format: install ## rewrite the code: ruff format, then ruff check --fix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
+
+asyncapi: install ## regenerate the AsyncAPI document of the NATS contracts (GET /asyncapi.json)
+	$(RUN) switchboard-asyncapi
 
 replay: export THREADS_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:$(SWITCHBOARD_PG_PORT)/switchboard
 replay: install ## rebuild every read model from the events, online (make replay -- --check)

@@ -3,8 +3,17 @@
 Each user registers, makes a thread on the offline `echo` provider, then loops with no think
 time: 70% reads (thread list, one thread, its messages, projects), 20% writes (post a message,
 create a project, create a thread), 10% chats (post and read the whole answer stream). The
-gateway runs with its default rate limits. Afterwards every acknowledged write is looked up in
-the database; the RSS of each service is taken after setup and at the end.
+gateway runs with its default (production) rate limits. Afterwards every acknowledged write is
+looked up in the database (a chat acknowledges its user message and its answer, which must be
+stored complete); the RSS of each service is taken after setup and at the end.
+
+Errors: any answer other than the operation's success status (a 503, a 500, a timeout, a
+dropped connection, a chat stream that ends with `error` or without its terminal event). Each
+is listed by kind with examples, so a failed run can be diagnosed. A 429 from the per-user rate
+limits is counted apart as `throttled`, not as an error: a simulated user with no think time
+can outrun limits sized for people (with 200 users sharing one machine it does not happen, as
+each waits its turn). Throttled operations did no work: they are left out of the throughput
+and the latencies.
 
 Writes its section of docs/benchmarks.md and ends with one line:
 RESULT ops_per_s=<all traffic> errors=<count> p99_ms_read=<> p99_ms_write=<> lost_writes=<count>
@@ -41,13 +50,52 @@ from benchmarks.report import replace_section  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 
 READ, WRITE, CHAT = "read", "write", "chat"
+EXAMPLES = 3  # examples printed per kind of error
+
+
+class Failed(Exception):
+    """An operation's answer was not its success: `kind` groups alike failures."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.detail = detail[:200]
+
+
+class Throttled(Exception):
+    """429 from a per-user rate limit (not an error; counted apart). The user then waits as
+    told by Retry-After, as a well-behaved client does."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("429")
+        self.retry_after = retry_after
 
 
 @dataclass
 class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    throttled: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (operation, kind) → how many, and the first few details with their time into the run
+    failures: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    failure_counts: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     acked: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    answers: list[str] = field(default_factory=list)  # assistant messages that ended
+
+    def fail(self, op: str, kind: str, detail: str, at: float) -> None:
+        self.errors[op] += 1
+        self.failure_counts[(op, kind)] += 1
+        if len(self.failures[(op, kind)]) < EXAMPLES:
+            self.failures[(op, kind)].append(f"t={at:.1f}s {detail}")
+
+
+def check(r: httpx.Response, expected: int, what: str) -> None:
+    """Raise for an answer that is not `expected`: Throttled for a 429, else Failed."""
+    if r.status_code == expected:
+        return
+    if r.status_code == 429:
+        raise Throttled(float(r.headers.get("Retry-After", "1")))
+    raise Failed(f"{what} -> {r.status_code}", r.text[:160].replace("\n", " "))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -84,19 +132,18 @@ class SimUser:
         r.raise_for_status()
         self.thread_id = r.json()["id"]
 
-    async def read(self) -> bool:
-        url = random.choice(
+    async def read(self) -> None:
+        what, url = random.choice(
             [
-                "/api/threads",
-                f"/api/threads/{self.thread_id}",
-                f"/api/threads/{self.thread_id}/messages",
-                "/api/projects",
+                ("GET /api/threads", "/api/threads"),
+                ("GET /api/threads/{id}", f"/api/threads/{self.thread_id}"),
+                ("GET /api/threads/{id}/messages", f"/api/threads/{self.thread_id}/messages"),
+                ("GET /api/projects", "/api/projects"),
             ]
         )
-        r = await self.client.get(url, headers=self.headers)
-        return r.status_code == 200
+        check(await self.client.get(url, headers=self.headers), 200, what)
 
-    async def write(self) -> bool:
+    async def write(self) -> None:
         roll = random.random()
         if roll < 0.5:
             kind, url, body = (
@@ -109,12 +156,10 @@ class SimUser:
         else:
             kind, url, body = "threads", "/api/threads", {"title": f"t-{uuid.uuid4().hex[:8]}"}
         r = await self.client.post(url, json=body, headers=self.headers)
-        if r.status_code != 201:
-            return False
+        check(r, 201, f"POST {kind}")
         self.results.acked[kind].append(r.json()["id"])
-        return True
 
-    async def chat(self) -> bool:
+    async def chat(self) -> None:
         async with self.client.stream(
             "POST",
             f"/api/threads/{self.thread_id}/chat",
@@ -122,11 +167,21 @@ class SimUser:
             headers=self.headers,
         ) as response:
             if response.status_code != 200:
-                return False
+                await response.aread()
+            check(response, 200, "POST chat")
             events = await read_all(response)
-        return bool(events) and events[-1].event == "message_end"
+        if not events or events[0].event != "message_start":
+            raise Failed("chat stream without message_start")
+        start = events[0].data
+        self.results.acked["messages"].append(start["user_message_id"])
+        last = events[-1]
+        if last.event == "error":
+            raise Failed(f"chat ended with error {last.data.get('code')}", str(last.data))
+        if last.event != "message_end":
+            raise Failed(f"chat stream ended at {last.event!r}, no terminal event")
+        self.results.answers.append(start["message_id"])
 
-    async def run(self, until: float) -> None:
+    async def run(self, until: float, started: float) -> None:
         while time.monotonic() < until:
             roll = random.random()
             op, call = (
@@ -138,25 +193,36 @@ class SimUser:
             )
             start = time.perf_counter()
             try:
-                ok = await call()
-            except httpx.HTTPError:
-                ok = False
+                await call()
+            except Throttled as wait:
+                self.results.throttled[op] += 1
+                await asyncio.sleep(max(0.0, min(wait.retry_after, until - time.monotonic())))
+                continue
+            except Failed as exc:
+                self.results.fail(op, exc.kind, exc.detail, time.monotonic() - started)
+            except httpx.HTTPError as exc:  # timeouts, dropped connections
+                at = time.monotonic() - started
+                self.results.fail(op, type(exc).__name__, f"{call.__name__}: {exc!r}", at)
             self.results.latencies[op].append(time.perf_counter() - start)
-            if not ok:
-                self.results.errors[op] += 1
 
 
-async def lost_writes(database_url: str, acked: dict[str, list[str]]) -> int:
+async def lost_writes(database_url: str, results: Results) -> int:
+    """Acknowledged writes not in the database, plus answers that ended (message_end) but are
+    not stored complete."""
     conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         lost = 0
-        for table, ids in acked.items():
+        for table, ids in results.acked.items():
             found = await conn.fetchval(
                 f"select count(*) from {table} where id = any($1::uuid[])",  # noqa: S608
                 ids,
             )
             lost += len(ids) - int(found)
-        return lost
+        complete = await conn.fetchval(
+            "select count(*) from messages where id = any($1::uuid[]) and status = 'complete'",
+            results.answers,
+        )
+        return lost + len(results.answers) - int(complete)
     finally:
         await conn.close()
 
@@ -177,7 +243,7 @@ async def drive(
         await asyncio.gather(*(setup(s) for s in sims))
         rss_start = {name: rss_mb(pid) for name, pid in pids.items()}
         start = time.monotonic()
-        await asyncio.gather(*(s.run(start + duration) for s in sims))
+        await asyncio.gather(*(s.run(start + duration, start) for s in sims))
         elapsed = time.monotonic() - start
         rss_end = {name: rss_mb(pid) for name, pid in pids.items()}
     return results, elapsed, rss_start, rss_end
@@ -208,7 +274,7 @@ def main() -> int:
                 drive(stack.base_url, args.users, args.duration, pids)
             )
             time.sleep(1)
-            lost = asyncio.run(lost_writes(database_url, results.acked))
+            lost = asyncio.run(lost_writes(database_url, results))
         finally:
             stack.stop()
 
@@ -216,18 +282,24 @@ def main() -> int:
     errors = sum(results.errors.values())
     ops_per_s = total / elapsed
     rows = [
-        "| operation | count | per s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| operation | count | per s | p50 ms | p99 ms | errors | throttled (429) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for op in (READ, WRITE, CHAT):
         lat = results.latencies[op]
         rows.append(
             f"| {op} | {len(lat)} | {len(lat) / elapsed:.0f} | {percentile(lat, 0.5) * 1000:.1f} "
-            f"| {percentile(lat, 0.99) * 1000:.1f} | {results.errors[op]} |"
+            f"| {percentile(lat, 0.99) * 1000:.1f} | {results.errors[op]} "
+            f"| {results.throttled[op]} |"
         )
+    failures = [
+        f"- {op}: {kind}: {count}" + "".join(f"\n  - {d}" for d in results.failures[(op, kind)])
+        for (op, kind), count in sorted(results.failure_counts.items())
+    ]
     memory = ["| service | RSS at start (MB) | RSS at end (MB) |", "|---|---:|---:|"]
     memory += [f"| {n} | {rss_start[n]:.0f} | {rss_end[n]:.0f} |" for n in rss_start]
     acked = sum(len(v) for v in results.acked.values())
+    throttled = sum(results.throttled.values())
     body = "\n".join(
         [
             "## Mixed load (`make bench-load`)",
@@ -239,16 +311,19 @@ def main() -> int:
             "noisy). Default rate limits.",
             "",
             f"Throughput: **{ops_per_s:.0f} operations/s**; errors: **{errors}**; "
-            f"acknowledged writes: {acked}, lost: **{lost}**.",
+            f"acknowledged writes: {acked} (and {len(results.answers)} answers), "
+            f"lost: **{lost}**; throttled by the rate limits: {throttled}.",
             "",
             *rows,
             "",
+            *(["Errors by kind (first examples):", "", *failures, ""] if failures else []),
             *memory,
             "",
             f"Run {time.strftime('%Y-%m-%d')}.",
         ]
     )
     print(body)
+    print(f"service logs: {log_dir}")
     if not args.no_report:
         replace_section("bench-load", body)
     print(

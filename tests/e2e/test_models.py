@@ -1,24 +1,31 @@
 """GET /api/models end to end: the chat worker asks every usable provider through its official
 SDK (openai, anthropic, google-genai) against local servers speaking their wire formats; one
 provider refuses the key (401), one is unreachable (closed port), one hangs past the deadline.
-None of them fails the call; each is named in `errors`.
+None of them fails the call; each is named in `errors`. The catalogue's deadline is the
+gateway's share of its request timeout when that is shorter than the worker's own, so even a
+gateway with a short timeout gets its answer (the hanging provider in `errors`), never a 503;
+and many users waiting on hanging providers at once are answered side by side, not in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tests.conftest import User
+from tests.conftest import User, register
 from tests.support.fake_providers import FakeProviders
-from tests.support.servers import free_port
+from tests.support.gateways import lone_gateway
+from tests.support.servers import Infra, free_port
+from tests.support.stack import Stack
 
 KEYS = {
     "openai": f"sk-openai-{uuid.uuid4().hex}",
@@ -26,6 +33,7 @@ KEYS = {
     "google": f"AIza-{uuid.uuid4().hex}",
 }
 DEADLINE = 2.0  # the worker's default WORKER_MODELS_DEADLINE
+SHORT_TIMEOUT = 1.5  # a gateway request timeout below DEADLINE: its share is 1 s
 
 
 class HangingModels(FakeProviders):
@@ -184,3 +192,48 @@ async def test_catalogues_are_per_user(user: User, other_user: User, fake: FakeP
 
 async def test_needs_a_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/models")).status_code == 401
+
+
+@pytest.fixture(scope="module")
+def impatient_gateway(infra: Infra, stack: Stack, artifacts_dir: Path) -> Iterator[str]:
+    """A gateway whose request timeout is shorter than the worker's catalogue deadline."""
+    log_dir = Path(tempfile.mkdtemp(prefix="models-timeout-", dir=artifacts_dir))
+    with lone_gateway(
+        log_dir, infra.nats_url, ready=True, GATEWAY_REQUEST_TIMEOUT=str(SHORT_TIMEOUT)
+    ) as base_url:
+        yield base_url
+
+
+async def test_a_short_gateway_timeout_still_gets_a_partial_list(
+    impatient_gateway: str, user: User, fake: FakeProviders, hanging: HangingModels
+) -> None:
+    await models_when_ready(user)
+    await configure(user, "openai", api_key=KEYS["openai"], base_url=fake.openai_base_url)
+    await configure(user, "ollama", base_url=hanging.openai_base_url)
+    async with httpx.AsyncClient(base_url=impatient_gateway, timeout=30) as impatient:
+        r = await impatient.get("/api/models", headers=user.headers)
+    assert r.status_code == 200, r.text  # not a 503: the worker answered within the share
+    body = r.json()
+    assert {(m["provider"], m["id"]) for m in body["models"]} >= {
+        ("openai", "gpt-fake"),
+        ("echo", "echo"),
+    }
+    errors = {e["provider"]: e["detail"] for e in body["errors"]}
+    assert set(errors) == {"ollama"}
+    assert errors["ollama"] == "No answer within 1 s"  # the gateway's share, not the 2 s
+
+
+async def test_many_users_waiting_on_hanging_providers_are_answered_side_by_side(
+    client: httpx.AsyncClient, hanging: HangingModels
+) -> None:
+    """Each listing waits out its deadline; one at a time, the later ones would pass the
+    gateway's timeout and answer 503."""
+    users = [await register(client) for _ in range(6)]
+    await models_when_ready(users[0])
+    for u in users:
+        await configure(u, "ollama", base_url=hanging.openai_base_url)
+    answers = await asyncio.gather(*(u.get("/api/models") for u in users))
+    assert [r.status_code for r in answers] == [200] * len(users), [r.text for r in answers]
+    for r in answers:
+        assert [e["provider"] for e in r.json()["errors"]] == ["ollama"]
+        assert {m["provider"] for m in r.json()["models"]} == {"echo"}

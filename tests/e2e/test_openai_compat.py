@@ -1,20 +1,33 @@
 """The OpenAI-compatible endpoint, driven by the official `openai` SDK as the client: streamed
-and whole answers from `echo`, a thread continued, every exchange stored like any chat."""
+and whole answers from `echo`, a thread continued, every exchange stored like any chat; and
+every error under /v1 (401, 404, 405, 413, 400 validation, 429 with Retry-After, 503) in
+OpenAI's shape, raised by the SDK as its own exception classes, while /api keeps `{"detail"}`.
+
+The 429 and 503 cases use gateways of their own: one with low limits on the session's NATS
+(so the session's threads service and worker answer it), one whose NATS is not there."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 import pytest_asyncio
 from openai import AsyncOpenAI
 
-from tests.conftest import User
+from tests.conftest import User, register
+from tests.support.gateways import lone_gateway
+from tests.support.servers import Infra, free_port
 from tests.support.stack import Stack
 
 THREAD = "X-Switchboard-Thread"
+CHAT_BURST = 2
+MAX_BODY = 2 * 1024 * 1024  # the gateway's default max_body_bytes
+OPENAI_ERROR_FIELDS = {"message", "type", "param", "code"}
 
 
 @pytest_asyncio.fixture
@@ -172,3 +185,138 @@ async def test_a_provider_without_a_key_is_an_openai_error(sdk: AsyncOpenAI, use
     with pytest.raises(openai.APIError):
         async for _ in stream:
             pass
+
+
+def openai_shaped(body: object) -> dict[str, Any]:
+    """The SDK hands over `body["error"]`; it must carry OpenAI's four fields."""
+    assert isinstance(body, dict) and set(body) == OPENAI_ERROR_FIELDS, body
+    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["type"], str) and body["type"]
+    return body
+
+
+@pytest.fixture(scope="module")
+def limited_gateway(infra: Infra, stack: Stack, artifacts_dir: Path) -> Iterator[str]:
+    log_dir = Path(tempfile.mkdtemp(prefix="openai-limits-", dir=artifacts_dir))
+    with lone_gateway(
+        log_dir,
+        infra.nats_url,
+        ready=True,
+        GATEWAY_RATE_LIMIT_CHATS_PER_MINUTE="1",
+        GATEWAY_RATE_LIMIT_CHATS_BURST=str(CHAT_BURST),
+    ) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def gateway_without_nats(artifacts_dir: Path) -> Iterator[str]:
+    log_dir = Path(tempfile.mkdtemp(prefix="openai-no-nats-", dir=artifacts_dir))
+    nowhere = f"nats://127.0.0.1:{free_port()}"
+    with lone_gateway(log_dir, nowhere, ready=False, GATEWAY_REQUEST_TIMEOUT="2") as base_url:
+        yield base_url
+
+
+async def test_a_bad_token_is_an_authentication_error(stack: Stack) -> None:
+    async with AsyncOpenAI(
+        base_url=f"{stack.base_url}/v1", api_key="not-a-token", max_retries=0
+    ) as anonymous:
+        with pytest.raises(openai.AuthenticationError) as err:
+            await anonymous.chat.completions.create(
+                model="echo/echo", messages=[{"role": "user", "content": "hi"}]
+            )
+    body = openai_shaped(err.value.body)
+    assert err.value.status_code == 401
+    assert body["message"] == "Invalid or expired token"
+    assert (body["type"], body["code"]) == ("authentication_error", "invalid_api_key")
+    # No token at all: the same shape (the SDK always sends one, so ask plainly).
+    async with httpx.AsyncClient(base_url=stack.base_url) as plain:
+        r = await plain.get("/v1/models")
+    assert r.status_code == 401
+    openai_shaped(r.json()["error"])
+
+
+async def test_unknown_paths_and_methods_are_openai_errors(sdk: AsyncOpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as err:
+        await sdk.models.retrieve("echo")  # GET /v1/models/echo: no such route
+    assert openai_shaped(err.value.body)["type"] == "not_found_error"
+    with pytest.raises(openai.APIStatusError) as wrong:
+        await sdk.get("/chat/completions", cast_to=object)
+    assert wrong.value.status_code == 405
+    openai_shaped(wrong.value.body)
+
+
+async def test_validation_errors_are_bad_requests_naming_the_field(sdk: AsyncOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as err:
+        await sdk.chat.completions.create(model="echo/echo", messages=[])
+    body = openai_shaped(err.value.body)
+    assert body["param"] == "messages"
+    assert body["type"] == "invalid_request_error"
+    with pytest.raises(openai.BadRequestError) as bad_role:
+        await sdk.chat.completions.create(
+            model="echo/echo",
+            messages=[{"role": "wizard", "content": "hi"}],  # type: ignore[list-item, misc]
+        )
+    assert openai_shaped(bad_role.value.body)["param"] == "messages.0.role"
+
+
+async def test_a_body_over_the_limit_is_413_in_openai_shape(sdk: AsyncOpenAI, user: User) -> None:
+    with pytest.raises(openai.APIStatusError) as err:
+        await sdk.chat.completions.create(
+            model="echo/echo", messages=[{"role": "user", "content": "x" * (MAX_BODY + 1)}]
+        )
+    assert err.value.status_code == 413
+    body = openai_shaped(err.value.body)
+    assert body["code"] == "request_too_large" and str(MAX_BODY) in body["message"]
+    # /api keeps its own shape.
+    r = await user.post("/api/projects", content=b"{" + b" " * MAX_BODY + b"}")
+    assert r.status_code == 413 and isinstance(r.json()["detail"], str)
+
+
+async def test_over_the_chat_limit_is_a_rate_limit_error_with_retry_after(
+    limited_gateway: str, client: httpx.AsyncClient
+) -> None:
+    user = await register(client)
+    async with AsyncOpenAI(
+        base_url=f"{limited_gateway}/v1", api_key=user.token, max_retries=0, timeout=30
+    ) as sdk:
+        for _ in range(CHAT_BURST):
+            answer = await sdk.chat.completions.create(
+                model="echo/echo", messages=[{"role": "user", "content": "within the limit"}]
+            )
+            assert answer.choices[0].message.content == "Echo: within the limit"
+        with pytest.raises(openai.RateLimitError) as err:
+            await sdk.chat.completions.create(
+                model="echo/echo", messages=[{"role": "user", "content": "one too many"}]
+            )
+        assert err.value.status_code == 429
+        assert int(err.value.response.headers["Retry-After"]) >= 1
+        body = openai_shaped(err.value.body)
+        assert (body["type"], body["code"]) == ("rate_limit_error", "rate_limit_exceeded")
+        # Reads are not limited; the refused chat stored nothing.
+        assert [m.id async for m in sdk.models.list()]
+    threads = (await user.get("/api/threads")).json()["threads"]
+    assert len(threads) == CHAT_BURST
+    # On /api the same gateway keeps `{"detail"}`.
+    r = await client.post(
+        f"{limited_gateway}/api/threads/{threads[0]['id']}/chat",
+        json={"content": "still limited"},
+        headers=user.headers,
+    )
+    assert r.status_code == 429 and isinstance(r.json()["detail"], str)
+
+
+async def test_nats_away_is_503_with_retry_after(gateway_without_nats: str, user: User) -> None:
+    async with AsyncOpenAI(
+        base_url=f"{gateway_without_nats}/v1", api_key=user.token, max_retries=0, timeout=30
+    ) as sdk:
+        with pytest.raises(openai.InternalServerError) as err:
+            await sdk.chat.completions.create(
+                model="echo/echo", messages=[{"role": "user", "content": "anyone there?"}]
+            )
+        with pytest.raises(openai.InternalServerError) as listing:
+            await sdk.models.list()
+    for exc in (err.value, listing.value):
+        assert exc.status_code == 503
+        assert int(exc.response.headers["Retry-After"]) >= 1
+        body = openai_shaped(exc.body)
+        assert body["type"] == "service_unavailable_error"

@@ -2,7 +2,9 @@
 
 - nats-server stopped for 5 s: 503 with Retry-After while it is gone, never a 500, never a wait
   past the gateway's timeout; every acknowledged write is there afterwards; the services
-  reconnect by themselves; the relay publishes what accumulated;
+  reconnect by themselves; the relay publishes what accumulated; answers streaming when it
+  goes away end with exactly one terminal event, on their connection or on a resumed one
+  (Last-Event-ID), and are stored final with the text the client was shown;
 - Postgres stopped and restarted: 503 likewise, nothing half-applied, the threads service
   reconnects by itself;
 - the threads service SIGKILLed with requests in flight: a retry with the same Idempotency-Key
@@ -19,6 +21,8 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -27,11 +31,16 @@ import pytest
 
 from tests.conftest import User, register
 from tests.faults.conftest import REQUEST_TIMEOUT, FaultStack, Outcome, create_thread, wait_until
+from tests.support.sse_client import TERMINAL, Event, events, text_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 WRITERS = 4
 HANG_MARGIN = 3.0  # seconds past the gateway's timeout that still count as "answered"
+STREAMS = 4  # answers in flight when NATS goes away
+STREAM_WORDS = 160  # ~8 s of echo-slow: mid-answer when NATS stops, and after it is back
+STREAM_BOUND = 90.0  # seconds an answer may take, outage and redelivery included
+SILENCE = 20.0  # seconds without a byte (keep-alives come every 15 s) before a client resumes
 
 
 async def steady_writes(user: User, stop: asyncio.Event, outcomes: list[Outcome]) -> None:
@@ -46,7 +55,7 @@ async def steady_writes(user: User, stop: asyncio.Event, outcomes: list[Outcome]
 async def during(user: User, fault: Callable[[], object]) -> list[Outcome]:
     """Steady writes before, during and after `fault()` (which blocks until it is over),
     until writes succeed again."""
-    stop, outcomes = asyncio.Event(), []
+    stop, outcomes = asyncio.Event(), list[Outcome]()
     writing = asyncio.create_task(steady_writes(user, stop, outcomes))
     await asyncio.sleep(2)
     await asyncio.to_thread(fault)
@@ -100,19 +109,172 @@ async def assert_each_key_one_thread(fs: FaultStack, user: User, outcomes: list[
     assert {str(i) for i, _ in stored} == {b["id"] for b in acked.values()}
 
 
+@dataclass
+class Followed:
+    """One answer as a client followed it: the events of each connection, in order."""
+
+    thread_id: str
+    legs: list[list[Event]] = field(default_factory=list)
+    message_id: str | None = None
+    resumes: int = 0
+    first_token_at: float = 0.0  # time.monotonic() of the first token, and of the terminal event
+    ended_at: float = 0.0
+
+    @property
+    def all(self) -> list[Event]:
+        return [ev for leg in self.legs for ev in leg]
+
+    @property
+    def last_id(self) -> int | None:
+        ids = [ev.id for ev in self.all if ev.id is not None]
+        return ids[-1] if ids else None
+
+    @property
+    def ended(self) -> bool:
+        return any(ev.event in TERMINAL for ev in self.all)
+
+
+async def _read_leg(response: httpx.Response, followed: Followed) -> None:
+    """Events until the terminal one; a dropped or silent connection just ends the leg."""
+    leg: list[Event] = []
+    followed.legs.append(leg)
+    with contextlib.suppress(httpx.HTTPError):
+        async for ev in events(response):
+            leg.append(ev)
+            if ev.event == "message_start" and followed.message_id is None:
+                followed.message_id = ev.data["message_id"]
+            if ev.event == "token" and not followed.first_token_at:
+                followed.first_token_at = time.monotonic()
+            if ev.event in TERMINAL:
+                followed.ended_at = time.monotonic()
+                return
+
+
+async def _read_leg_unless(
+    response: httpx.Response, followed: Followed, drop: asyncio.Event | None
+) -> None:
+    """`_read_leg`, but the client hangs up when `drop` is set (its network went away)."""
+    reading = asyncio.create_task(_read_leg(response, followed))
+    if drop is None:
+        await reading
+        return
+    dropping = asyncio.create_task(drop.wait())
+    await asyncio.wait({reading, dropping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (reading, dropping):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def follow_answer(
+    user: User, followed: Followed, content: str, drop: asyncio.Event | None = None
+) -> None:
+    """Post a chat and read its answer to the end like a careful client: when the connection
+    breaks or goes silent before the terminal event (or the client drops it when `drop` is
+    set), resume it with Last-Event-ID, retrying a 503 while NATS is away. Gives up only at
+    STREAM_BOUND."""
+    thread_id = followed.thread_id
+    timeout = httpx.Timeout(30, read=SILENCE)
+    deadline = time.monotonic() + STREAM_BOUND
+    key = uuid.uuid4().hex
+    while followed.message_id is None and time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            async with user.client.stream(
+                "POST",
+                f"/api/threads/{thread_id}/chat",
+                json={"content": content},
+                headers={**user.headers, "Idempotency-Key": key},
+                timeout=timeout,
+            ) as r:
+                if r.status_code == 200:
+                    await _read_leg_unless(r, followed, drop)
+                    continue
+                assert r.status_code == 503, r.status_code
+        await asyncio.sleep(1)
+    assert followed.message_id is not None, "the chat was never accepted"
+    url = f"/api/threads/{thread_id}/messages/{followed.message_id}/stream"
+    while not followed.ended and time.monotonic() < deadline:
+        last = followed.last_id
+        headers = {**user.headers, **({"Last-Event-ID": str(last)} if last is not None else {})}
+        with contextlib.suppress(httpx.HTTPError):
+            async with user.client.stream("GET", url, headers=headers, timeout=timeout) as r:
+                if r.status_code == 200:
+                    followed.resumes += 1
+                    await _read_leg(r, followed)
+                    continue
+                assert r.status_code == 503, r.status_code
+        await asyncio.sleep(1)
+
+
+async def stored_answer(user: User, thread_id: str, message_id: str) -> dict[str, Any]:
+    r = await user.get(f"/api/threads/{thread_id}/messages")
+    assert r.status_code == 200, r.text
+    return next(m for m in r.json()["messages"] if m["id"] == message_id)
+
+
+async def assert_answer_settled(user: User, followed: Followed) -> None:
+    """Exactly one terminal event, last; the stored answer is final and says the same."""
+    evs = followed.all
+    kinds = [ev.event for ev in evs]
+    assert [k for k in kinds if k in TERMINAL] == [kinds[-1]], (followed.resumes, kinds[-5:])
+    assert followed.message_id is not None
+    message = await stored_answer(user, followed.thread_id, followed.message_id)
+    expected = {"message_end": "complete", "error": "failed", "cancelled": "cancelled"}
+    assert message["status"] == expected[kinds[-1]], (message["status"], kinds[-1])
+    if message["status"] == "complete":
+        assert message["content"] == text_of(evs)
+        assert message["content"].startswith("Echo: ")
+
+
 async def test_nats_down_for_5_seconds(fault_stack: FaultStack) -> None:
     servers = fault_stack.servers
     async with httpx.AsyncClient(base_url=fault_stack.stack.base_url, timeout=30) as client:
-        user = await register(client)
+        user, chatter = await register(client), await register(client)
+        threads = []
+        for _ in range(STREAMS):
+            r = await chatter.post(
+                "/api/threads", json={"model_provider": "echo", "model": "echo-slow"}
+            )
+            assert r.status_code == 201, r.text
+            threads.append(r.json()["id"])
+        questions = [" ".join(uuid.uuid4().hex[:6] for _ in range(STREAM_WORDS)) for _ in threads]
+        # Half the clients lose their connection when NATS goes away and must resume.
+        drop, loop = asyncio.Event(), asyncio.get_running_loop()
+        followed = [Followed(t) for t in threads]
+        chats = [
+            asyncio.create_task(follow_answer(chatter, f, q, drop if i % 2 else None))
+            for i, (f, q) in enumerate(zip(followed, questions, strict=True))
+        ]
+
+        async def streaming() -> bool:
+            return all(f.first_token_at for f in followed)
+
+        assert await wait_until(streaming, 60), "the answers never started"
+        stopped_at = 0.0
 
         def nats_outage() -> None:
+            nonlocal stopped_at
             servers.stop_nats()
+            stopped_at = time.monotonic()
+            loop.call_soon_threadsafe(drop.set)
             time.sleep(5)
             servers.start_nats()
 
         outcomes = await during(user, nats_outage)
         assert_clean_failures(outcomes)
         await assert_each_key_one_thread(fault_stack, user, outcomes)
+
+        await asyncio.gather(*chats)
+        for i, f in enumerate(followed):
+            assert f.first_token_at < stopped_at, "an answer started after NATS went away"
+            await assert_answer_settled(chatter, f)
+            assert f.ended_at > stopped_at, "an answer ended before NATS went away"
+            if i % 2:
+                assert f.resumes >= 1, "a dropped client did not resume"
+        print(f"\nstreams resumed: {[f.resumes for f in followed]}")
+        print(f"restarts: {[sum(ev.event == 'restart' for ev in f.all) for f in followed]}")
+        print(f"stream ends: {[f.all[-1].event for f in followed]}")
+        print(f"seconds to the end: {[round(f.ended_at - stopped_at, 1) for f in followed]}")
 
         async def relayed() -> bool:
             return await fault_stack.outbox_rows() == 0

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.base import Envelope
-from contracts.events import ThreadRenamed
+from contracts.events import ThreadRenamed, UserRegistered
 from contracts.subjects import EVENTS_STREAM
 from threads.store import event_store
-from threads.store.relay import OutboxRelay
+from threads.store.relay import RELAY_LOCK_KEY, OutboxRelay
 from threads.store.tables import outbox
 
 
@@ -155,3 +155,56 @@ async def test_republish_after_crash_is_deduplicated_by_msg_id(
     info = await js.stream_info(EVENTS_STREAM)
     assert info.state.messages >= 1
     assert len(await read_subject(js, f"events.thread.{tid}.>", expect=1)) == 1
+
+
+async def test_a_relay_without_the_lock_publishes_nothing(
+    engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    """One relay at a time: while another holds the relay lock, a relay leaves the outbox as
+    it is (any number of service replicas can run one)."""
+    tid = uuid.uuid4()
+    async with engine.begin() as conn:
+        stored = await event_store.append(
+            conn, f"thread-{tid}", 0, [ThreadRenamed(thread_id=tid, title="held")], Envelope()
+        )
+    relay = OutboxRelay(engine, js)
+    async with engine.begin() as holder:
+        await holder.execute(select(func.pg_advisory_xact_lock(RELAY_LOCK_KEY)))
+        assert await relay.publish_pending() == 0
+        async with engine.connect() as conn:
+            left = await conn.scalar(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.global_position == stored[0].position)
+            )
+        assert left == 1
+    while await relay.publish_pending():
+        pass
+    got = await read_subject(js, f"events.thread.{tid}.>", expect=1)
+    assert [g["data"]["title"] for g in got] == ["held"]  # type: ignore[index]
+
+
+async def test_private_fields_stay_in_the_store(engine: AsyncEngine, js: JetStreamContext) -> None:
+    """A password hash is stored with its UserRegistered event but never published."""
+    uid = uuid.uuid4()
+    async with engine.begin() as conn:
+        await event_store.append(
+            conn,
+            f"user-{uid}",
+            0,
+            [
+                UserRegistered(
+                    user_id=uid,
+                    email=f"{uid}@x.com",
+                    display_name=None,
+                    password_hash="$argon2id$secret",
+                )
+            ],
+            Envelope(),
+        )
+    relay = OutboxRelay(engine, js)
+    while await relay.publish_pending():
+        pass
+    got = await read_subject(js, f"events.user.{uid}.>", expect=1)
+    assert len(got) == 1
+    assert got[0]["data"] == {"user_id": str(uid), "email": f"{uid}@x.com", "display_name": None}

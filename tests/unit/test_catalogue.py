@@ -25,6 +25,7 @@ from chat_worker.providers.base import (
 )
 from contracts.base import Envelope
 from contracts.views import ProviderCredentialsView
+from gateway.api.models import catalogue_deadline
 
 
 @dataclass
@@ -175,6 +176,44 @@ async def test_a_hanging_provider_costs_at_most_the_deadline() -> None:
     assert [e.provider for e in view.errors] == ["openai"]
     assert "No answer within 0.3 s" in view.errors[0].detail
     assert {m.provider for m in view.models} == {"anthropic", "echo"}
+
+
+async def test_the_askers_deadline_shortens_the_catalogues() -> None:
+    """The gateway sends its share of its request timeout; a provider slower than that is
+    named in `errors` and the others are listed; the cut-short fetch still fills the cache."""
+    adapters = {
+        "openai": StandIn("openai", delay=0.5),
+        "anthropic": StandIn("anthropic"),
+    }
+    threads = Threads(
+        openai=user_creds("openai", "sk-a-123456789"),
+        anthropic=user_creds("anthropic", "sk-b-123456789"),
+    )
+    catalogue = build(adapters, threads, deadline=30)
+    m = meta()
+    view = await catalogue.list_models(m, deadline=0.2)
+    assert [(e.provider, e.detail) for e in view.errors] == [("openai", "No answer within 0.2 s")]
+    assert {m.provider for m in view.models} == {"anthropic", "echo"}
+    await asyncio.sleep(0.6)
+    later = await catalogue.list_models(m, deadline=0.2)
+    assert later.errors == [] and {m.provider for m in later.models} == {
+        "openai",
+        "anthropic",
+        "echo",
+    }
+    assert len(adapters["openai"].calls) == 1
+    # A deadline longer than the catalogue's own changes nothing.
+    short = build(adapters, threads, deadline=0.2)
+    slow = await short.list_models(meta(), deadline=60)
+    assert [(e.provider, e.detail) for e in slow.errors] == [("openai", "No answer within 0.2 s")]
+
+
+def test_the_gateways_share_leaves_room_below_its_timeout() -> None:
+    for timeout in (0.2, 0.5, 1.0, 1.5, 3.0, 5.0, 30.0, 120.0):
+        share = catalogue_deadline(timeout)
+        assert timeout / 2 <= share < timeout
+        assert share <= timeout - 0.5 or share == timeout / 2
+    assert catalogue_deadline(5.0) >= Settings().models_deadline  # the defaults agree
 
 
 async def test_error_details_never_carry_the_key() -> None:

@@ -8,6 +8,7 @@ that directly caused this one.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,6 +63,9 @@ class DomainEvent(Message):
     """Something that happened; past tense, immutable. Its type name is its class name."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    # Fields kept in the event store but never published on the bus (secrets of one service).
+    private_fields: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def type_name(cls) -> str:

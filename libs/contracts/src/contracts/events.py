@@ -24,6 +24,8 @@ class UserRegistered(DomainEvent):
     display_name: str | None
     password_hash: str
 
+    private_fields = frozenset({"password_hash"})  # the threads service's alone
+
 
 # -- projects --------------------------------------------------------------------------------
 

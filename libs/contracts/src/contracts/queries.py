@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from pydantic import Field
+
 from contracts.base import Query
 
 
@@ -88,4 +90,7 @@ class GetTaskRoutes(Query):
 
 
 class ListModels(Query):
-    pass
+    # Seconds the asker waits for the answer (the gateway's share of its request timeout):
+    # the catalogue answers within it, naming the providers it had no time for in `errors`.
+    # None: the worker's own WORKER_MODELS_DEADLINE alone.
+    deadline: float | None = Field(default=None, gt=0, le=3600)

@@ -76,11 +76,18 @@ class Answerer:
             await msg.reject()
             return
         delivered = raw.metadata.num_delivered or 1
-        structlog.contextvars.bind_contextvars(
+        # Every line logged for this answer, its title included, carries the request's ids.
+        with structlog.contextvars.bound_contextvars(
             correlation_id=str(meta.correlation_id),
             message_id=str(req.message_id),
             delivery=delivered,
-        )
+        ):
+            await self._settle(msg, req, meta, delivered)
+
+    async def _settle(
+        self, msg: NatsMessage, req: AssistantMessageRequested, meta: Envelope, delivered: int
+    ) -> None:
+        """Answer, then ack (outcome recorded) or nack (try again later); then the title."""
         handle = self.worker.inflight.register(req.message_id)
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         title_job: TitleJob | None = None
@@ -101,7 +108,6 @@ class Answerer:
             await msg.nack(delay=self._redelivery_delay(delivered))
         if title_job is not None:
             await title_job()
-        structlog.contextvars.unbind_contextvars("message_id", "delivery")
 
     def _redelivery_delay(self, delivered: int) -> float:
         steps = self.settings.backoff or [self.settings.ack_wait]

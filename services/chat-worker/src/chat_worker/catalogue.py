@@ -1,7 +1,9 @@
 """The model catalogue: the union of the models of every provider a user can use.
 
 Every provider is asked in parallel, each under one deadline for the whole call, so a provider
-that hangs costs at most the deadline and is named in `errors`, never failing the call. Answers
+that hangs costs at most the deadline and is named in `errors`, never failing the call. The
+deadline is the worker's own, shortened to the asker's when the query brings one (the gateway
+sends a share of its request timeout, so the answer always arrives before it gives up). Answers
 are cached per (user, provider) and bound to the credentials they were fetched with (a changed
 key or base URL refetches at once); failures are cached for a shorter time. Concurrent calls
 share one fetch per (user, provider). Error details never contain a key.
@@ -106,21 +108,23 @@ class Catalogue:
         self._cache: dict[tuple[UUID, str], _Entry] = {}
         self._inflight: dict[tuple[UUID, str, str], asyncio.Task[Outcome]] = {}
 
-    async def list_models(self, meta: Envelope) -> ModelsView:
-        """Never waits much past `deadline`, whatever the providers do."""
+    async def list_models(self, meta: Envelope, deadline: float | None = None) -> ModelsView:
+        """Never waits much past `deadline` (at most the catalogue's own), whatever the
+        providers do. A fetch cut short keeps going for the cache, under its own deadline."""
         assert meta.user_id is not None
+        wait = min(self.deadline, deadline) if deadline else self.deadline
         tasks = {
             name: asyncio.create_task(self._one(meta, name), name=f"models-{name}")
             for name in PROVIDERS
         }
-        _, pending = await asyncio.wait(tasks.values(), timeout=self.deadline)
+        _, pending = await asyncio.wait(tasks.values(), timeout=wait)
         for task in pending:
             task.cancel()  # the shared fetch behind it ends under its own deadline
         models: list[ModelView] = []
         errors: list[ModelErrorView] = []
         for name, task in tasks.items():
             if task in pending:
-                outcome: Outcome | None = Outcome(name, error=self._timeout_detail())
+                outcome: Outcome | None = Outcome(name, error=self._timeout_detail(wait))
             elif task.exception() is not None:
                 exc = task.exception()
                 outcome = Outcome(name, error=f"Unexpected error ({type(exc).__name__})")
@@ -161,8 +165,8 @@ class Catalogue:
                     await adapter.list_models(ProviderCredentials(name, "warm-up", closed))
         log.info("model catalogue warmed up", seconds=round(self.clock() - started, 3))
 
-    def _timeout_detail(self) -> str:
-        return f"No answer within {self.deadline:g} s"
+    def _timeout_detail(self, seconds: float | None = None) -> str:
+        return f"No answer within {seconds or self.deadline:.3g} s"
 
     async def _one(self, meta: Envelope, provider: str) -> Outcome | None:
         """None when the user cannot use this provider (not an error)."""

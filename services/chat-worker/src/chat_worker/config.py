@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     provider_retry_delay: float = Field(default=1.0, ge=0, description="first backoff, doubles")
     provider_retry_max_delay: float = Field(default=20.0, ge=0)
     # -- the model catalogue (GET /api/models) -------------------------------------------------
+    # A query's own deadline (the gateway's share of its request timeout) shortens this one.
     models_deadline: float = Field(default=2.0, gt=0, description="seconds, whole call")
+    models_concurrency: int = Field(default=64, ge=1, description="listings at once, per process")
     models_cache_ttl: float = Field(default=60.0, ge=0, description="seconds a list is reused")
     models_error_ttl: float = Field(default=10.0, ge=0, description="seconds a failure is reused")
     anthropic_base_url: str | None = None

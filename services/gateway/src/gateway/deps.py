@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from contracts.base import Envelope
 from gateway.bus import Bus
 from gateway.config import Settings
+from gateway.correlation import correlation_from
 from gateway.security import Passwords, Tokens
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
@@ -64,12 +65,11 @@ async def idempotency_key(
 
 
 def envelope(request: Request, user_id: UUID | None) -> Envelope:
-    """A new conversation's envelope; X-Request-ID becomes the correlation id when it is a UUID."""
-    raw = request.headers.get("x-request-id")
-    try:
-        correlation = UUID(raw) if raw else uuid4()
-    except ValueError:
-        correlation = uuid4()
+    """A new conversation's envelope with the request's correlation id (see `correlation`):
+    X-Request-ID when it is a UUID, else one id made once per request."""
+    correlation = request.scope.get("state", {}).get("correlation_id")
+    if correlation is None:  # an app built without the middleware (some tests)
+        correlation = correlation_from(request.headers.get("x-request-id"))
     return Envelope(correlation_id=correlation, user_id=user_id)
 
 

@@ -1,5 +1,5 @@
-"""A limit on the size of every request body: over `max_body_bytes` answers 413 with a JSON
-detail, before the body is parsed or anything is sent over NATS.
+"""A limit on the size of every request body: over `max_body_bytes` answers 413 (`{"detail"}`,
+or OpenAI's error shape under /v1), before the body is parsed or anything is sent over NATS.
 
 A declared Content-Length over the limit is refused without parsing the body. A chunked body
 (no Content-Length) is counted as it arrives and refused as soon as it passes the limit; the
@@ -14,8 +14,9 @@ beyond that are cut off without ceremony.
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.openai_wire import error_response
 
 
 class BodyTooLarge(HTTPException):
@@ -91,7 +92,5 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = BodyTooLarge(self.max_bytes)
-        response = JSONResponse(
-            {"detail": error.detail}, status_code=413, headers={"Connection": "close"}
-        )
+        response = error_response(scope["path"], 413, error.detail, {"Connection": "close"})
         await response(scope, receive, send)

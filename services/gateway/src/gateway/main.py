@@ -10,13 +10,16 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import metrics
 from gateway.api import (
+    asyncapi,
     auth,
     chat,
     documents,
@@ -32,7 +35,9 @@ from gateway.api import (
 )
 from gateway.bus import Bus
 from gateway.config import Settings
+from gateway.correlation import CorrelationId
 from gateway.limits import BodySizeLimit
+from gateway.openai_wire import openai_error, speaks_openai
 from gateway.ratelimit import UserLimits
 from gateway.security import Passwords, Tokens
 
@@ -134,7 +139,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Errors no route answered (an unknown /v1 path, a wrong method): OpenAI's shape there.
+        if speaks_openai(request.url.path):
+            return openai_error(exc.status_code, str(exc.detail), headers=exc.headers)
+        return await http_exception_handler(request, exc)
+
     metrics.install(app)
+    app.add_middleware(CorrelationId)  # outermost: every answer carries X-Request-ID
     for module in (
         health,
         auth,
@@ -148,8 +161,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat,
         openai_compat,
         web,
+        asyncapi,
     ):
-        documented = None if module in (health, web) else ERRORS
+        documented = None if module in (health, web, asyncapi) else ERRORS
         if module is openai_compat:  # its errors have OpenAI's shape, not {"detail"}
             documented = {code: {"description": r["description"]} for code, r in ERRORS.items()}
         app.include_router(module.router, responses=documented)

@@ -5,10 +5,11 @@ request body, the error shape, and the rendering of Switchboard token events int
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import orjson
-from fastapi import HTTPException, Response
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,32 +17,70 @@ from contracts.providers import PROVIDERS
 from contracts.views import ChatMessageView
 from gateway.storable import Text
 
+OPENAI_PREFIX = "/v1"
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
     409: "conflict_error",
     413: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
     502: "api_error",
+    503: "service_unavailable_error",
+}
+# The code when the caller gives none, as OpenAI names these cases.
+DEFAULT_CODES = {
+    401: "invalid_api_key",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    429: "rate_limit_exceeded",
     503: "service_unavailable",
 }
 ZERO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 STREAM_ERROR_STATUS = {"provider_not_configured": 400, "rate_limited": 429}
 
 
-def openai_error(status: int, message: str, code: str | None = None, **headers: str) -> Response:
+def speaks_openai(path: str) -> bool:
+    """Paths whose clients are OpenAI SDKs: their errors must have OpenAI's shape."""
+    return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
+
+
+def openai_error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """`{"error": {message, type, param, code}}`: what the openai SDKs parse into their
+    `APIStatusError` subclasses (`AuthenticationError`, `RateLimitError`, ...)."""
     body = {
         "error": {
             "message": message,
             "type": ERROR_TYPES.get(status, "api_error"),
-            "param": None,
-            "code": code,
+            "param": param,
+            "code": code or DEFAULT_CODES.get(status),
         }
     }
-    return JSONResponse(body, status_code=status, headers=headers or None)
+    return JSONResponse(body, status_code=status, headers=dict(headers) if headers else None)
+
+
+def error_response(
+    path: str, status: int, detail: Any, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """An error in the shape the path's clients parse: OpenAI's under /v1, else `{"detail"}`.
+    For the middlewares and handlers that answer before (or without) a route."""
+    if speaks_openai(path):
+        return openai_error(
+            status, detail if isinstance(detail, str) else str(detail), None, None, headers
+        )
+    return JSONResponse(
+        {"detail": detail}, status_code=status, headers=dict(headers) if headers else None
+    )
 
 
 class ContentPart(BaseModel):
@@ -175,7 +214,14 @@ class Answer:
     def last(self) -> bytes:
         if self.error is not None:
             code, message = self.error
-            body = {"error": {"message": message or code, "type": "api_error", "code": code}}
+            body = {
+                "error": {
+                    "message": message or code,
+                    "type": "api_error",
+                    "param": None,
+                    "code": code,
+                }
+            }
             return b"data: " + orjson.dumps(body) + b"\n\ndata: [DONE]\n\n"
         out = self.chunk({}, self.finish_reason)
         if self.include_usage:

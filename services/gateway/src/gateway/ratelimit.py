@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.config import Settings
+from gateway.openai_wire import error_response
 from gateway.security import Tokens
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -162,10 +162,8 @@ class UserLimits:
                 if wait is not None:
                     raise too_many(f"Too many {'chats' if chat else 'writes'}; retry later", wait)
             slot = self.streams.acquire(user_id) if stream else None
-        except HTTPException as exc:
-            response = JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
+        except HTTPException as exc:  # in the shape the path's clients parse (OpenAI's on /v1)
+            response = error_response(path, exc.status_code, exc.detail, exc.headers)
             await response(scope, receive, send)
             return
         try:

@@ -15,7 +15,9 @@ def build_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        # No ping before each use (a round trip on every command and query): a connection
+        # found dead renews the pool and the command or query reruns once (unit_of_work).
+        pool_pre_ping=False,
         pool_timeout=5,
         connect_args={"timeout": 5, "command_timeout": 30},
     )

@@ -8,12 +8,17 @@ subscriber only binds to it. `max_workers` answers run at once per process.
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
 
 from chat_worker.answer import Answerer
 from chat_worker.streams import consumer_config
 from chat_worker.worker import Worker
+from contracts.asyncapi import payload_of
+from contracts.events import AssistantMessageRequested
+from contracts.relayed import RelayedEvent
 from contracts.subjects import ASSISTANT_REQUESTED_FILTER, CHAT_WORKER_DURABLE, EVENTS_STREAM
 
 
@@ -30,8 +35,12 @@ def build_router(worker: Worker) -> NatsRouter:
         ack_policy=AckPolicy.MANUAL,
         max_workers=worker.settings.concurrency,
         title="AssistantMessageRequested",
+        description="JetStream: the durable pull consumer `chat-worker` on EVENTS, shared by "
+        "every worker; acknowledged once the answer's outcome is recorded.",
     )
-    async def on_assistant_message_requested(msg: NatsMessage) -> None:
+    @payload_of(RelayedEvent[AssistantMessageRequested])
+    async def on_assistant_message_requested(msg: NatsMessage, body: Any) -> None:
+        # `body` is there for the AsyncAPI document; the answerer parses the raw bytes itself.
         await answerer.handle(msg)
 
     return router

@@ -1,6 +1,8 @@
 """`qry.models.list`: answers the gateway's GET /api/models from the catalogue.
 
-Any worker may answer (one queue group); each keeps its own short-lived cache.
+Any worker may answer (one queue group); each keeps its own short-lived cache. Queries are
+answered concurrently (`models_concurrency`): one at a time, a user waiting on a slow provider
+would make every listing queued behind it miss the gateway's timeout.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import ValidationError
 from chat_worker.catalogue import Catalogue
 from chat_worker.worker import Worker
 from contracts import subjects
+from contracts.asyncapi import payload_of
 from contracts.errors import ErrorCode
 from contracts.queries import ListModels
 from contracts.replies import Reply
@@ -62,12 +65,11 @@ async def handle(body: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
         )
     if query.meta.user_id is None:
         return Reply.failure(ErrorCode.INVALID, "ListModels needs a user").model_dump(mode="json")
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(
+    with structlog.contextvars.bound_contextvars(
         correlation_id=str(query.meta.correlation_id), user_id=str(query.meta.user_id)
-    )
-    view = await catalogue.list_models(query.meta)
-    log.info("models listed", models=len(view.models), failed=[e.provider for e in view.errors])
+    ):
+        view = await catalogue.list_models(query.meta, query.deadline)
+        log.info("models listed", models=len(view.models), failed=[e.provider for e in view.errors])
     return Reply.success(view.model_dump(mode="json")).model_dump(mode="json")
 
 
@@ -76,7 +78,14 @@ def build_router(worker: Worker) -> NatsRouter:
     catalogue = build_catalogue(worker)
     _warm_up_soon(catalogue)
 
-    @router.subscriber(subjects.MODELS_LIST, queue=MODELS_QUEUE, title="ListModels")
+    @router.subscriber(
+        subjects.MODELS_LIST,
+        queue=MODELS_QUEUE,
+        max_workers=worker.settings.models_concurrency,
+        title="ListModels",
+        description="Request/reply: answered with a `Reply` whose `data` is a ModelsView.",
+    )
+    @payload_of(ListModels)
     async def on_list_models(body: dict[str, Any]) -> dict[str, Any]:
         return await handle(body, catalogue)
 

@@ -6,7 +6,9 @@ Every exchange is an ordinary chat: without `X-Switchboard-Thread` a new thread 
 to that provider and model), the request's earlier messages are stored as posted messages, and
 the last user message is posted as a chat; with the header, that thread (the caller's) goes on,
 its stored history being the context. The thread id comes back in `X-Switchboard-Thread`.
-Errors use OpenAI's shape `{"error": {message, type, code}}`.
+Errors use OpenAI's shape `{"error": {message, type, param, code}}`: those raised in a route
+here, and (through `openai_wire.error_response`) those the app's handlers and middlewares
+answer for /v1 paths (unknown path, body too large, rate limits).
 """
 
 from __future__ import annotations
@@ -20,20 +22,27 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import subjects
 from contracts.commands import CreateThread, PostChat, PostMessage
-from contracts.queries import GetChatMessage, GetThread, ListModels
-from contracts.views import ChatMessageView, ModelsView, ThreadView
+from contracts.queries import GetChatMessage, GetThread
+from contracts.views import ChatMessageView, ThreadView
 from gateway.api.chat import jetstream
+from gateway.api.models import fetch_models
 from gateway.bus import Bus
 from gateway.deps import BusDep, UserId, envelope
-from gateway.openai_wire import Answer, CompletionIn, openai_error, split_model
+from gateway.openai_wire import (
+    STREAM_ERROR_STATUS,
+    Answer,
+    CompletionIn,
+    openai_error,
+    split_model,
+)
 from gateway.tokens import TokenReader
 
 THREAD_HEADER = "X-Switchboard-Thread"
 IDLE_CHECK = 5.0  # seconds without tokens before asking the threads service about the answer
-STREAM_ERROR_STATUS = {"provider_not_configured": 400, "rate_limited": 429}
 
 
 class OpenAIRoute(APIRoute):
@@ -45,14 +54,14 @@ class OpenAIRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
-            except HTTPException as exc:
+            except StarletteHTTPException as exc:  # FastAPI's, and a body over the limit
                 message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-                return openai_error(exc.status_code, message, None, **(exc.headers or {}))
+                return openai_error(exc.status_code, message, headers=exc.headers)
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
                 message = f"{where}: {first.get('msg', 'invalid request')}".strip(": ")
-                return openai_error(400, message, "invalid_request")
+                return openai_error(400, message, "invalid_request", param=where or None)
 
         return route
 
@@ -110,9 +119,13 @@ async def _stream(
     message_id: UUID,
     answer: Answer,
     reader: TokenReader,
+    *,
+    streamed: bool = True,
 ) -> AsyncIterator[bytes]:
     """Chunks as they come until the terminal one; while idle, the stored message is checked
-    so an answer whose terminal event never arrives still ends."""
+    so an answer whose terminal event never arrives still ends. A check that fails ends a whole
+    (non-streamed) answer with its error; a streamed one keeps waiting, as its headers are
+    sent and a broken stream would tell the client less."""
     loop = asyncio.get_running_loop()
     try:
         yield answer.first()
@@ -131,7 +144,13 @@ async def _stream(
                 query = GetChatMessage(
                     meta=envelope(request, user_id), thread_id=thread_id, message_id=message_id
                 )
-                view = ChatMessageView.model_validate(await bus.call(subjects.CHAT_MESSAGE, query))
+                try:
+                    data = await bus.call(subjects.CHAT_MESSAGE, query)
+                except HTTPException:
+                    if not streamed:
+                        raise  # a whole answer is refused with a clean 503
+                    continue  # mid-stream (NATS away for a moment): ask again later
+                view = ChatMessageView.model_validate(data)
                 if view.message.status != "streaming":
                     tail = await reader.next(0.5) if await reader.open() else None
                     yield tail if tail is not None else answer.finish_from(view)
@@ -188,7 +207,9 @@ async def chat_completions(
         answer.id = f"chatcmpl-{message_id.hex}"
         reader = TokenReader(js, thread.id, message_id, answer.render)
     headers = {THREAD_HEADER: str(thread.id)}
-    events = _stream(request, bus, user_id, thread.id, message_id, answer, reader)
+    events = _stream(
+        request, bus, user_id, thread.id, message_id, answer, reader, streamed=body.stream
+    )
     if body.stream:
         headers |= {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
@@ -197,14 +218,13 @@ async def chat_completions(
     if answer.error is not None:
         code, message = answer.error
         status = STREAM_ERROR_STATUS.get(code, 502)
-        return openai_error(status, message or code, code, **headers)
+        return openai_error(status, message or code, code, headers=headers)
     return JSONResponse(answer.completion(), headers=headers)
 
 
 @router.get("/v1/models", summary="OpenAI-compatible model list (`provider/model` ids)")
 async def list_models(request: Request, bus: BusDep, user_id: UserId) -> dict[str, Any]:
-    data = await bus.call(subjects.MODELS_LIST, ListModels(meta=envelope(request, user_id)))
-    models = ModelsView.model_validate(data)
+    models = await fetch_models(request, bus, user_id)
     return {
         "object": "list",
         "data": [

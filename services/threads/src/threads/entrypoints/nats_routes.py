@@ -14,11 +14,13 @@ import structlog
 from faststream.nats import NatsRouter
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import commands as c
 from contracts import queries as q
 from contracts import subjects as s
+from contracts.asyncapi import payload_of
 from contracts.base import Command, Query
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
@@ -53,11 +55,12 @@ from threads.queries import providers as provider_queries
 from threads.queries import threads as thread_queries
 from threads.queries import users as user_queries
 from threads.service import ThreadsService
-from threads.store.unit_of_work import Handler, _is_unavailable
+from threads.store.unit_of_work import Handler, _is_unavailable, is_disconnect
 
 log = structlog.get_logger(__name__)
 C = TypeVar("C", bound=Command)
 Q = TypeVar("Q", bound=Query)
+REPLIES = "Request/reply: answered with a `Reply` (contracts.replies), `data` or `error`."
 QueryFn = Callable[[AsyncConnection, Any], Awaitable[BaseModel | dict[str, Any] | None]]
 
 
@@ -78,6 +81,18 @@ def _bind(message: Command | Query) -> None:
     )
 
 
+async def _run_query(service: ThreadsService, fn: QueryFn, qry: Query) -> Any:
+    """Run a query; once more on a new connection if the pooled one turned out dead."""
+    try:
+        async with service.engine.connect() as conn:
+            return await fn(conn, qry)
+    except DBAPIError as exc:
+        if not is_disconnect(exc):
+            raise
+    async with service.engine.connect() as conn:
+        return await fn(conn, qry)
+
+
 def build_router(service: ThreadsService) -> NatsRouter:
     router = NatsRouter()
     # A subscription handles one message at a time unless told otherwise: let as many run at
@@ -85,6 +100,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
     workers = service.settings.db_pool_size
 
     def command(subject: str, model: type[C], handler: Handler[C]) -> None:
+        @payload_of(model)
         async def on_command(body: dict[str, Any]) -> dict[str, Any]:
             try:
                 cmd = model.model_validate(body)
@@ -106,10 +122,17 @@ def build_router(service: ThreadsService) -> NatsRouter:
             return reply.model_dump(mode="json")
 
         router.subscriber(
-            subject, queue=s.THREADS_QUEUE, title=model.__name__, max_workers=workers
+            subject,
+            queue=s.THREADS_QUEUE,
+            title=model.__name__,
+            description=REPLIES,
+            max_workers=workers,
         )(on_command)
 
-    def query(subject: str, model: type[Q], fn: QueryFn, what: str) -> None:
+    def query(
+        subject: str, model: type[Q], fn: QueryFn, what: str, title: str | None = None
+    ) -> None:
+        @payload_of(model)
         async def on_query(body: dict[str, Any]) -> dict[str, Any]:
             try:
                 qry = model.model_validate(body)
@@ -117,8 +140,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
                 return _malformed(exc)
             _bind(qry)
             try:
-                async with service.engine.connect() as conn:
-                    result = await fn(conn, qry)
+                result = await _run_query(service, fn, qry)
             except DomainError as err:
                 return Reply.failure(err.code, err.detail).model_dump(mode="json")
             except Exception as exc:
@@ -138,7 +160,11 @@ def build_router(service: ThreadsService) -> NatsRouter:
             return Reply.success(data).model_dump(mode="json")
 
         router.subscriber(
-            subject, queue=s.THREADS_QUEUE, title=model.__name__, max_workers=workers
+            subject,
+            queue=s.THREADS_QUEUE,
+            title=title or model.__name__,
+            description=REPLIES,
+            max_workers=workers,
         )(on_query)
 
     settings = service.settings
@@ -287,5 +313,5 @@ def build_router(service: ThreadsService) -> NatsRouter:
         await conn.scalar(text("select 1"))
         return {"status": "ok"}
 
-    query(s.HEALTH_THREADS, Query, health, "Health")
+    query(s.HEALTH_THREADS, Query, health, "Health", title="HealthThreads")
     return router

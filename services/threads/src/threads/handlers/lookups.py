@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.domain import thread
 from threads.domain.errors import not_found
-from threads.store.locks import lock_stream
-from threads.store.tables import projects, threads
+from threads.store.locks import LockedRead, load_locked
+from threads.store.tables import events, projects, threads
 from threads.store.unit_of_work import HandlerContext
+
+_THREAD_STATE = LockedRead.of(events.c.event_type.in_(thread.STATE_EVENTS))
 
 
 async def require_project(conn: AsyncConnection, user_id: UUID | None, project_id: UUID) -> None:
@@ -48,6 +50,5 @@ async def load_thread_for_write(
 ) -> tuple[str, int, thread.ThreadState | None]:
     """Queue behind other writers of the thread, then load its state: (stream, version, state)."""
     stream = thread.stream_id(thread_id)
-    await lock_stream(ctx.conn, stream)
-    version, stored = await ctx.load(stream, thread.STATE_EVENTS)
+    version, stored = await load_locked(ctx.conn, _THREAD_STATE, stream)
     return stream, version, thread.fold([e.to_domain() for e in stored])

@@ -11,13 +11,36 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, Integer, Uuid, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.projections import ProjectionFn
 from threads.store.event_store import StoredEvent
 from threads.store.tables import projects, threads, user_thread_counts
+
+# One round trip for the project and the thread. The thread's UPDATE reads the CTE's row count
+# (an InitPlan, evaluated before the first thread row is locked), so the project row is
+# updated first, the order every writer follows.
+_TOUCH = text(
+    """
+    WITH project_touched AS (
+        UPDATE projects SET last_activity_at = greatest(projects.last_activity_at, :at)
+        WHERE :at IS NOT NULL
+          AND projects.id = (SELECT t.project_id FROM threads t WHERE t.id = :thread_id)
+        RETURNING 1
+    )
+    UPDATE threads
+    SET message_count = threads.message_count + :delta,
+        last_activity_at = coalesce(greatest(threads.last_activity_at, :at),
+                                    threads.last_activity_at)
+    WHERE threads.id = :thread_id AND (SELECT count(*) FROM project_touched) >= 0
+    """
+).bindparams(
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("thread_id", type_=Uuid()),
+    bindparam("delta", type_=Integer()),
+)
 
 
 async def touch_thread(
@@ -27,17 +50,8 @@ async def touch_thread(
     thread's and its project's last activity forward; None leaves activity alone.
 
     Reusable by every projection of message events (plain and chat messages alike)."""
-    project_id = await conn.scalar(select(threads.c.project_id).where(threads.c.id == thread_id))
-    if project_id is not None and at is not None:
-        await conn.execute(
-            projects.update()
-            .where(projects.c.id == project_id)
-            .values(last_activity_at=func.greatest(projects.c.last_activity_at, at))
-        )
-    values: dict[str, object] = {"message_count": threads.c.message_count + delta}
-    if at is not None:
-        values["last_activity_at"] = func.greatest(threads.c.last_activity_at, at)
-    await conn.execute(threads.update().where(threads.c.id == thread_id).values(**values))
+    tid = thread_id if isinstance(thread_id, UUID) else UUID(thread_id)
+    await conn.execute(_TOUCH, {"at": at, "thread_id": tid, "delta": delta})
 
 
 async def _count_in_project(

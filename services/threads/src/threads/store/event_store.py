@@ -7,19 +7,21 @@ after commit. A stale expected version violates unique (stream_id, stream_versio
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, func, select, text, true
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.base import DomainEvent, Envelope
 from contracts.events import EVENT_TYPES
-from threads.store.tables import events, outbox
+from threads.store.tables import events
 from threads.store.upcasters import upcast
 
 
@@ -75,18 +77,83 @@ async def stream_version(conn: AsyncConnection, stream_id: str) -> int:
     return int(result.scalar_one())
 
 
+# Statements are built once per kind of read: building one per call costs more CPU than its
+# round trip. The stream id (and any other parameter a condition names) is bound at execution.
+STREAM = bindparam("stream_id", type_=String())
+
+
+def stream_query(
+    condition: ColumnElement[bool] | None = None, *, try_lock: ColumnElement[bool] | None = None
+) -> Select[Any]:
+    """One round trip for the stream's version, its events matching `condition` (oldest
+    first) and the result of `try_lock` (see `store.locks`)."""
+    version = (
+        select(func.coalesce(func.max(events.c.stream_version), 0))
+        .where(events.c.stream_id == STREAM)
+        .scalar_subquery()
+    )
+    head = select(
+        version.label("current_version"),
+        (try_lock if try_lock is not None else true()).label("locked"),
+    ).subquery("head")
+    body = select(events).where(events.c.stream_id == STREAM)
+    if condition is not None:
+        body = body.where(condition)
+    found = body.subquery("found")
+    return (
+        select(head.c.current_version, head.c.locked, found)
+        .select_from(head.outerjoin(found, true()))
+        .order_by(found.c.stream_version)
+    )
+
+
+async def read_stream(
+    conn: AsyncConnection, query: Select[Any], stream_id: str, **params: Any
+) -> tuple[int, list[StoredEvent], bool]:
+    """Run a `stream_query`: (version, events, whether the lock was taken)."""
+    rows = (await conn.execute(query, {"stream_id": stream_id, **params})).all()
+    stored = [_row_to_event(r) for r in rows if r.global_position is not None]
+    return int(rows[0].current_version), stored, bool(rows[0].locked)
+
+
+@functools.cache
+def _query_of_types(types: tuple[str, ...] | None) -> Select[Any]:
+    return stream_query(events.c.event_type.in_(types) if types is not None else None)
+
+
 async def load_stream(
     conn: AsyncConnection, stream_id: str, types: Sequence[str] | None = None
 ) -> tuple[int, list[StoredEvent]]:
     """The stream's version and its events (only `types`, when given), oldest first."""
-    version = await stream_version(conn, stream_id)
-    if version == 0:
-        return 0, []
-    query = select(events).where(events.c.stream_id == stream_id)
-    if types is not None:
-        query = query.where(events.c.event_type.in_(list(types)))
-    rows = (await conn.execute(query.order_by(events.c.stream_version))).all()
-    return version, [_row_to_event(r) for r in rows]
+    query = _query_of_types(tuple(types) if types is not None else None)
+    version, stored, _ = await read_stream(conn, query, stream_id)
+    return version, stored
+
+
+# Events and their outbox rows in one statement, one round trip on every command. The rows
+# travel as one JSON array (one cached statement whatever their number), inserted in version
+# order so positions follow versions.
+_APPEND = text(
+    """
+    WITH appended AS (
+        INSERT INTO events
+            (stream_id, stream_version, event_id, event_type, schema_version, data, metadata)
+        SELECT :stream_id, r.stream_version, r.event_id, r.event_type, r.schema_version, r.data,
+               :metadata
+        FROM jsonb_to_recordset(:rows) AS r(stream_version integer, event_id uuid,
+             event_type text, schema_version integer, data jsonb)
+        ORDER BY r.stream_version
+        RETURNING global_position, recorded_at, event_id
+    ), queued AS (
+        INSERT INTO outbox (global_position) SELECT global_position FROM appended
+    )
+    SELECT global_position, recorded_at, event_id FROM appended
+    """
+).bindparams(
+    bindparam("stream_id", type_=String()),
+    bindparam("metadata", type_=JSONB()),
+    bindparam("rows", type_=JSONB()),
+)
 
 
 async def append(
@@ -108,27 +175,19 @@ async def append(
     }
     rows: list[dict[str, Any]] = [
         {
-            "stream_id": stream_id,
             "stream_version": expected_version + i,
-            "event_id": uuid4(),
+            "event_id": str(uuid4()),
             "event_type": e.type_name(),
             "schema_version": e.schema_version,
             "data": e.model_dump(mode="json", exclude={"schema_version"}),
-            "metadata": metadata,
         }
         for i, e in enumerate(new_events, start=1)
     ]
     try:
         result = await conn.execute(
-            insert(events).returning(
-                events.c.global_position, events.c.recorded_at, events.c.event_id
-            ),
-            rows,
+            _APPEND, {"stream_id": stream_id, "metadata": metadata, "rows": rows}
         )
-        returned = {r.event_id: r for r in result.all()}
-        await conn.execute(
-            insert(outbox), [{"global_position": r.global_position} for r in returned.values()]
-        )
+        returned = {str(r.event_id): r for r in result.all()}
     except IntegrityError as exc:
         if is_stream_conflict(exc):
             raise ConcurrencyError(stream_id) from exc
@@ -138,7 +197,7 @@ async def append(
             position=returned[row["event_id"]].global_position,
             stream_id=stream_id,
             version=row["stream_version"],
-            event_id=row["event_id"],
+            event_id=returned[row["event_id"]].event_id,
             type=row["event_type"],
             schema_version=row["schema_version"],
             data=row["data"],

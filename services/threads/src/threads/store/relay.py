@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 from typing import Any
+from uuid import UUID
 
 import orjson
 import structlog
@@ -21,6 +22,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.events import EVENT_TYPES
 from contracts.subjects import event_subject
 from observability.metrics import RELAY_LAG, RELAY_LAG_SECONDS, RELAY_PUBLISHED
 from threads.store.event_store import _row_to_event
@@ -37,6 +39,22 @@ def _encode(payload: dict[str, Any]) -> bytes:
         return orjson.dumps(payload)
     except TypeError:
         return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def _headers(event_id: UUID, metadata: dict[str, Any]) -> dict[str, str]:
+    """`Nats-Msg-Id` for JetStream's dedupe, and the request's correlation id so a reader can
+    follow it without parsing the body."""
+    correlation = metadata.get("correlation_id")
+    if correlation:
+        return {"Nats-Msg-Id": str(event_id), "correlation_id": str(correlation)}
+    return {"Nats-Msg-Id": str(event_id)}
+
+
+def _public(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The event's data without its private fields (a password hash stays in the store)."""
+    cls = EVENT_TYPES.get(event_type)
+    hidden = cls.private_fields if cls is not None else frozenset()
+    return {k: v for k, v in data.items() if k not in hidden} if hidden else data
 
 
 class OutboxRelay:
@@ -66,12 +84,14 @@ class OutboxRelay:
         """One batch: returns how many events were published (0 if none, or another relay
         holds the lock)."""
         async with self.engine.begin() as conn:
-            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY))):
-                return 0
+            # The lock is tried in the same round trip (an InitPlan, evaluated once): without
+            # it, no rows, as if the outbox were empty.
+            locked = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_KEY)).scalar_subquery()
             rows = (
                 await conn.execute(
                     select(events)
                     .join(outbox, outbox.c.global_position == events.c.global_position)
+                    .where(locked)
                     .order_by(events.c.global_position)
                     .limit(self.batch_size)
                 )
@@ -92,12 +112,12 @@ class OutboxRelay:
                                 "version": e.version,
                                 "position": e.position,
                                 "recorded_at": e.recorded_at.isoformat(),
-                                "data": e.data,
+                                "data": _public(e.type, e.data),
                                 "metadata": e.metadata,
                             }
                         ),
                         timeout=self.publish_timeout,
-                        headers={"Nats-Msg-Id": str(e.event_id)},
+                        headers=_headers(e.event_id, e.metadata),
                     )
                     for e in stored
                 )

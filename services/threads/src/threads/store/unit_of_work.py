@@ -1,8 +1,14 @@
-"""Runs one command: idempotency check, handler, inline projections, commit, reply.
+"""Runs one command: handler, inline projections, processed-command row, commit, reply.
 
 Everything a command changes (events, outbox rows, read models, the processed-command row)
 commits in one transaction or not at all. A version conflict reruns the handler on fresh state
 a bounded number of times, then answers 409. Postgres being unreachable answers 503.
+
+Idempotency costs no extra round trip on the common path: the first attempt does not look for
+an earlier reply; the processed-command row it inserts at the end collides with an earlier
+one (primary key), which rolls everything back and reruns the attempt, which reads the
+earlier reply. A refusal looks the key up as it records itself, so a key whose first run
+succeeded still answers with that first reply.
 """
 
 from __future__ import annotations
@@ -80,6 +86,13 @@ def sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+def is_disconnect(exc: BaseException) -> bool:
+    """A pooled connection turned out dead (the server restarted, the network dropped it).
+    The pool then renews every connection, so one immediate rerun is worth it: connections
+    are not pinged before each use, which would cost a round trip on every command."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | InterfaceError):
         return True
@@ -111,10 +124,11 @@ class UnitOfWork:
 
     async def _run(self, command: C, handler: Handler[C]) -> Reply:
         actor = str(command.meta.user_id) if command.meta.user_id else "anonymous"
+        reconnected = False
         try:
             for attempt in range(self.retries + 1):
                 try:
-                    return await self._attempt(actor, command, handler)
+                    return await self._attempt(actor, command, handler, look_up=attempt > 0)
                 except ConcurrencyError:
                     log.info(
                         "version conflict, retrying",
@@ -125,6 +139,12 @@ class UnitOfWork:
                     if not any(name in str(exc.orig) for name in UNIQUE_RETRYABLE):
                         raise
                 except DBAPIError as exc:
+                    if is_disconnect(exc) and not reconnected:
+                        # Rerun on a fresh connection. The lost attempt may have committed
+                        # (the connection died during COMMIT): the rerun then finds its reply.
+                        reconnected = True
+                        log.info("database connection lost, retrying on a new one")
+                        continue
                     if sqlstate(exc) not in RETRYABLE_SQLSTATES:
                         raise
                     log.info("transient database conflict, retrying", sqlstate=sqlstate(exc))
@@ -133,7 +153,7 @@ class UnitOfWork:
         except DomainError as err:
             reply = Reply.failure(err.code, err.detail)
             try:
-                await self._remember(actor, command, reply)
+                return await self._remember(actor, command, reply)
             except Exception as exc:
                 if not _is_unavailable(exc):
                     raise
@@ -144,24 +164,14 @@ class UnitOfWork:
                 return Reply.failure(ErrorCode.UNAVAILABLE, "Database unavailable")
             raise
 
-    async def _attempt(self, actor: str, command: C, handler: Handler[C]) -> Reply:
+    async def _attempt(
+        self, actor: str, command: C, handler: Handler[C], *, look_up: bool
+    ) -> Reply:
         async with self.engine.begin() as conn:
-            previous = (
-                await conn.execute(
-                    select(processed_commands.c.reply, processed_commands.c.command_type).where(
-                        processed_commands.c.actor == actor,
-                        processed_commands.c.command_id == command.command_id,
-                    )
-                )
-            ).first()
-            if previous is not None:
-                if previous.command_type != type(command).__name__:
-                    # A client key reused for another kind of request: its first reply would
-                    # not even have the shape this request expects.
-                    return Reply.failure(
-                        ErrorCode.CONFLICT, "Idempotency-Key already used for a different request"
-                    )
-                return Reply.model_validate(previous.reply).model_copy(update={"replayed": True})
+            if look_up:
+                previous = await _previous_reply(conn, actor, command)
+                if previous is not None:
+                    return previous
             ctx = HandlerContext(conn, command, self.project)
             reply = await handler(ctx)
             await conn.execute(
@@ -178,10 +188,11 @@ class UnitOfWork:
             self.on_commit(ctx.appended)
         return reply
 
-    async def _remember(self, actor: str, command: Command, reply: Reply) -> None:
-        """A refusal is remembered too, so a retried key gets the same answer."""
+    async def _remember(self, actor: str, command: Command, reply: Reply) -> Reply:
+        """A refusal is remembered too, so a retried key gets the same answer; if the key
+        already has an answer (the first run of this command got through), that one stands."""
         async with self.engine.begin() as conn:
-            await conn.execute(
+            inserted = await conn.scalar(
                 pg_insert(processed_commands)
                 .values(
                     actor=actor,
@@ -190,4 +201,31 @@ class UnitOfWork:
                     reply=reply.model_dump(mode="json"),
                 )
                 .on_conflict_do_nothing()
+                .returning(processed_commands.c.command_id)
             )
+            if inserted is None:
+                previous = await _previous_reply(conn, actor, command)
+                if previous is not None:
+                    return previous
+        return reply
+
+
+async def _previous_reply(conn: AsyncConnection, actor: str, command: Command) -> Reply | None:
+    """The reply recorded for this actor's command id, marked replayed; None if there is none."""
+    previous = (
+        await conn.execute(
+            select(processed_commands.c.reply, processed_commands.c.command_type).where(
+                processed_commands.c.actor == actor,
+                processed_commands.c.command_id == command.command_id,
+            )
+        )
+    ).first()
+    if previous is None:
+        return None
+    if previous.command_type != type(command).__name__:
+        # A client key reused for another kind of request: its first reply would not even
+        # have the shape this request expects.
+        return Reply.failure(
+            ErrorCode.CONFLICT, "Idempotency-Key already used for a different request"
+        )
+    return Reply.model_validate(previous.reply).model_copy(update={"replayed": True})
