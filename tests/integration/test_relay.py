@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import nats
 import orjson
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contracts.base import Envelope
 from contracts.events import ThreadRenamed, UserRegistered
 from contracts.subjects import EVENTS_STREAM
+from tests.support.servers import Infra
 from threads.store import event_store
 from threads.store.relay import RELAY_LOCK_KEY, OutboxRelay
 from threads.store.tables import outbox
@@ -208,3 +210,65 @@ async def test_private_fields_stay_in_the_store(engine: AsyncEngine, js: JetStre
     got = await read_subject(js, f"events.user.{uid}.>", expect=1)
     assert len(got) == 1
     assert got[0]["data"] == {"user_id": str(uid), "email": f"{uid}@x.com", "display_name": None}
+
+
+async def outbox_has(engine: AsyncEngine, positions: list[int]) -> int:
+    async with engine.connect() as conn:
+        return int(
+            await conn.scalar(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.global_position.in_(positions))
+            )
+            or 0
+        )
+
+
+async def test_a_commit_publishes_its_events_at_once(
+    engine: AsyncEngine, js: JetStreamContext
+) -> None:
+    """The commit hook publishes the command's events without reading them back and drops
+    their outbox rows; the polling loop is not needed for them."""
+    tid = uuid.uuid4()
+    async with engine.begin() as conn:
+        stored = await event_store.append(
+            conn,
+            f"thread-{tid}",
+            0,
+            [ThreadRenamed(thread_id=tid, title=t) for t in ("x", "y")],
+            Envelope(),
+        )
+    relay = OutboxRelay(engine, js)
+    relay.relay_committed(stored)
+    await asyncio.gather(*relay._in_flight)
+    got = await read_subject(js, f"events.thread.{tid}.>", expect=2)
+    assert [g["data"]["title"] for g in got] == ["x", "y"]  # type: ignore[index]
+    assert await outbox_has(engine, [e.position for e in stored]) == 0
+
+
+async def test_a_failed_fast_publish_is_left_to_the_loop(
+    engine: AsyncEngine, infra: Infra, js: JetStreamContext
+) -> None:
+    """NATS gone at commit time: the events stay in the outbox, the loop is woken, and a
+    later pass publishes them."""
+    tid = uuid.uuid4()
+    closed = await nats.connect(infra.nats_url)
+    await closed.close()
+    relay = OutboxRelay(engine, closed.jetstream(), publish_timeout=1.0)
+    # Holding the relay lock keeps any other relay's loop (the running stack's) off the row.
+    async with engine.begin() as holder:
+        await holder.execute(select(func.pg_advisory_xact_lock(RELAY_LOCK_KEY)))
+        async with engine.begin() as conn:
+            stored = await event_store.append(
+                conn, f"thread-{tid}", 0, [ThreadRenamed(thread_id=tid, title="later")], Envelope()
+            )
+        relay.relay_committed(stored)
+        await asyncio.gather(*relay._in_flight)
+        assert await outbox_has(engine, [stored[0].position]) == 1
+        assert relay._wakeup.is_set()
+    relay.js = js
+    while await relay.publish_pending():
+        pass
+    got = await read_subject(js, f"events.thread.{tid}.>", expect=1)
+    assert [g["data"]["title"] for g in got] == ["later"]  # type: ignore[index]
+    assert await outbox_has(engine, [stored[0].position]) == 0

@@ -65,7 +65,7 @@ async def serve(settings: Settings) -> None:
         publish_timeout=settings.nats_timeout,
     )
     service.relay = relay
-    service.uow.on_commit = relay.wake
+    service.uow.on_commit = relay.relay_committed
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
 
     stop = asyncio.Event()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, Uuid, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.views import (
@@ -41,35 +41,67 @@ async def _message_events(conn: AsyncConnection, thread_id: UUID, message_id: UU
     return [_row_to_event(r) for r in rows]
 
 
+# The chat context's statements are built once: the worker waits for them before every answer.
+_DOCUMENTS = (
+    select(documents.c.filename, documents.c.content, documents.c.thread_id)
+    .where(
+        or_(
+            documents.c.thread_id == bindparam("thread_id", type_=Uuid()),
+            # NULL when the thread is in no project: matches nothing
+            documents.c.project_id == bindparam("project_id", type_=Uuid()),
+        )
+    )
+    .order_by(documents.c.thread_id.is_(None), documents.c.created_at, documents.c.id)
+)
+_HISTORY = (
+    select(messages)
+    .where(messages.c.thread_id == bindparam("thread_id", type_=Uuid()))
+    .order_by(messages.c.seq)
+)
+
+
 async def _documents(
     conn: AsyncConnection, thread_id: UUID, project_id: UUID | None
 ) -> list[DocumentTextView]:
     """The thread's documents, then its project's, each oldest first."""
-    scope = documents.c.thread_id == thread_id
-    if project_id is not None:
-        scope = or_(scope, documents.c.project_id == project_id)
     rows = (
-        await conn.execute(
-            select(documents.c.filename, documents.c.content, documents.c.thread_id)
-            .where(scope)
-            .order_by(documents.c.thread_id.is_(None), documents.c.created_at, documents.c.id)
-        )
+        await conn.execute(_DOCUMENTS, {"thread_id": thread_id, "project_id": project_id})
     ).all()
     return [DocumentTextView(filename=r.filename, content=r.content) for r in rows]
 
 
-def _title_route(user_id: UUID, column: Any) -> Any:
+def _title_route(column: Any) -> Any:
     """The `title` route's provider or model, when the user routes tasks to separate models."""
     return (
         select(column)
         .join(preferences, preferences.c.user_id == task_routes.c.user_id)
         .where(
-            task_routes.c.user_id == user_id,
+            task_routes.c.user_id == bindparam("user_id", type_=Uuid()),
             task_routes.c.task == "title",
             preferences.c.use_separate_models.is_(True),
         )
         .scalar_subquery()
     )
+
+
+_CANCELLED = (
+    select(events.c.global_position)
+    .where(
+        events.c.stream_id == bindparam("stream_id", type_=String()),
+        events.c.event_type == "GenerationCancelled",
+        events.c.data["message_id"].astext == bindparam("message_id", type_=String()),
+    )
+    .exists()
+)
+_THREAD = select(
+    threads,
+    _CANCELLED.label("cancel_requested"),
+    _title_route(task_routes.c.provider).label("title_provider"),
+    _title_route(task_routes.c.model).label("title_model"),
+).where(
+    threads.c.id == bindparam("thread_id", type_=Uuid()),
+    threads.c.user_id == bindparam("user_id", type_=Uuid()),
+)
 
 
 async def chat_context(
@@ -80,33 +112,17 @@ async def chat_context(
     provider, so it is kept to few round trips."""
     if user_id is None:
         return None
-    cancelled = (
-        select(events.c.global_position)
-        .where(
-            events.c.stream_id == f"thread-{thread_id}",
-            events.c.event_type == "GenerationCancelled",
-            events.c.data["message_id"].astext == str(message_id),
-        )
-        .exists()
-    )
-    row = (
-        await conn.execute(
-            select(
-                threads,
-                cancelled.label("cancel_requested"),
-                _title_route(user_id, task_routes.c.provider).label("title_provider"),
-                _title_route(user_id, task_routes.c.model).label("title_model"),
-            ).where(threads.c.id == thread_id, threads.c.user_id == user_id)
-        )
-    ).first()
+    params = {
+        "thread_id": thread_id,
+        "user_id": user_id,
+        "stream_id": f"thread-{thread_id}",
+        "message_id": str(message_id),
+    }
+    row = (await conn.execute(_THREAD, params)).first()
     if row is None:
         return None
     thread = thread_view(row)
-    rows = (
-        await conn.execute(
-            select(messages).where(messages.c.thread_id == thread_id).order_by(messages.c.seq)
-        )
-    ).all()
+    rows = (await conn.execute(_HISTORY, {"thread_id": thread_id})).all()
     answer = next((r for r in rows if r.id == message_id), None)
     history: list[MessageView] = []
     answers_before = 0

@@ -6,6 +6,12 @@ inside its duplicate window; consumers are idempotent beyond it) and nothing is 
 Rows are read from the outbox rather than by position, so an event whose transaction commits
 after a later position was already relayed is still found and published: no gap can be skipped.
 One relay at a time holds the advisory lock, so any number of service replicas can run one.
+
+A command's own events are in hand when it commits: `relay_committed` publishes them at once
+(no read) and drops their outbox rows, which takes the relay off the path to the first token.
+The polling loop stays the guarantee: whatever that fast path misses (a failed publish, a
+crash before the delete) is still in the outbox and goes out on the loop's next pass; a
+copy it publishes twice is dropped by JetStream's duplicate window.
 """
 
 from __future__ import annotations
@@ -19,13 +25,13 @@ from uuid import UUID
 import orjson
 import structlog
 from nats.js import JetStreamContext
-from sqlalchemy import delete, func, select
+from sqlalchemy import ARRAY, BigInteger, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.events import EVENT_TYPES
 from contracts.subjects import event_subject
 from observability.metrics import RELAY_LAG, RELAY_LAG_SECONDS, RELAY_PUBLISHED
-from threads.store.event_store import _row_to_event
+from threads.store.event_store import StoredEvent, _row_to_event
 from threads.store.tables import events, outbox
 
 log = structlog.get_logger(__name__)
@@ -57,6 +63,11 @@ def _public(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in hidden} if hidden else data
 
 
+_DELETE = delete(outbox).where(
+    outbox.c.global_position == func.any(bindparam("positions", type_=ARRAY(BigInteger())))
+)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -73,12 +84,10 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
         self._wakeup = asyncio.Event()
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._in_flight: set[asyncio.Task[None]] = set()
         self.published_total = 0
         self._lag_measured_at = 0.0
-
-    def wake(self, *_: object) -> None:
-        """Called after a local commit so events go out at once instead of at the next poll."""
-        self._wakeup.set()
 
     async def publish_pending(self) -> int:
         """One batch: returns how many events were published (0 if none, or another relay
@@ -99,35 +108,52 @@ class OutboxRelay:
             if not rows:
                 return 0
             stored = [_row_to_event(r) for r in rows]
-            await asyncio.gather(
-                *(
-                    self.js.publish(
-                        event_subject(e.stream_id, e.type),
-                        _encode(
-                            {
-                                "event_id": str(e.event_id),
-                                "type": e.type,
-                                "schema_version": e.schema_version,
-                                "stream_id": e.stream_id,
-                                "version": e.version,
-                                "position": e.position,
-                                "recorded_at": e.recorded_at.isoformat(),
-                                "data": _public(e.type, e.data),
-                                "metadata": e.metadata,
-                            }
-                        ),
-                        timeout=self.publish_timeout,
-                        headers=_headers(e.event_id, e.metadata),
-                    )
-                    for e in stored
+            await self._publish(stored)
+            await conn.execute(_DELETE, {"positions": [e.position for e in stored]})
+        return len(stored)
+
+    def relay_committed(self, stored: list[StoredEvent]) -> None:
+        """The unit of work's commit hook: publish these events now, in the background."""
+        task = asyncio.create_task(self._publish_committed(stored))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _publish_committed(self, stored: list[StoredEvent]) -> None:
+        try:
+            await self._publish(stored)
+            async with self._autocommit.connect() as conn:
+                await conn.execute(_DELETE, {"positions": [e.position for e in stored]})
+        except Exception as exc:
+            log.info("fast publish failed; the loop will retry", error=type(exc).__name__)
+            self._wakeup.set()
+
+    async def _publish(self, stored: list[StoredEvent]) -> None:
+        """Publish in order and wait for JetStream's acknowledgements."""
+        await asyncio.gather(
+            *(
+                self.js.publish(
+                    event_subject(e.stream_id, e.type),
+                    _encode(
+                        {
+                            "event_id": str(e.event_id),
+                            "type": e.type,
+                            "schema_version": e.schema_version,
+                            "stream_id": e.stream_id,
+                            "version": e.version,
+                            "position": e.position,
+                            "recorded_at": e.recorded_at.isoformat(),
+                            "data": _public(e.type, e.data),
+                            "metadata": e.metadata,
+                        }
+                    ),
+                    timeout=self.publish_timeout,
+                    headers=_headers(e.event_id, e.metadata),
                 )
+                for e in stored
             )
-            await conn.execute(
-                delete(outbox).where(outbox.c.global_position.in_([e.position for e in stored]))
-            )
+        )
         self.published_total += len(stored)
         RELAY_PUBLISHED.inc(len(stored))
-        return len(stored)
 
     async def measure_lag(self) -> None:
         """Outbox size and the age of its oldest event, for the relay-lag metrics."""
