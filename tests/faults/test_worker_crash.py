@@ -58,7 +58,8 @@ async def test_answers_survive_workers_killed_mid_answer(fault_stack: FaultStack
 
         async def keep_asking(user: User) -> None:
             while not stop.is_set():
-                words = [f"w{uuid.uuid4().hex[:6]}" for _ in range(30)]  # ~1.5 s of echo-slow
+                # ~1.5 s of echo-slow; the index makes every word of a question unique
+                words = [f"w{i:02d}{uuid.uuid4().hex[:6]}" for i in range(30)]
                 thread_id, question = await ask(user, words)
                 asked.append((user, thread_id, question))
                 await asyncio.sleep(0.5)
@@ -92,6 +93,5 @@ async def test_answers_survive_workers_killed_mid_answer(fault_stack: FaultStack
             assert [m["role"] for m in messages] == ["user", "assistant"], messages
             answer = messages[1]
             assert answer["status"] == "complete", answer
-            for word in question.split():  # each word exactly once: nothing lost or repeated
-                assert answer["content"].count(word) == 1, (question, answer["content"])
+            assert answer["content"] == f"Echo: {question}"  # nothing lost, nothing repeated
         print(f"{kills} kills, {len(asked)} answers, all stored once")

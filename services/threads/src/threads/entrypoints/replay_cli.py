@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import sys
 
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tqdm import tqdm
 
-from threads.bootstrap import build_engine
 from threads.config import Settings
 from threads.projections import default_projector
-from threads.replay.runner import replay
+from threads.replay.lock import ReplayAlreadyRunning
+from threads.replay.runner import ReplayReport, replay
+
+PHASES = {
+    "read": "replay: read + fold",
+    "load": "replay: load shadow tables",
+    "catch-up": "replay: catch up",
+}
+
+
+def replay_engine(settings: Settings) -> AsyncEngine:
+    """Not the service's engine: its statement timeout (30 s) would cut a large COPY or index
+    build short. Two connections: the replay's own and its loader's."""
+    return create_async_engine(
+        settings.database_url, pool_size=2, max_overflow=1, connect_args={"timeout": 5}
+    )
 
 
 async def run_replay(settings: Settings, *, check: bool) -> int:
-    engine = build_engine(settings)
+    engine = replay_engine(settings)
     bar = tqdm(
         total=0, unit="ev", unit_scale=True, file=sys.stderr, desc="replay", dynamic_ncols=True
     )
@@ -23,16 +38,20 @@ async def run_replay(settings: Settings, *, check: bool) -> int:
         bar.n = done
         bar.refresh()
 
+    def phase(name: str) -> None:
+        bar.set_description(PHASES.get(name, name))
+
     try:
-        report = await replay(engine, default_projector(), check=check, progress=progress)
+        report = await replay(
+            engine, default_projector(), check=check, progress=progress, phase=phase
+        )
+    except ReplayAlreadyRunning as exc:
+        print(f"replay: {exc}", file=sys.stderr)
+        return 2
     finally:
         bar.close()
         await engine.dispose()
-    print(
-        f"replayed {report.events} events ({report.caught_up} in catch-up) in "
-        f"{report.seconds:.2f}s: {report.events_per_second:,.0f} events/s; "
-        f"lock held {report.lock_seconds * 1000:.0f} ms"
-    )
+    _summary(report, check)
     if not check:
         print("read models swapped in" if report.swapped else "nothing swapped")
         return 0
@@ -43,3 +62,17 @@ async def run_replay(settings: Settings, *, check: bool) -> int:
     for diff in report.differences:
         print(f"  {diff.table:<18} {diff.side:<13} {diff.row}")
     return 1
+
+
+def _summary(report: ReplayReport, check: bool) -> None:
+    locked = (
+        "compared in one snapshot, no lock taken"
+        if check
+        else f"lock held {report.lock_seconds * 1000:.0f} ms"
+    )
+    print(
+        f"replayed {report.events} events ({report.caught_up} in catch-up) in "
+        f"{report.seconds:.2f}s: {report.events_per_second:,.0f} events/s "
+        f"(read + fold {report.read_seconds:.2f}s, load {report.rows} rows "
+        f"{report.load_seconds:.2f}s); {locked}"
+    )

@@ -56,11 +56,19 @@ async def touch_thread(
 
 async def _count_in_project(
     conn: AsyncConnection, project_id: object, delta: int, at: datetime | None
-) -> None:
+) -> str | None:
+    """Moves the project's thread count (and activity); returns its name as of this update,
+    which holds the row: a rename committed meanwhile is seen, a later one waits for us."""
     values: dict[str, object] = {"thread_count": projects.c.thread_count + delta}
     if at is not None:
         values["last_activity_at"] = func.greatest(projects.c.last_activity_at, at)
-    await conn.execute(projects.update().where(projects.c.id == project_id).values(**values))
+    name: str | None = await conn.scalar(
+        projects.update()
+        .where(projects.c.id == project_id)
+        .values(**values)
+        .returning(projects.c.name)
+    )
+    return name
 
 
 async def _count_for_user(conn: AsyncConnection, user_id: object, delta: int) -> None:
@@ -78,10 +86,9 @@ async def thread_created(conn: AsyncConnection, event: StoredEvent) -> None:
     d = event.data
     project_name = None
     if d.get("project_id"):
-        project_name = await conn.scalar(
-            select(projects.c.name).where(projects.c.id == d["project_id"])
-        )
-        await _count_in_project(conn, d["project_id"], +1, event.recorded_at)
+        # The name comes from the update that locks the project row, not from a read before
+        # it: a rename committing in between would otherwise leave this thread the old name.
+        project_name = await _count_in_project(conn, d["project_id"], +1, event.recorded_at)
     await conn.execute(
         threads.insert().values(
             id=d["thread_id"],

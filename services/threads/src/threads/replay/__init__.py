@@ -1,11 +1,13 @@
 """Replay: rebuild every read model from the events alone, online.
 
-1. `shadow`: create empty copies of the read-model tables in the schema `replay_shadow`, with
-   the very same names, indexes and constraints (from the SQLAlchemy metadata).
-2. `runner`: read the log in position order inside one REPEATABLE READ snapshot and run the live
-   projections against the shadow tables (`search_path` puts the shadow schema first).
-3. Catch up under `LOCK TABLE events IN EXCLUSIVE MODE` (readers go on; writers wait): apply
-   every event the snapshot could not see — written since, or committed late with a lower
-   position — found by its transaction id.
-4. Swap the shadow tables in (or, with `--check`, compare them row by row with the live ones).
+1. `bulk` + `fold`: read the log in position order inside one REPEATABLE READ snapshot, with
+   asyncpg, and fold it in memory (`fold/` mirrors `projections/` module for module).
+2. `load` + `shadow`: COPY the rows into bare copies of the read-model tables in the schema
+   `replay_shadow` (from the SQLAlchemy metadata), then add their keys and indexes.
+3. `catch_up`: the live SQL projections apply every event the snapshot could not see — written
+   since, or committed late with a lower position — found by its transaction id; in rounds
+   without a lock, then a last one under `LOCK TABLE events IN EXCLUSIVE MODE` (readers go on;
+   writers wait).
+4. Still under the lock: swap the shadow tables in (or, with `--check`, `compare` them row by
+   row with the live ones). `lock`: one replay at a time per database. `runner` runs it all.
 """

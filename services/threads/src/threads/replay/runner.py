@@ -1,9 +1,19 @@
-"""Runs a replay: bulk phase in a snapshot, catch-up under a brief lock, swap or compare."""
+"""Runs a replay: bulk phase from one snapshot, catch-up ending under a brief lock, then swap
+or compare.
+
+Bulk phase: read and fold the log as one REPEATABLE READ snapshot sees it (`bulk`), then COPY
+the rows into fresh shadow tables and build their keys and indexes (`load`, `shadow`).
+Catch-up (`catch_up`): the live SQL projections apply every event the snapshot could not see;
+its last round holds the lock and swaps the shadow tables in, or (a check) compares them in
+one snapshot, without a lock.
+"""
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
@@ -11,28 +21,31 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from threads.projections import Projector
-from threads.replay.compare import Difference, compare
-from threads.replay.shadow import create_shadow, drop_shadow, swap_in, use_shadow
-from threads.store.event_store import _row_to_event
-from threads.store.tables import READ_MODELS, events
+from threads.replay.bulk import Progress, read_and_fold
+from threads.replay.catch_up import (
+    catch_up_and_compare,
+    catch_up_and_swap,
+    catch_up_unlocked,
+)
+from threads.replay.compare import Difference
+from threads.replay.fold import Folder, default_folder
+from threads.replay.load import load_shadow
+from threads.replay.lock import exclusive
+from threads.store.tables import events
 from threads.store.unit_of_work import RETRYABLE_SQLSTATES, sqlstate
 
-# Events the bulk phase's snapshot could not see: committed after it (late, possibly with a
-# lower position) or written since. Their transaction ids are never below the snapshot's xmin.
-UNSEEN = text(
-    "SELECT * FROM public.events"
-    " WHERE transaction_id >= pg_snapshot_xmin(CAST(CAST(:snap AS text) AS pg_snapshot))"
-    " AND NOT pg_visible_in_snapshot(transaction_id, CAST(CAST(:snap AS text) AS pg_snapshot))"
-    " ORDER BY global_position"
-)
-Progress = Callable[[int, int], None]  # (events done, events known)
+Phase = Callable[[str], None]  # "read", "load", "catch-up": what the replay does now
+Hook = Callable[[], Awaitable[None]]
 
 
 @dataclass
 class ReplayReport:
     events: int = 0
     caught_up: int = 0
+    rows: int = 0
     seconds: float = 0.0
+    read_seconds: float = 0.0  # reading and folding
+    load_seconds: float = 0.0  # COPY, indexes, statistics
     lock_seconds: float = 0.0
     swapped: bool = False
     differences: list[Difference] = field(default_factory=list)
@@ -42,47 +55,63 @@ class ReplayReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-async def _apply_all(
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The fold makes millions of objects and no reference cycles: the cyclic collector would
+    walk them over and over (more than doubling the time) and free nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+async def _build_shadow(
+    engine: AsyncEngine,
     conn: AsyncConnection,
-    projector: Projector,
-    query: object,
+    folder: Folder,
     batch: int,
     progress: Progress | None,
-    total: int,
-    done: int,
-) -> int:
-    """Stream rows of `query` and project each; returns the count."""
-    result = await conn.stream(query.execution_options(yield_per=batch))  # type: ignore[attr-defined]
-    async for partition in result.partitions(batch):
-        for row in partition:
-            await projector(conn, _row_to_event(row))
-        done += len(partition)
-        if progress is not None:
-            progress(done, total)
-    return done
-
-
-async def _catch_up(
-    conn: AsyncConnection, projector: Projector, snapshot: str, check: bool, report: ReplayReport
-) -> None:
+    phase: Phase | None,
+    report: ReplayReport,
+) -> str:
+    """Read, fold and load; returns the snapshot. The folded rows are freed on return."""
+    started = time.perf_counter()
+    await conn.execution_options(isolation_level="REPEATABLE READ")
     async with conn.begin():
-        await conn.execute(text("SET LOCAL lock_timeout = '3s'"))
-        await conn.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
-        locked_at = time.perf_counter()
-        names = ", ".join(f'public."{t.name}"' for t in READ_MODELS)
-        await conn.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
-        await use_shadow(conn)
-        rows = (await conn.execute(UNSEEN, {"snap": snapshot})).all()
-        for row in rows:
-            await projector(conn, _row_to_event(row))
-        report.caught_up = len(rows)
-        if check:
-            report.differences = await compare(conn)
-            await drop_shadow(conn)
-        else:
-            await swap_in(conn)
-            report.swapped = True
-        report.lock_seconds = time.perf_counter() - locked_at
+        # Everything in this transaction sees one snapshot; remember it for the catch-up.
+        snapshot = str(await conn.scalar(text("SELECT pg_current_snapshot()::text")))
+        total = int(await conn.scalar(select(func.count()).select_from(events)) or 0)
+        if progress is not None:
+            progress(0, total)
+        models, report.events = await read_and_fold(
+            conn, folder, total=total, batch=batch, progress=progress
+        )
+    await conn.execution_options(isolation_level="READ COMMITTED")
+    loading = time.perf_counter()
+    report.read_seconds = loading - started
+    if phase is not None:
+        phase("load")
+    report.rows = await load_shadow(engine, models)
+    del models
+    report.load_seconds = time.perf_counter() - loading
+    return snapshot
+
+
+async def _swap(
+    conn: AsyncConnection, projector: Projector, snapshot: str, attempts: int
+) -> tuple[int, float]:
+    """A writer caught between reading a read model and appending can deadlock with the
+    locked round; then the round is rerun."""
+    for attempt in range(attempts):
+        try:
+            return await catch_up_and_swap(conn, projector, snapshot)
+        except DBAPIError as exc:
+            if sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def replay(
@@ -90,40 +119,38 @@ async def replay(
     projector: Projector,
     *,
     check: bool = False,
-    batch: int = 2000,
+    folder: Folder | None = None,
+    batch: int = 10_000,
     progress: Progress | None = None,
+    phase: Phase | None = None,
+    before_catch_up: Hook | None = None,
     lock_attempts: int = 5,
 ) -> ReplayReport:
+    """Rebuild every read model; swap it in, or with `check` compare it with the live one.
+
+    `projector` runs the catch-up and must be the live one; `folder` (default: the fold of the
+    same projections) runs the bulk phase. `before_catch_up` is awaited between the two, with
+    no lock held (tests write there). Raises `ReplayAlreadyRunning` if another replay runs."""
     report = ReplayReport()
     started = time.perf_counter()
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="REPEATABLE READ")
-        async with conn.begin():
-            await create_shadow(conn)
-        async with conn.begin():
-            # Everything in this transaction sees one snapshot; remember it for the catch-up.
-            snapshot = await conn.scalar(text("SELECT pg_current_snapshot()::text"))
-            total = int(await conn.scalar(select(func.count()).select_from(events)) or 0)
-            await use_shadow(conn)
-            report.events = await _apply_all(
-                conn,
-                projector,
-                select(events).order_by(events.c.global_position),
-                batch,
-                progress,
-                total,
-                0,
+    async with engine.connect() as conn, exclusive(conn):
+        if phase is not None:
+            phase("read")
+        with _gc_paused():
+            snapshot = await _build_shadow(
+                engine, conn, folder or default_folder(), batch, progress, phase, report
             )
-        # Catch-up and swap: one READ COMMITTED transaction holding the locks. A writer caught
-        # between reading a read model and appending can deadlock with it; then it is rerun.
-        await conn.execution_options(isolation_level="READ COMMITTED")
-        for attempt in range(lock_attempts):
-            try:
-                await _catch_up(conn, projector, snapshot, check, report)
-                break
-            except DBAPIError as exc:
-                if sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == lock_attempts - 1:
-                    raise
+        if before_catch_up is not None:
+            await before_catch_up()
+        if phase is not None:
+            phase("catch-up")
+        snapshot, unlocked = await catch_up_unlocked(conn, projector, snapshot)
+        if check:
+            last, report.differences = await catch_up_and_compare(conn, projector, snapshot)
+        else:
+            last, report.lock_seconds = await _swap(conn, projector, snapshot, lock_attempts)
+            report.swapped = True
+        report.caught_up = unlocked + last
     report.events += report.caught_up
     report.seconds = time.perf_counter() - started
     return report

@@ -1,23 +1,55 @@
-"""Shadow tables for replay, and the swap that puts them in place of the live ones."""
+"""Shadow tables for replay, and the swap that puts them in place of the live ones.
+
+The shadow tables come from the same SQLAlchemy metadata as the live ones, with the same naming
+convention, so a swap leaves exactly the schema the migrations made (names of keys and indexes
+included). They are loaded bare: primary keys, unique constraints and indexes are added from the
+same metadata once the rows are in (`add_keys_and_indexes`), which builds each index in one
+sort instead of maintaining it row by row.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, PrimaryKeyConstraint, Table, UniqueConstraint, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import AddConstraint, Constraint, CreateIndex, CreateTable, DropConstraint
 
-from threads.store.tables import READ_MODELS
+from threads.store.tables import READ_MODELS, metadata
 
 SHADOW = "replay_shadow"
 RETIRED = "replay_retired"
 
 
-async def create_shadow(conn: AsyncConnection) -> None:
+def shadow_tables() -> list[Table]:
+    shadow = MetaData(naming_convention=metadata.naming_convention)
+    return [table.to_metadata(shadow, schema=SHADOW) for table in READ_MODELS]
+
+
+def _keys(table: Table) -> list[Constraint]:
+    return [c for c in table.constraints if isinstance(c, PrimaryKeyConstraint | UniqueConstraint)]
+
+
+async def create_shadow(conn: AsyncConnection) -> list[Table]:
+    """Empty shadow tables, bare: created as the metadata says (columns, defaults, NOT NULL),
+    then their keys dropped while they are empty, to be added back after the load."""
     await conn.execute(text(f"DROP SCHEMA IF EXISTS {SHADOW} CASCADE"))
     await conn.execute(text(f"CREATE SCHEMA {SHADOW}"))
-    shadow = MetaData()
-    for table in READ_MODELS:
-        table.to_metadata(shadow, schema=SHADOW)
-    await conn.run_sync(shadow.create_all)
+    tables = shadow_tables()
+    for table in tables:
+        await conn.execute(CreateTable(table))
+        for key in _keys(table):
+            await conn.execute(DropConstraint(key))
+    return tables
+
+
+async def add_keys_and_indexes(conn: AsyncConnection, tables: list[Table]) -> None:
+    """Keys (which also check that the rows are unique), indexes, then planner statistics:
+    the swapped-in tables are queried at once."""
+    for table in tables:
+        for key in _keys(table):
+            await conn.execute(AddConstraint(key))
+        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
+            await conn.execute(CreateIndex(index))
+        await conn.execute(text(f'ANALYZE {SHADOW}."{table.name}"'))
 
 
 async def drop_shadow(conn: AsyncConnection) -> None:
@@ -27,10 +59,6 @@ async def drop_shadow(conn: AsyncConnection) -> None:
 async def use_shadow(conn: AsyncConnection) -> None:
     """Unqualified table names now resolve to the shadow copies first (events stay public)."""
     await conn.execute(text(f"SET LOCAL search_path TO {SHADOW}, public"))
-
-
-async def use_live(conn: AsyncConnection) -> None:
-    await conn.execute(text("SET LOCAL search_path TO public"))
 
 
 async def swap_in(conn: AsyncConnection) -> None:

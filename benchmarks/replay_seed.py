@@ -1,0 +1,472 @@
+"""A varied event log for `bench_replay` (and for the replay tests at small scale).
+
+Simulates users working: projects created, renamed, deleted; threads created in and out of
+projects, renamed, moved, deleted; messages posted and deleted; chats whose answers complete,
+fail or are cancelled (some finishing a little later, some deleted while they stream), titles
+generated; documents of both scopes; provider settings and task routes. Only what the handlers
+would accept is appended (no message in a deleted thread, no move to the same project...).
+
+Every event is a `contracts.events` model dumped the way `event_store.append` dumps it, with the
+same metadata keys; the events of one command share their `recorded_at`, as one transaction's
+`now()` does, and now and then it is earlier than the previous command's (a transaction that
+began first and appended later); stream versions count up per stream.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from contracts.base import DomainEvent
+from contracts.events import (
+    AssistantMessageCancelled,
+    AssistantMessageCompleted,
+    AssistantMessageFailed,
+    AssistantMessageRequested,
+    DocumentAdded,
+    DocumentDeleted,
+    GenerationCancelled,
+    MessageDeleted,
+    MessagePosted,
+    ProjectCreated,
+    ProjectDeleted,
+    ProjectUpdated,
+    ProviderConfigured,
+    ProviderRemoved,
+    TaskRoute,
+    TaskRoutesSet,
+    ThreadCreated,
+    ThreadDeleted,
+    ThreadMoved,
+    ThreadRenamed,
+    UserMessagePosted,
+    UserRegistered,
+)
+
+EVENT_COLUMNS = (
+    "stream_id",
+    "stream_version",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "data",
+    "metadata",
+    "recorded_at",
+)
+Row = tuple[str, int, uuid.UUID, str, int, str, str, datetime]
+WORDS = [
+    "alpha",
+    "budget",
+    "canyon",
+    "delta",
+    "ember",
+    "forest",
+    "galaxy",
+    "harbor",
+    "island",
+    "jungle",
+    "kernel",
+    "lantern",
+    "meadow",
+    "nebula",
+    "orchard",
+    "prairie",
+    "quartz",
+    "river",
+    "summit",
+    "tundra",
+    "report",
+    "review",
+    "plan",
+    "draft",
+]
+PROVIDERS = ("openai", "google", "anthropic", "deepseek")
+
+
+@dataclass
+class Thread:
+    id: uuid.UUID
+    project: uuid.UUID | None
+    title: str
+    messages: list[uuid.UUID] = field(default_factory=list)
+
+
+@dataclass
+class User:
+    id: uuid.UUID
+    projects: list[uuid.UUID] = field(default_factory=list)
+    threads: list[Thread] = field(default_factory=list)
+    documents: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = field(
+        default_factory=list
+    )  # (document, project, thread)
+    providers: set[str] = field(default_factory=set)
+    routes: list[TaskRoute] = field(default_factory=list)
+
+
+class Log:
+    """Appends commands' events as rows, the way the event store would."""
+
+    def __init__(self, rng: random.Random, start: datetime) -> None:
+        self.rng = rng
+        self.clock = start
+        self.versions: dict[str, int] = {}
+        self.rows: list[Row] = []
+
+    def new_id(self) -> uuid.UUID:
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+    def append(
+        self, stream: str, user: uuid.UUID | None, *events: DomainEvent, late: bool = False
+    ) -> None:
+        """`late`: the transaction began (its `now()`) before the previous command's."""
+        previous = self.clock
+        self.clock += timedelta(milliseconds=self.rng.expovariate(1 / 2500))
+        at = self.clock
+        if late or self.rng.random() < 0.1:
+            at = previous - timedelta(milliseconds=self.rng.uniform(1, 2000))
+        metadata = json.dumps(
+            {
+                "user_id": str(user) if user else None,
+                "correlation_id": str(self.new_id()),
+                "causation_id": str(self.new_id()),
+                "command_id": str(self.new_id()),
+            }
+        )
+        for event in events:
+            version = self.versions[stream] = self.versions.get(stream, 0) + 1
+            self.rows.append(
+                (
+                    stream,
+                    version,
+                    self.new_id(),
+                    event.type_name(),
+                    event.schema_version,
+                    event.model_dump_json(exclude={"schema_version"}),
+                    metadata,
+                    at,
+                )
+            )
+
+
+@dataclass
+class Answer:
+    user: User
+    thread: Thread
+    message: uuid.UUID
+
+
+class World:
+    """The simulation: picks an action, appends what the handler would."""
+
+    def __init__(self, seed: int, start: datetime) -> None:
+        self.rng = random.Random(seed)
+        self.log = Log(self.rng, start)
+        self.users: list[User] = []
+        self.streaming: list[Answer] = []
+
+    def words(self, low: int, high: int) -> str:
+        return " ".join(self.rng.choices(WORDS, k=self.rng.randint(low, high)))
+
+    def register(self) -> None:
+        user = User(self.log.new_id())
+        self.users.append(user)
+        self.log.append(
+            f"user-{user.id}",
+            user.id,
+            UserRegistered(
+                user_id=user.id,
+                email=f"{user.id}@example.com",
+                display_name=self.rng.choice((None, "Ada")),
+                password_hash="$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA",
+            ),
+        )
+
+    def create_project(self, u: User) -> None:
+        pid = self.log.new_id()
+        u.projects.append(pid)
+        description = self.rng.choice((None, self.words(3, 8)))
+        self.log.append(
+            f"project-{pid}",
+            u.id,
+            ProjectCreated(
+                project_id=pid, user_id=u.id, name=self.words(1, 3), description=description
+            ),
+        )
+
+    def update_project(self, u: User) -> None:
+        if u.projects:
+            pid = self.rng.choice(u.projects)
+            event = self.rng.choice(
+                (
+                    ProjectUpdated(project_id=pid, name=self.words(1, 3)),
+                    ProjectUpdated(project_id=pid, description=None, description_set=True),
+                    ProjectUpdated(project_id=pid, name="x", description="d", description_set=True),
+                )
+            )
+            self.log.append(f"project-{pid}", u.id, event)
+
+    def delete_project(self, u: User) -> None:
+        if u.projects:
+            pid = u.projects.pop(self.rng.randrange(len(u.projects)))
+            for thread in u.threads:
+                if thread.project == pid:
+                    thread.project = None
+            u.documents = [d for d in u.documents if d[1] != pid]
+            self.log.append(f"project-{pid}", u.id, ProjectDeleted(project_id=pid))
+
+    def create_thread(self, u: User) -> None:
+        project = self.rng.choice(u.projects) if u.projects and self.rng.random() < 0.4 else None
+        title = self.rng.choice(("New Chat", self.words(2, 5)))
+        thread = Thread(self.log.new_id(), project, title)
+        u.threads.append(thread)
+        self.log.append(
+            f"thread-{thread.id}",
+            u.id,
+            ThreadCreated(
+                thread_id=thread.id,
+                user_id=u.id,
+                project_id=project,
+                title=title,
+                model_provider="echo",
+                model=self.rng.choice(("echo", "echo-slow")),
+                thread_type=self.rng.choice(("ba_assistant", "assistant")),
+                agent_type="chat",
+            ),
+        )
+
+    def thread(self, u: User) -> Thread | None:
+        return self.rng.choice(u.threads) if u.threads else None
+
+    def rename_or_move(self, u: User) -> None:
+        t = self.thread(u)
+        if t is None:
+            return
+        if self.rng.random() < 0.5:
+            t.title = self.words(2, 5)
+            self.log.append(f"thread-{t.id}", u.id, ThreadRenamed(thread_id=t.id, title=t.title))
+            return
+        target = self.rng.choice([*u.projects, None])
+        if target != t.project:
+            move = ThreadMoved(thread_id=t.id, from_project_id=t.project, to_project_id=target)
+            t.project = target
+            self.log.append(f"thread-{t.id}", u.id, move)
+
+    def delete_thread(self, u: User) -> None:
+        t = self.thread(u)
+        if t is not None:
+            u.threads.remove(t)
+            u.documents = [d for d in u.documents if d[2] != t.id]
+            self.streaming = [a for a in self.streaming if a.thread is not t]
+            self.log.append(f"thread-{t.id}", u.id, ThreadDeleted(thread_id=t.id))
+
+    def post_message(self, u: User) -> None:
+        t = self.thread(u)
+        if t is None:
+            return
+        mid = self.log.new_id()
+        t.messages.append(mid)
+        extra = self.rng.random()
+        self.log.append(
+            f"thread-{t.id}",
+            u.id,
+            MessagePosted(
+                message_id=mid,
+                thread_id=t.id,
+                role=self.rng.choice(("user", "assistant")),
+                content=self.words(5, 30),
+                artifact_data={"kind": "table", "rows": [[1, 2.5], [3, None]]}
+                if extra < 0.05
+                else None,
+                metadata={"source": "import", "n": 7} if extra > 0.95 else None,
+            ),
+        )
+
+    def delete_message(self, u: User) -> None:
+        t = self.thread(u)
+        if t is not None and t.messages:
+            mid = t.messages.pop(self.rng.randrange(len(t.messages)))
+            self.log.append(f"thread-{t.id}", u.id, MessageDeleted(message_id=mid, thread_id=t.id))
+
+    def chat(self, u: User) -> None:
+        t = self.thread(u)
+        if t is None:
+            return
+        question, answer = self.log.new_id(), self.log.new_id()
+        t.messages += [question, answer]
+        self.log.append(
+            f"thread-{t.id}",
+            u.id,
+            UserMessagePosted(message_id=question, thread_id=t.id, content=self.words(5, 25)),
+            AssistantMessageRequested(
+                message_id=answer,
+                thread_id=t.id,
+                user_id=u.id,
+                user_message_id=question,
+                provider="echo",
+                model="echo",
+            ),
+        )
+        self.streaming.append(Answer(u, t, answer))
+        if t.title == "New Chat":
+            t.title = self.words(2, 5)
+            self.log.append(
+                f"thread-{t.id}", None, ThreadRenamed(thread_id=t.id, title=t.title, generated=True)
+            )
+
+    def finish_answer(self) -> None:
+        """The oldest streaming answer ends: mostly complete, some failed or cancelled; now and
+        then its transaction began before a message another one posted to the thread."""
+        a = self.streaming.pop(0)
+        stream, tid, mid, roll = f"thread-{a.thread.id}", a.thread.id, a.message, self.rng.random()
+        late = self.rng.random() < 0.2
+        if late:
+            posted = self.log.new_id()
+            a.thread.messages.append(posted)
+            self.log.append(
+                stream,
+                a.user.id,
+                MessagePosted(message_id=posted, thread_id=tid, role="user", content="meanwhile"),
+            )
+        content = "Echo: " + self.words(10, 60)
+        if roll < 0.9:
+            usage = {"input_tokens": self.rng.randint(5, 900), "output_tokens": 40}
+            done = AssistantMessageCompleted(
+                message_id=mid, thread_id=tid, content=content, finish_reason="stop", usage=usage
+            )
+            self.log.append(stream, None, done, late=late)
+        elif roll < 0.95:
+            failed = AssistantMessageFailed(
+                message_id=mid, thread_id=tid, code="provider_error", error="upstream 502"
+            )
+            self.log.append(stream, None, failed, late=late)
+        else:
+            self.log.append(stream, a.user.id, GenerationCancelled(message_id=mid, thread_id=tid))
+            cancelled = AssistantMessageCancelled(
+                message_id=mid, thread_id=tid, content=content[:20]
+            )
+            self.log.append(stream, None, cancelled, late=late)
+
+    def add_document(self, u: User) -> None:
+        t = self.thread(u)
+        in_project = u.projects and (t is None or self.rng.random() < 0.5)
+        if not in_project and t is None:
+            return
+        did = self.log.new_id()
+        project = self.rng.choice(u.projects) if in_project else None
+        thread = None if in_project or t is None else t.id
+        u.documents.append((did, project, thread))
+        content = self.words(100, 300)
+        self.log.append(
+            f"document-{did}",
+            u.id,
+            DocumentAdded(
+                document_id=did,
+                user_id=u.id,
+                project_id=project,
+                thread_id=thread,
+                filename="notes.txt",
+                content_type="text/plain",
+                content=content,
+                size=len(content.encode()),
+            ),
+        )
+
+    def delete_document(self, u: User) -> None:
+        if u.documents:
+            did = u.documents.pop(self.rng.randrange(len(u.documents)))[0]
+            self.log.append(f"document-{did}", u.id, DocumentDeleted(document_id=did))
+
+    def providers(self, u: User) -> None:
+        stream, roll = f"providers-{u.id}", self.rng.random()
+        provider = self.rng.choice(PROVIDERS)
+        if roll < 0.5:
+            u.providers.add(provider)
+            configured = ProviderConfigured(
+                user_id=u.id,
+                provider=provider,
+                base_url=self.rng.choice((None, "http://127.0.0.1:9/v1")),
+                enabled=self.rng.random() < 0.9,
+                key_set=True,
+                key_hint="cdef",
+            )
+            self.log.append(stream, u.id, configured)
+        elif roll < 0.75 and provider in u.providers:
+            u.providers.discard(provider)
+            kept = [r for r in u.routes if r.provider != provider]
+            events: list[DomainEvent] = [ProviderRemoved(user_id=u.id, provider=provider)]
+            if len(kept) != len(u.routes):
+                u.routes = kept
+                events.append(TaskRoutesSet(user_id=u.id, use_separate_models=True, routes=kept))
+            self.log.append(stream, u.id, *events)
+        else:
+            u.routes = [
+                TaskRoute(task="chat", provider=provider, model="m-1"),
+                TaskRoute(task="title", provider="echo", model="echo"),
+            ][: self.rng.randint(0, 2)]
+            routes = TaskRoutesSet(user_id=u.id, use_separate_models=True, routes=u.routes)
+            self.log.append(stream, u.id, routes)
+
+    def step(self) -> None:
+        """One user action; now and then the oldest answer in flight ends."""
+        if self.streaming and (len(self.streaming) > 20 or self.rng.random() < 0.3):
+            self.finish_answer()
+        roll = self.rng.random()
+        if roll < 0.0005 or not self.users:
+            self.register()
+            return
+        u = self.rng.choice(self.users)
+        if not u.threads or 0.77 <= roll < 0.85:
+            self.create_thread(u)
+        elif roll < 0.52:
+            self.post_message(u)
+        elif roll < 0.77:
+            self.chat(u)
+        elif roll < 0.88:
+            self.rename_or_move(u)
+        elif roll < 0.9:
+            self.delete_thread(u)
+        elif roll < 0.93:
+            self.delete_message(u)
+        elif roll < 0.95:
+            self.create_project(u)
+        elif roll < 0.96:
+            self.update_project(u)
+        elif roll < 0.965:
+            self.delete_project(u)
+        elif roll < 0.98:
+            self.add_document(u)
+        elif roll < 0.99:
+            self.delete_document(u)
+        else:
+            self.providers(u)
+
+    def expected(self) -> dict[str, int]:
+        """Row counts the rebuilt read models must have (a sanity check for the benchmark)."""
+        threads = [t for u in self.users for t in u.threads]
+        return {
+            "users": len(self.users),
+            "projects": sum(len(u.projects) for u in self.users),
+            "threads": len(threads),
+            "messages": sum(len(t.messages) for t in threads),
+            "documents": sum(len(u.documents) for u in self.users),
+        }
+
+    def batches(self, total: int, batch: int = 50_000) -> Iterator[list[Row]]:
+        """About `total` event rows (a command's events are never split), in batches."""
+        for _ in range(max(2, total // 2000)):
+            self.register()
+        made = 0
+        while made < total:
+            self.step()
+            if len(self.log.rows) >= batch or made + len(self.log.rows) >= total:
+                made += len(self.log.rows)
+                yield self.log.rows
+                self.log.rows = []
+
+
+def event_rows(total: int, seed: int = 7) -> Iterator[list[Row]]:
+    return World(seed, datetime.now(UTC) - timedelta(days=60)).batches(total)
