@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import random
@@ -231,9 +232,24 @@ async def drive(
     base_url: str, users: int, duration: float, pids: dict[str, int]
 ) -> tuple[Results, float, dict[str, float], dict[str, float]]:
     results = Results()
-    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
-        sims = [SimUser(client, results) for _ in range(users)]
+    # One client (one keep-alive connection) per simulated user, as real users have. A single
+    # client with a pool of 200 connections spends most of the load generator's CPU in
+    # httpcore's pool bookkeeping (every request walks every connection), which then starves
+    # the services sharing this machine.
+    async with contextlib.AsyncExitStack() as clients:
+        sims = [
+            SimUser(
+                await clients.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=base_url,
+                        timeout=60,
+                        limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
+                    )
+                ),
+                results,
+            )
+            for _ in range(users)
+        ]
         sem = asyncio.Semaphore(20)
 
         async def setup(sim: SimUser) -> None:
@@ -253,6 +269,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--duration", type=float, default=120.0, help="seconds of traffic")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads service processes (THREADS= of make up)"
+    )
     parser.add_argument("--no-report", action="store_true", help="do not touch docs/")
     args = parser.parse_args()
 
@@ -267,7 +286,9 @@ def main() -> int:
     with infrastructure() as infra:
         database_url = create_migrated_database(infra.admin_dsn, prefix="sb_load")
         log_dir = Path(tempfile.mkdtemp(prefix="bench-load-"))
-        stack = start_stack(infra, database_url, log_dir, extra_env=production_limits)
+        stack = start_stack(
+            infra, database_url, log_dir, threads=args.threads, extra_env=production_limits
+        )
         try:
             pids = {name: svc.pid for name, svc in stack.services.items()}
             results, elapsed, rss_start, rss_end = asyncio.run(

@@ -165,9 +165,10 @@ def write_section(
             "",
             "Time to first token is a chain of hops on the same two cores: the gateway sends "
             "`PostChat`; the threads service commits the user message and the answer request "
-            "(about fifteen SQL round trips, fsync on) and replies; the outbox relay publishes "
-            "the request to `EVENTS`; the worker fetches it, asks for the chat context and the "
-            "credentials (together), calls the provider and publishes the first delta to "
+            "(five SQL round trips and one commit, fsync on) and replies; the commit hook "
+            "publishes the request to `EVENTS`; the worker fetches it, asks for the chat "
+            "context and the credentials (together), calls the provider and publishes the "
+            "first delta to "
             "`TOKENS`, which the gateway's ordered consumer turns into the first SSE event. "
             "LiteLLM stores nothing before it calls upstream. "
             + _busy(by.get(("switchboard", 50))),

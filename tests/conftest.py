@@ -54,6 +54,7 @@ def start_stack(
     log_dir: Path,
     *,
     workers: int = 1,
+    threads: int = 1,
     extra_env: dict[str, str] | None = None,
 ) -> Stack:
     port = free_port()
@@ -78,7 +79,8 @@ def start_stack(
         }
     )
     stack = Stack(base_url=f"http://127.0.0.1:{port}")
-    specs = [("threads", [executable("switchboard-threads"), "serve"])]
+    serve = [executable("switchboard-threads"), "serve"]
+    specs = [("threads", serve)] + [(f"threads-{i}", serve) for i in range(2, threads + 1)]
     if importlib.util.find_spec("chat_worker.cli") is not None:
         specs += [
             (f"chat-worker-{i}", [executable("switchboard-chat-worker")])
