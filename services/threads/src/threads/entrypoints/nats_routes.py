@@ -25,6 +25,7 @@ from contracts.base import Command, Query
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
 from threads.domain.errors import DomainError
+from threads.entrypoints.admission import Admission
 from threads.handlers import (
     add_document,
     cancel_generation,
@@ -98,16 +99,25 @@ async def _run_query(reads: AsyncEngine, fn: QueryFn, qry: Query) -> Any:
         return await fn(conn, qry)
 
 
+ADMITTED_PER_CONNECTION = 8  # messages a subscription takes in per database connection
+
+
 def build_router(service: ThreadsService) -> NatsRouter:
     router = NatsRouter()
-    # A subscription handles one message at a time unless told otherwise: let as many run at
-    # once as there are database connections, so one slow command does not queue the rest.
-    workers = service.settings.db_pool_size
+    # Subscriptions take messages freely; handlers then queue in one line (see `admission`).
+    # Twice as many slots as connections: one handler's Python work overlaps another's
+    # round trip, and the pool hands out connections in order to the rest.
+    workers = ADMITTED_PER_CONNECTION * service.settings.db_pool_size
+    admission = Admission(2 * service.settings.db_pool_size)
     reads = service.engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def command(subject: str, model: type[C], handler: Handler[C]) -> None:
+    def command(subject: str, model: type[C], handler: Handler[C], *, urgent: bool = False) -> None:
         @payload_of(model)
         async def on_command(body: dict[str, Any]) -> dict[str, Any]:
+            async with admission.slot(urgent=urgent):
+                return await handle_command(body)
+
+        async def handle_command(body: dict[str, Any]) -> dict[str, Any]:
             try:
                 cmd = model.model_validate(body)
             except ValidationError as exc:
@@ -136,10 +146,20 @@ def build_router(service: ThreadsService) -> NatsRouter:
         )(on_command)
 
     def query(
-        subject: str, model: type[Q], fn: QueryFn, what: str, title: str | None = None
+        subject: str,
+        model: type[Q],
+        fn: QueryFn,
+        what: str,
+        title: str | None = None,
+        *,
+        urgent: bool = False,
     ) -> None:
         @payload_of(model)
         async def on_query(body: dict[str, Any]) -> dict[str, Any]:
+            async with admission.slot(urgent=urgent):
+                return await handle_query(body)
+
+        async def handle_query(body: dict[str, Any]) -> dict[str, Any]:
             try:
                 qry = model.model_validate(body)
             except ValidationError as exc:
@@ -209,10 +229,21 @@ def build_router(service: ThreadsService) -> NatsRouter:
 
     # -- chat (PostChat and CancelGeneration from the gateway, the rest from chat workers) --
     command(s.CHAT_POST, c.PostChat, post_chat.handle)
-    command(s.CHAT_COMPLETE, c.CompleteAssistantMessage, complete_assistant_message.handle)
-    command(s.CHAT_FAIL, c.FailAssistantMessage, fail_assistant_message.handle)
+    # The workers' outcomes and lookups finish chats under way: they go ahead of new requests.
+    command(
+        s.CHAT_COMPLETE,
+        c.CompleteAssistantMessage,
+        complete_assistant_message.handle,
+        urgent=True,
+    )
+    command(s.CHAT_FAIL, c.FailAssistantMessage, fail_assistant_message.handle, urgent=True)
     command(s.CHAT_CANCEL, c.CancelGeneration, cancel_generation.handle)
-    command(s.CHAT_RECORD_CANCELLED, c.RecordCancelledMessage, record_cancelled_message.handle)
+    command(
+        s.CHAT_RECORD_CANCELLED,
+        c.RecordCancelledMessage,
+        record_cancelled_message.handle,
+        urgent=True,
+    )
     command(s.THREAD_SET_TITLE, c.SetGeneratedTitle, set_generated_title.handle)
 
     # -- queries --
@@ -224,6 +255,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
         q.GetChatContext,
         lambda conn, m: chat_queries.chat_context(conn, uid(m), m.thread_id, m.message_id),
         "Thread",
+        urgent=True,
     )
     query(
         s.CHAT_MESSAGE,
@@ -307,6 +339,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
         q.GetProviderCredentials,
         lambda conn, m: provider_queries.get_credentials(conn, keyring, uid(m), m.provider),
         "Provider",
+        urgent=True,
     )
     query(
         s.TASK_ROUTES_GET,
