@@ -35,7 +35,7 @@ from gateway.sse import (
     terminal,
 )
 from gateway.storable import JsonObject, Text
-from gateway.tokens import TokenReader, last_token
+from gateway.tokens import Render, TokenReader, last_token
 
 router = APIRouter(tags=["chat"])
 
@@ -130,6 +130,30 @@ async def _answer_events(
         await reader.close()
 
 
+async def post_and_subscribe(
+    request: Request, bus: Bus, cmd: PostChat, render: Render
+) -> tuple[dict[str, Any], TokenReader]:
+    """Send PostChat and subscribe to its answer's tokens at the same time (the subscription's
+    round trip overlaps the command's). An Idempotency-Key replay names the first request's
+    answer: the reader is then made for that one (`render` has seen nothing yet)."""
+    js = jetstream(request, bus)
+    reader = TokenReader(js, cmd.thread_id, cmd.assistant_message_id, render)
+    opening = asyncio.create_task(reader.open())
+    try:
+        started = await bus.call(subjects.CHAT_POST, cmd)
+    except BaseException:
+        await opening
+        await reader.close()
+        raise
+    await opening
+    message_id = UUID(started["message_id"])
+    if message_id != cmd.assistant_message_id:
+        await reader.close()
+        reader = TokenReader(js, cmd.thread_id, message_id, render)
+        await reader.open()
+    return started, reader
+
+
 def _parse_last_event_id(raw: str | None) -> int | None:
     try:
         value = int(raw) if raw else None
@@ -162,24 +186,10 @@ async def post_chat(
         artifact_data=body.artifact_data,
         metadata=body.metadata,
     )
-    js = jetstream(request, bus)
     renderer = TokenRenderer(str(cmd.assistant_message_id), resuming=False)
-    reader = TokenReader(js, thread_id, cmd.assistant_message_id, renderer.render)
-    # Subscribing to the answer's tokens costs a round trip: it overlaps the command's.
-    opening = asyncio.create_task(reader.open())
-    try:
-        started = await bus.call(subjects.CHAT_POST, cmd)
-    except BaseException:
-        await opening
-        await reader.close()
-        raise
-    await opening
+    started, reader = await post_and_subscribe(request, bus, cmd, renderer.render)
     message_id = UUID(started["message_id"])
-    if message_id != cmd.assistant_message_id:  # an Idempotency-Key replay: the first ids
-        await reader.close()
-        renderer = TokenRenderer(started["message_id"], resuming=False)
-        reader = TokenReader(js, thread_id, message_id, renderer.render)
-        await reader.open()
+    renderer.message_id = str(message_id)  # the first answer's, on an Idempotency-Key replay
     head = event(b"message_start", orjson.dumps(started))
     return StreamingResponse(
         _answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head),

@@ -28,7 +28,7 @@ from contracts import subjects
 from contracts.commands import CreateThread, PostChat, PostMessage
 from contracts.queries import GetChatMessage, GetThread
 from contracts.views import ChatMessageView, ThreadView
-from gateway.api.chat import jetstream
+from gateway.api.chat import post_and_subscribe
 from gateway.api.models import fetch_models
 from gateway.bus import Bus
 from gateway.deps import BusDep, UserId, envelope
@@ -191,21 +191,9 @@ async def chat_completions(
         f"{thread.model_provider}/{thread.model}",
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
-    js = jetstream(request, bus)
-    reader = TokenReader(js, thread.id, cmd.assistant_message_id, answer.render)
-    opening = asyncio.create_task(reader.open())  # overlaps the command's round trip
-    try:
-        started = await bus.call(subjects.CHAT_POST, cmd)
-    except BaseException:
-        await opening
-        await reader.close()
-        raise
-    await opening
+    started, reader = await post_and_subscribe(request, bus, cmd, answer.render)
     message_id = UUID(started["message_id"])
-    if message_id != cmd.assistant_message_id:  # an Idempotency-Key replay: the first answer
-        await reader.close()
-        answer.id = f"chatcmpl-{message_id.hex}"
-        reader = TokenReader(js, thread.id, message_id, answer.render)
+    answer.id = f"chatcmpl-{message_id.hex}"  # the first answer's, on an Idempotency-Key replay
     headers = {THREAD_HEADER: str(thread.id)}
     events = _stream(
         request, bus, user_id, thread.id, message_id, answer, reader, streamed=body.stream
