@@ -119,6 +119,7 @@ class Generation:
         queue: asyncio.Queue[object] = asyncio.Queue()
         result = StreamResult()
         self.cancel.queue = queue
+        first_out = asyncio.Event()
 
         async def pump() -> None:
             try:
@@ -132,6 +133,11 @@ class Generation:
                 ):
                     if text:
                         queue.put_nowait(storable(text))
+                        if not first_out.is_set():
+                            # A read from the provider often holds many chunks, and parsing
+                            # them never suspends: let the first one be published before
+                            # parsing on (time to first token).
+                            await first_out.wait()
                 queue.put_nowait(_END)
             except asyncio.CancelledError:
                 raise
@@ -144,7 +150,7 @@ class Generation:
         producer = asyncio.create_task(pump(), name=f"provider-{tokens.subject}")
         try:
             await tokens.start()
-            return await self._relay(queue, tokens, result)
+            return await self._relay(queue, tokens, result, first_out)
         finally:
             self.cancel.queue = None
             producer.cancel()
@@ -152,7 +158,11 @@ class Generation:
                 await producer
 
     async def _relay(
-        self, queue: asyncio.Queue[object], tokens: TokenStream, result: StreamResult
+        self,
+        queue: asyncio.Queue[object],
+        tokens: TokenStream,
+        result: StreamResult,
+        first_out: asyncio.Event,
     ) -> Outcome:
         loop = asyncio.get_running_loop()
         interval = self.settings.coalesce_interval
@@ -167,7 +177,10 @@ class Generation:
                 text = "".join(buffer)
                 buffer.clear()
                 size = 0
-                await tokens.delta(text)
+                try:
+                    await tokens.delta(text)
+                finally:
+                    first_out.set()
 
         while True:
             if self.cancel.requested:

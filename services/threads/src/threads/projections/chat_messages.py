@@ -12,80 +12,135 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import BigInteger, BindParameter, Integer, String, Text, TextClause, Uuid, bindparam
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.projections import ProjectionFn
-from threads.projections.threads import touch_thread
+from threads.projections.threads import touching
 from threads.store.event_store import StoredEvent
-from threads.store.tables import messages, threads
+from threads.store.tables import messages
 
-
-def _owner(thread_id: Any) -> Any:
-    return select(threads.c.user_id).where(threads.c.id == thread_id).scalar_subquery()
+# Each message event is one statement: the row, then its thread's count and activity (see
+# `touching`). A chat posts two messages per command, on the path to the first token.
+_INSERT_USER = touching(
+    """
+    INSERT INTO messages (id, seq, thread_id, user_id, role, content, artifact_data, metadata,
+                          status, created_at)
+    VALUES (:message_id, :seq, :thread_id,
+            (SELECT o.user_id FROM threads o WHERE o.id = :thread_id),
+            'user', :content, :artifact_data, :metadata, 'complete', :at)
+    RETURNING 1
+    """,
+    bindparam("message_id", type_=Uuid()),
+    bindparam("seq", type_=BigInteger()),
+    bindparam("content", type_=Text()),
+    bindparam("artifact_data", type_=messages.c.artifact_data.type),
+    bindparam("metadata", type_=messages.c.metadata.type),
+)
+_INSERT_ANSWER = touching(
+    """
+    INSERT INTO messages (id, seq, thread_id, user_id, role, content, status, provider, model,
+                          attempt, created_at)
+    VALUES (:message_id, :seq, :thread_id, :user_id, 'assistant', '', 'streaming', :provider,
+            :model, :attempt, :at)
+    RETURNING 1
+    """,
+    bindparam("message_id", type_=Uuid()),
+    bindparam("seq", type_=BigInteger()),
+    bindparam("user_id", type_=Uuid()),
+    bindparam("provider", type_=String()),
+    bindparam("model", type_=String()),
+    bindparam("attempt", type_=Integer()),
+)
 
 
 async def user_message_posted(conn: AsyncConnection, event: StoredEvent) -> None:
     d = event.data
     await conn.execute(
-        messages.insert().values(
-            id=d["message_id"],
-            seq=event.position,
-            thread_id=d["thread_id"],
-            user_id=_owner(d["thread_id"]),
-            role=literal("user"),
-            content=d["content"],
-            artifact_data=d.get("artifact_data"),
-            metadata=d.get("metadata"),
-            status=literal("complete"),
-            created_at=event.recorded_at,
-        )
+        _INSERT_USER,
+        {
+            "message_id": d["message_id"],
+            "seq": event.position,
+            "thread_id": d["thread_id"],
+            "content": d["content"],
+            "artifact_data": d.get("artifact_data"),
+            "metadata": d.get("metadata"),
+            "at": event.recorded_at,
+            "delta": 1,
+        },
     )
-    await touch_thread(conn, d["thread_id"], event.recorded_at, +1)
 
 
 async def assistant_message_requested(conn: AsyncConnection, event: StoredEvent) -> None:
     d = event.data
     await conn.execute(
-        messages.insert().values(
-            id=d["message_id"],
-            seq=event.position,
-            thread_id=d["thread_id"],
-            user_id=d["user_id"],
-            role=literal("assistant"),
-            content=literal(""),
-            status=literal("streaming"),
-            provider=d["provider"],
-            model=d["model"],
-            attempt=d.get("attempt", 1),
-            created_at=event.recorded_at,
-        )
+        _INSERT_ANSWER,
+        {
+            "message_id": d["message_id"],
+            "seq": event.position,
+            "thread_id": d["thread_id"],
+            "user_id": d["user_id"],
+            "provider": d["provider"],
+            "model": d["model"],
+            "attempt": d.get("attempt", 1),
+            "at": event.recorded_at,
+            "delta": 1,
+        },
     )
-    await touch_thread(conn, d["thread_id"], event.recorded_at, +1)
 
 
-async def _finish(event: StoredEvent, conn: AsyncConnection, **values: Any) -> None:
+def _finishing(extra: str = "", *params: BindParameter[Any]) -> TextClause:
+    """The outcome in one statement; the thread's activity moves only if the message is still
+    there (it may have been deleted while it streamed)."""
+    return touching(
+        f"""
+        UPDATE messages SET content = :content, attempt = :attempt, status = :status {extra}
+        WHERE id = :message_id
+        RETURNING 1
+        """,  # noqa: S608  (only this module's constant fragments, never input)
+        bindparam("message_id", type_=Uuid()),
+        bindparam("content", type_=Text()),
+        bindparam("attempt", type_=Integer()),
+        bindparam("status", type_=String()),
+        *params,
+    )
+
+
+_COMPLETE = _finishing(", usage = :usage", bindparam("usage", type_=messages.c.usage.type))
+_FAIL = _finishing(", metadata = :error", bindparam("error", type_=messages.c.metadata.type))
+_CANCEL = _finishing()
+
+
+async def _finish(
+    conn: AsyncConnection, statement: TextClause, event: StoredEvent, status: str, **extra: Any
+) -> None:
     d = event.data
-    result = await conn.execute(
-        messages.update()
-        .where(messages.c.id == d["message_id"])
-        .values(content=d.get("content", ""), attempt=d.get("attempt", 1), **values)
+    await conn.execute(
+        statement,
+        {
+            "message_id": d["message_id"],
+            "content": d.get("content", ""),
+            "attempt": d.get("attempt", 1),
+            "status": status,
+            "thread_id": d["thread_id"],
+            "at": event.recorded_at,
+            "delta": 0,
+            **extra,
+        },
     )
-    if result.rowcount:  # the message may have been deleted while it streamed
-        await touch_thread(conn, d["thread_id"], event.recorded_at, 0)
 
 
 async def assistant_message_completed(conn: AsyncConnection, event: StoredEvent) -> None:
-    await _finish(event, conn, status="complete", usage=event.data.get("usage"))
+    await _finish(conn, _COMPLETE, event, "complete", usage=event.data.get("usage"))
 
 
 async def assistant_message_failed(conn: AsyncConnection, event: StoredEvent) -> None:
     error = {"error_code": event.data["code"], "error": event.data.get("error", "")}
-    await _finish(event, conn, status="failed", metadata=error)
+    await _finish(conn, _FAIL, event, "failed", error=error)
 
 
 async def assistant_message_cancelled(conn: AsyncConnection, event: StoredEvent) -> None:
-    await _finish(event, conn, status="cancelled")
+    await _finish(conn, _CANCEL, event, "cancelled")
 
 
 HANDLERS: dict[str, ProjectionFn] = {

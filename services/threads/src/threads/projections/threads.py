@@ -9,9 +9,20 @@ is updated first, the order every writer follows, so concurrent writers never de
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, Integer, Uuid, bindparam, func, select, text
+from sqlalchemy import (
+    BindParameter,
+    DateTime,
+    Integer,
+    TextClause,
+    Uuid,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,28 +30,42 @@ from threads.projections import ProjectionFn
 from threads.store.event_store import StoredEvent
 from threads.store.tables import projects, threads, user_thread_counts
 
-# One round trip for the project and the thread. The thread's UPDATE reads the CTE's row count
-# (an InitPlan, evaluated before the first thread row is locked), so the project row is
-# updated first, the order every writer follows.
-_TOUCH = text(
-    """
-    WITH project_touched AS (
-        UPDATE projects SET last_activity_at = greatest(projects.last_activity_at, :at)
-        WHERE :at IS NOT NULL
-          AND projects.id = (SELECT t.project_id FROM threads t WHERE t.id = :thread_id)
-        RETURNING 1
-    )
-    UPDATE threads
-    SET message_count = threads.message_count + :delta,
-        last_activity_at = coalesce(greatest(threads.last_activity_at, :at),
-                                    threads.last_activity_at)
-    WHERE threads.id = :thread_id AND (SELECT count(*) FROM project_touched) >= 0
-    """
-).bindparams(
+_TOUCH_PARAMS = (
     bindparam("at", type_=DateTime(timezone=True)),
     bindparam("thread_id", type_=Uuid()),
     bindparam("delta", type_=Integer()),
 )
+
+
+def touching(change: str | None = None, *params: BindParameter[Any]) -> TextClause:
+    """The thread touch as one statement, for the project and the thread in one round trip.
+
+    The thread's UPDATE reads the project CTE's row count (an InitPlan, evaluated before the
+    first thread row is locked), so the project row is updated first, the order every writer
+    follows. With `change` (a data-modifying statement with RETURNING, run as the CTE
+    `changed`), that change comes first and the thread is touched only if it changed a row:
+    a message and its thread's count in one round trip instead of two."""
+    changed = f"changed AS ({change})," if change else ""
+    guard = "(SELECT count(*) FROM changed) > 0" if change else "TRUE"
+    return text(
+        f"""
+        WITH {changed} project_touched AS (
+            UPDATE projects SET last_activity_at = greatest(projects.last_activity_at, :at)
+            WHERE :at IS NOT NULL AND {guard}
+              AND projects.id = (SELECT t.project_id FROM threads t WHERE t.id = :thread_id)
+            RETURNING 1
+        )
+        UPDATE threads
+        SET message_count = threads.message_count + :delta,
+            last_activity_at = coalesce(greatest(threads.last_activity_at, :at),
+                                        threads.last_activity_at)
+        WHERE threads.id = :thread_id AND {guard}
+          AND (SELECT count(*) FROM project_touched) >= 0
+        """  # noqa: S608  (only this module's constant fragments, never input)
+    ).bindparams(*_TOUCH_PARAMS, *params)
+
+
+_TOUCH = touching()
 
 
 async def touch_thread(

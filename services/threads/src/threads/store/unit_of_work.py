@@ -72,6 +72,7 @@ class HandlerContext(Generic[C]):
 
 
 Handler = Callable[[HandlerContext[C]], Awaitable[Reply]]
+_PROCESSED = processed_commands.insert()  # built once; values come as parameters
 UNIQUE_RETRYABLE = ("uq_users_email", "pk_processed_commands")
 # deadlock_detected, lock_not_available, serialization_failure: rerun on fresh state
 RETRYABLE_SQLSTATES = frozenset({"40P01", "55P03", "40001"})
@@ -175,12 +176,13 @@ class UnitOfWork:
             ctx = HandlerContext(conn, command, self.project)
             reply = await handler(ctx)
             await conn.execute(
-                processed_commands.insert().values(
-                    actor=actor,
-                    command_id=command.command_id,
-                    command_type=type(command).__name__,
-                    reply=reply.model_dump(mode="json"),
-                )
+                _PROCESSED,
+                {
+                    "actor": actor,
+                    "command_id": command.command_id,
+                    "command_type": type(command).__name__,
+                    "reply": reply.model_dump(mode="json"),
+                },
             )
         for event in ctx.appended:
             EVENTS_APPENDED.labels(event.type).inc()
