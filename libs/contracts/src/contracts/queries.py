@@ -64,10 +64,13 @@ class GetDocument(Query):
 
 
 class GetChatContext(Query):
-    """For the chat worker: thread, history, documents, provider binding."""
+    """For the chat worker: thread, history, documents, provider binding; with
+    `credentials_for`, also the user's own credentials for that provider (one round trip
+    instead of two on the way to the first token)."""
 
     thread_id: UUID
     message_id: UUID
+    credentials_for: str | None = Field(default=None, max_length=40)
 
 
 class GetChatMessage(Query):

@@ -169,6 +169,8 @@ class ChatContextView(BaseModel):
     cancel_requested: bool = False  # GenerationCancelled already recorded for this message
     message: MessageView | None = None  # the assistant message itself (its stored outcome)
     first_exchange: bool = False  # this answer is the thread's first (titles are made then)
+    # The user's own config for `credentials_for`, when asked for; None: none saved.
+    credentials: ProviderCredentialsView | None = None
 
 
 class ChatStartedView(BaseModel):

@@ -125,11 +125,11 @@ class Answerer:
             self.worker.js, req.thread_id, req.message_id, attempt, self.settings.request_timeout
         )
 
-    async def _credentials(
-        self, meta: Envelope, provider: str
+    def _credentials(
+        self, provider: str, ctx: ChatContextView
     ) -> ProviderCredentials | ProviderError:
         try:
-            return await self.worker.credentials.resolve(meta, provider)
+            return self.worker.credentials.combine(provider, ctx.credentials)
         except ProviderError as err:
             return err
 
@@ -140,21 +140,26 @@ class Answerer:
         handle: CancelHandle,
         delivered: int,
     ) -> tuple[bool, TitleJob | None]:
-        # The three lookups go out together: they are on the path to the first token.
-        creds = asyncio.create_task(self._credentials(meta, req.provider))
+        # The lookups go out together: they are on the path to the first token. The context
+        # brings the user's credentials for the thread's provider with it.
         previous = (
             asyncio.create_task(last_event(self.worker.js, req.thread_id, req.message_id))
             if delivered > 1  # only a redelivery can find tokens of an earlier attempt
             else None
         )
         try:
-            ctx = await self.worker.threads.chat_context(meta, req.thread_id, req.message_id)
+            ctx = await self.worker.threads.chat_context(
+                meta,
+                req.thread_id,
+                req.message_id,
+                credentials_for=(
+                    req.provider if self.worker.credentials.needs_lookup(req.provider) else None
+                ),
+            )
             last = await previous if previous is not None else None
-            resolved = await creds
         finally:
-            for task in (creds, previous):
-                if task is not None and not task.done():
-                    task.cancel()
+            if previous is not None and not previous.done():
+                previous.cancel()
         if ctx is None:
             log.info("thread or message gone; dropping the request")
             return True, None
@@ -166,6 +171,7 @@ class Answerer:
         generation = Generation(
             self.settings, new_stream=lambda attempt: self._stream(req, attempt), cancel=handle
         )
+        resolved = self._credentials(req.provider, ctx)
         outcome = await self._generate(req, ctx, resolved, generation, first_attempt)
         tokens = (
             generation.attempts[-1] if generation.attempts else self._stream(req, outcome.attempt)

@@ -12,6 +12,7 @@ from chat_worker.providers.base import ProviderCredentials, ProviderError
 from chat_worker.threads_client import ThreadsClient
 from contracts.base import Envelope
 from contracts.providers import PROVIDERS
+from contracts.views import ProviderCredentialsView
 
 
 class CredentialResolver:
@@ -28,13 +29,28 @@ class CredentialResolver:
             base_url=self.settings.base_url_override(provider) or info.default_base_url,
         )
 
+    @staticmethod
+    def needs_lookup(provider: str) -> bool:
+        """Whether the user's own config matters (not for echo, nor an unknown name)."""
+        return provider in PROVIDERS and provider != "echo"
+
     async def resolve(self, meta: Envelope, provider: str) -> ProviderCredentials:
+        """Asks the threads service for the user's own config, then `combine`s."""
+        own = (
+            await self.threads.provider_credentials(meta, provider)
+            if self.needs_lookup(provider)
+            else None
+        )
+        return self.combine(provider, own)
+
+    def combine(self, provider: str, own: ProviderCredentialsView | None) -> ProviderCredentials:
+        """The user's own config (None: none saved) over the deployment's; raises
+        ProviderError when the provider cannot be used."""
         info = PROVIDERS.get(provider)
         if info is None:
             raise ProviderError("provider_error", f"Unknown provider {provider!r}")
         if provider == "echo":
             return ProviderCredentials(provider="echo")
-        own = await self.threads.provider_credentials(meta, provider)
         if own is not None and own.configured and not own.enabled:
             raise ProviderError(
                 "provider_not_configured", f"{info.display_name} is disabled in your settings"

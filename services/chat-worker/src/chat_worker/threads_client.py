@@ -55,12 +55,23 @@ class ThreadsClient:
         return Reply.model_validate(orjson.loads(msg.data))
 
     async def chat_context(
-        self, meta: Envelope, thread_id: UUID, message_id: UUID
+        self,
+        meta: Envelope,
+        thread_id: UUID,
+        message_id: UUID,
+        *,
+        credentials_for: str | None = None,
     ) -> ChatContextView | None:
-        """None when the thread or message is gone (deleted while queued)."""
+        """None when the thread or message is gone (deleted while queued). With
+        `credentials_for`, the view carries the user's own config for that provider."""
         reply = await self.ask(
             subjects.CHAT_CONTEXT,
-            GetChatContext(meta=meta, thread_id=thread_id, message_id=message_id),
+            GetChatContext(
+                meta=meta,
+                thread_id=thread_id,
+                message_id=message_id,
+                credentials_for=credentials_for,
+            ),
         )
         if reply.ok and reply.data is not None:
             return ChatContextView.model_validate(reply.data)

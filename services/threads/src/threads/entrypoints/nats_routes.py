@@ -253,7 +253,14 @@ def build_router(service: ThreadsService) -> NatsRouter:
     query(
         s.CHAT_CONTEXT,
         q.GetChatContext,
-        lambda conn, m: chat_queries.chat_context(conn, uid(m), m.thread_id, m.message_id),
+        lambda conn, m: chat_queries.chat_context(
+            conn,
+            uid(m),
+            m.thread_id,
+            m.message_id,
+            credentials_for=m.credentials_for,
+            ring=keyring,
+        ),
         "Thread",
         urgent=True,
     )

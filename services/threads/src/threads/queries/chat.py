@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import structlog
 from sqlalchemy import String, Uuid, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,10 +20,14 @@ from contracts.views import (
     TaskRouteView,
 )
 from threads.domain import chat
+from threads.domain.errors import DomainError
+from threads.queries.providers import get_credentials
 from threads.queries.views import message_view, thread_view
+from threads.store.crypto import KeyRing
 from threads.store.event_store import _row_to_event
 from threads.store.tables import documents, events, messages, preferences, task_routes, threads
 
+log = structlog.get_logger(__name__)
 HISTORY_STATUSES = ("complete", "cancelled")
 
 
@@ -105,11 +110,18 @@ _THREAD = select(
 
 
 async def chat_context(
-    conn: AsyncConnection, user_id: UUID | None, thread_id: UUID, message_id: UUID
+    conn: AsyncConnection,
+    user_id: UUID | None,
+    thread_id: UUID,
+    message_id: UUID,
+    *,
+    credentials_for: str | None = None,
+    ring: KeyRing | None = None,
 ) -> ChatContextView | None:
     """Three reads: the thread (with the title route and whether a cancel was asked for, as
-    subqueries), its messages, its documents. The worker waits for this before calling the
-    provider, so it is kept to few round trips."""
+    subqueries), its messages, its documents; then, if asked for, the user's credentials for
+    a provider. The worker waits for this before calling the provider, so it is one request
+    and few round trips."""
     if user_id is None:
         return None
     params = {
@@ -139,8 +151,15 @@ async def chat_context(
         if row.title_provider
         else None
     )
+    credentials = None
+    if credentials_for is not None and ring is not None:
+        try:
+            credentials = await get_credentials(conn, ring, user_id, credentials_for)
+        except DomainError as err:  # unknown provider or undecryptable key: as if none saved
+            log.warning("credentials not available", provider=credentials_for, reason=err.detail)
     return ChatContextView(
         thread=thread,
+        credentials=credentials,
         history=history,
         documents=await _documents(conn, thread_id, thread.project_id),
         message_status=answer.status if answer is not None else None,
