@@ -21,7 +21,7 @@ from uuid import UUID
 
 import orjson
 import structlog
-from faststream.nats import NatsMessage
+from nats.aio.msg import Msg
 
 from chat_worker.generation import Generation, Outcome, Request
 from chat_worker.inflight import CancelHandle
@@ -65,17 +65,16 @@ class Answerer:
         self.worker = worker
         self.settings = worker.settings
 
-    async def handle(self, msg: NatsMessage) -> None:
-        raw = msg.raw_message
+    async def handle(self, msg: Msg) -> None:
         try:
-            record = orjson.loads(raw.data)
+            record = orjson.loads(msg.data)
             req = AssistantMessageRequested.model_validate(record["data"])
             meta = _meta(record, req.user_id)
         except Exception:
-            log.error("malformed AssistantMessageRequested; terminating it", subject=raw.subject)
-            await msg.reject()
+            log.error("malformed AssistantMessageRequested; terminating it", subject=msg.subject)
+            await msg.term()
             return
-        delivered = raw.metadata.num_delivered or 1
+        delivered = msg.metadata.num_delivered or 1
         # Every line logged for this answer, its title included, carries the request's ids.
         with structlog.contextvars.bound_contextvars(
             correlation_id=str(meta.correlation_id),
@@ -85,7 +84,7 @@ class Answerer:
             await self._settle(msg, req, meta, delivered)
 
     async def _settle(
-        self, msg: NatsMessage, req: AssistantMessageRequested, meta: Envelope, delivered: int
+        self, msg: Msg, req: AssistantMessageRequested, meta: Envelope, delivered: int
     ) -> None:
         """Answer, then ack (outcome recorded) or nack (try again later); then the title."""
         handle = self.worker.inflight.register(req.message_id)
@@ -105,7 +104,7 @@ class Answerer:
         if settled:
             await msg.ack()
         else:
-            await msg.nack(delay=self._redelivery_delay(delivered))
+            await msg.nak(delay=self._redelivery_delay(delivered))
         if title_job is not None:
             await title_job()
 
@@ -113,7 +112,7 @@ class Answerer:
         steps = self.settings.backoff or [self.settings.ack_wait]
         return steps[min(delivered - 1, len(steps) - 1)]
 
-    async def _heartbeat(self, msg: NatsMessage) -> None:
+    async def _heartbeat(self, msg: Msg) -> None:
         """Keeps the delivery ours while we work: resets the server's ack timer."""
         while True:
             await asyncio.sleep(self.settings.heartbeat_interval)

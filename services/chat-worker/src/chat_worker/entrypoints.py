@@ -1,8 +1,11 @@
-"""Runs the chat worker until SIGINT/SIGTERM: one FastStream broker, a router per handler.
+"""Runs the chat worker until SIGINT/SIGTERM: one FastStream broker, a router per handler,
+and the consumer of answer requests (`handlers.generate_reply`, plain nats-py on the broker's
+connection).
 
 To add a handler, add its `build_router(worker)` to `ROUTERS`. Start order: connect, attach
 the connection to the worker, provision TOKENS and the durable consumer, then start the
-subscribers (so they bind to a consumer that already has the configured settings).
+subscribers and the request consumer (so they bind to a consumer that already has the
+configured settings).
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ log = structlog.get_logger(__name__)
 RouterFactory = Callable[[Worker], NatsRouter]
 # Every handler module of the worker; the model catalogue's router goes here too.
 ROUTERS: list[RouterFactory] = [
-    generate_reply.build_router,
     cancel.build_router,
     list_models.build_router,
 ]
@@ -73,6 +75,8 @@ async def serve(settings: Settings) -> None:
     await provision_tokens_stream(worker.js, settings)
     await provision_consumer(worker.js, settings)
     await broker.start()
+    requests = generate_reply.RequestConsumer(worker, worker.js)
+    await requests.start()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -86,4 +90,5 @@ async def serve(settings: Settings) -> None:
     )
     await stop.wait()
     log.info("chat worker stopping", in_flight=len(worker.inflight))
+    await requests.stop()
     await broker.stop()

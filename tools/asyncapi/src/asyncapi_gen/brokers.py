@@ -12,6 +12,7 @@ from faststream.nats import NatsBroker
 
 from chat_worker.config import Settings as WorkerSettings
 from chat_worker.entrypoints import build_broker
+from chat_worker.handlers import generate_reply
 from chat_worker.providers.options import ClientOptions
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.worker import Worker
@@ -34,4 +35,7 @@ def worker_broker() -> NatsBroker:
         connect_timeout=settings.provider_connect_timeout,
         read_timeout=settings.provider_read_timeout,
     )
-    return build_broker(Worker(settings=settings, registry=ProviderRegistry(options)))
+    worker = Worker(settings=settings, registry=ProviderRegistry(options))
+    broker = build_broker(worker)
+    generate_reply.document(broker, worker)  # read with nats-py, described like the rest
+    return broker
