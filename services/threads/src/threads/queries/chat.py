@@ -9,7 +9,19 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import String, Uuid, bindparam, or_, select
+from sqlalchemy import (
+    JSON,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.views import (
@@ -46,33 +58,52 @@ async def _message_events(conn: AsyncConnection, thread_id: UUID, message_id: UU
     return [_row_to_event(r) for r in rows]
 
 
-# The chat context's statements are built once: the worker waits for them before every answer.
-_DOCUMENTS = (
-    select(documents.c.filename, documents.c.content, documents.c.thread_id)
-    .where(
-        or_(
-            documents.c.thread_id == bindparam("thread_id", type_=Uuid()),
-            # NULL when the thread is in no project: matches nothing
-            documents.c.project_id == bindparam("project_id", type_=Uuid()),
-        )
+# The chat context is one statement, built once: the worker waits for it before every answer.
+# The thread's messages and documents come along as JSON arrays (subqueries), with the title
+# route and whether a cancel was asked for.
+def _json_array(rows: Any, *order: Any) -> Any:
+    """`rows` (a json_build_object) aggregated in `order`, `[]` when there are none."""
+    return func.coalesce(
+        func.json_agg(aggregate_order_by(rows, *order)), literal_column("'[]'::json")
     )
-    .order_by(documents.c.thread_id.is_(None), documents.c.created_at, documents.c.id)
+
+
+def _object(table: Table, names: tuple[str, ...]) -> Any:
+    """json_build_object('name', table.name, ...) for these columns."""
+    pairs: list[Any] = []
+    for name in names:
+        pairs += [literal_column(f"'{name}'"), table.c[name]]
+    return func.json_build_object(*pairs)
+
+
+_MESSAGE_FIELDS = (
+    *("id", "seq", "thread_id", "role", "content", "artifact_data", "metadata"),
+    *("status", "provider", "model", "usage", "created_at"),
 )
 _HISTORY = (
-    select(messages)
-    .where(messages.c.thread_id == bindparam("thread_id", type_=Uuid()))
-    .order_by(messages.c.seq)
+    select(_json_array(_object(messages, _MESSAGE_FIELDS), messages.c.seq))
+    .where(messages.c.thread_id == threads.c.id)
+    .scalar_subquery()
 )
-
-
-async def _documents(
-    conn: AsyncConnection, thread_id: UUID, project_id: UUID | None
-) -> list[DocumentTextView]:
-    """The thread's documents, then its project's, each oldest first."""
-    rows = (
-        await conn.execute(_DOCUMENTS, {"thread_id": thread_id, "project_id": project_id})
-    ).all()
-    return [DocumentTextView(filename=r.filename, content=r.content) for r in rows]
+_DOCUMENTS = (
+    select(
+        _json_array(
+            _object(documents, ("filename", "content")),
+            # the thread's documents, then its project's, each oldest first
+            documents.c.thread_id.is_(None),
+            documents.c.created_at,
+            documents.c.id,
+        )
+    )
+    .where(
+        or_(
+            documents.c.thread_id == threads.c.id,
+            # NULL when the thread is in no project: matches nothing
+            documents.c.project_id == threads.c.project_id,
+        )
+    )
+    .scalar_subquery()
+)
 
 
 def _title_route(column: Any) -> Any:
@@ -98,11 +129,13 @@ _CANCELLED = (
     )
     .exists()
 )
-_THREAD = select(
+_CONTEXT = select(
     threads,
     _CANCELLED.label("cancel_requested"),
     _title_route(task_routes.c.provider).label("title_provider"),
     _title_route(task_routes.c.model).label("title_model"),
+    type_coerce(_HISTORY, JSON()).label("history"),
+    type_coerce(_DOCUMENTS, JSON()).label("documents"),
 ).where(
     threads.c.id == bindparam("thread_id", type_=Uuid()),
     threads.c.user_id == bindparam("user_id", type_=Uuid()),
@@ -118,10 +151,10 @@ async def chat_context(
     credentials_for: str | None = None,
     ring: KeyRing | None = None,
 ) -> ChatContextView | None:
-    """Three reads: the thread (with the title route and whether a cancel was asked for, as
-    subqueries), its messages, its documents; then, if asked for, the user's credentials for
-    a provider. The worker waits for this before calling the provider, so it is one request
-    and few round trips."""
+    """One read for the thread, its messages and documents, its title route and whether a
+    cancel was asked for; then, if asked for, the user's credentials for a provider. The
+    worker waits for this before calling the provider, so it is one request and few round
+    trips."""
     if user_id is None:
         return None
     params = {
@@ -130,22 +163,23 @@ async def chat_context(
         "stream_id": f"thread-{thread_id}",
         "message_id": str(message_id),
     }
-    row = (await conn.execute(_THREAD, params)).first()
+    row = (await conn.execute(_CONTEXT, params)).first()
     if row is None:
         return None
     thread = thread_view(row)
-    rows = (await conn.execute(_HISTORY, {"thread_id": thread_id})).all()
-    answer = next((r for r in rows if r.id == message_id), None)
+    rows: list[dict[str, Any]] = row.history
+    wanted = str(message_id)
+    answer = next((r for r in rows if r["id"] == wanted), None)
     history: list[MessageView] = []
     answers_before = 0
     for r in rows:
-        if answer is not None and r.seq >= answer.seq:
+        if answer is not None and r["seq"] >= answer["seq"]:
             break
-        if r.role == "assistant":
+        if r["role"] == "assistant":
             answers_before += 1
-            if r.status not in HISTORY_STATUSES or not r.content:
+            if r["status"] not in HISTORY_STATUSES or not r["content"]:
                 continue
-        history.append(message_view(r))
+        history.append(MessageView.model_validate(r))
     title_task = (
         TaskRouteView(task="title", provider=row.title_provider, model=row.title_model)
         if row.title_provider
@@ -161,11 +195,11 @@ async def chat_context(
         thread=thread,
         credentials=credentials,
         history=history,
-        documents=await _documents(conn, thread_id, thread.project_id),
-        message_status=answer.status if answer is not None else None,
+        documents=[DocumentTextView.model_validate(d) for d in row.documents],
+        message_status=answer["status"] if answer is not None else None,
         title_task=title_task,
         cancel_requested=bool(row.cancel_requested),
-        message=message_view(answer) if answer is not None else None,
+        message=MessageView.model_validate(answer) if answer is not None else None,
         first_exchange=answers_before == 0,
     )
 
