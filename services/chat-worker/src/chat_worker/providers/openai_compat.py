@@ -5,9 +5,14 @@ One adapter class serves every provider that speaks this API: `openai` itself, a
 asks for `stream_options.include_usage`. SDK retries are off: the worker retries, and only
 while no token of the attempt has been delivered.
 
-The SDK builds and sends the request, authenticates and raises its typed errors; the stream's
-`data:` frames are read as plain JSON (`with_streaming_response`) rather than as one pydantic
-model per chunk, which cost ~75 ms of CPU per 200-chunk answer against ~12 ms this way.
+The SDK builds and sends the request, authenticates and raises its typed errors. Two of its
+costs are skipped, both on the way to the first token or per chunk:
+- the request goes through the client's `post` (the SDK's documented way to call an endpoint
+  with a body of one's own) rather than `chat.completions.create`, whose parameter transform
+  walks every message of the history through typing introspection: ~1.5 ms of CPU per request
+  here, for plain JSON it leaves unchanged;
+- the stream's `data:` frames are read as plain JSON rather than as one pydantic model per
+  chunk, which cost ~75 ms of CPU per 200-chunk answer against ~12 ms this way.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import openai
 
 from chat_worker.providers.base import (
@@ -64,15 +70,20 @@ class OpenAICompatAdapter:
         client = self._clients.get(creds.base_url, creds.api_key)
         wire: list[Any] = [{"role": "system", "content": system}] if system else []
         wire += [{"role": m.role, "content": m.content} for m in messages]
-        options: dict[str, Any] = {
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": wire,
+            "stream": True,
             "stream_options": {"include_usage": True},
             **self._limit(max_tokens),
         }
         try:
-            async with client.chat.completions.with_streaming_response.create(
-                model=model, messages=wire, stream=True, **options
-            ) as response:
-                async for chunk in sse_json(response.http_response.aiter_bytes()):
+            # An error status raises the SDK's typed error here; a success comes back unread.
+            response = await client.post(
+                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
+            )
+            try:
+                async for chunk in sse_json(response.aiter_bytes()):
                     if "error" in chunk:
                         raise stream_error(self.name, chunk["error"], creds.api_key)
                     usage = chunk.get("usage")
@@ -87,6 +98,8 @@ class OpenAICompatAdapter:
                         text = (choice.get("delta") or {}).get("content")
                         if text:
                             yield text
+            finally:
+                await response.aclose()
         except openai.APIError as exc:
             raise stainless_error(self.name, exc, creds.api_key) from None
         except ProviderError:
