@@ -1,13 +1,18 @@
-"""Subscribes every command and query subject in the `threads` queue group.
+"""Every command and query subject of the threads service, in the `threads` queue group.
 
 Commands go through the unit of work; queries read the read models. Every reply is a
 `contracts.replies.Reply` as JSON. A malformed message gets an `invalid` reply, never silence.
+
+`build_routes` gives each subject's handler twice: as a FastStream router (which describes
+every subject to the AsyncAPI document, and can serve them), and as a plain map from subject to
+handler, which `request_server` serves with nats-py in the running service.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
@@ -102,12 +107,27 @@ async def _run_query(reads: AsyncEngine, fn: QueryFn, qry: Query) -> Any:
 ADMITTED_PER_CONNECTION = 8  # messages a subscription takes in per database connection
 
 
+BodyHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Routes:
+    router: NatsRouter
+    handlers: dict[str, BodyHandler] = field(default_factory=dict)
+    max_in_flight: int = 1  # messages one subject takes in at once
+
+
 def build_router(service: ThreadsService) -> NatsRouter:
+    return build_routes(service).router
+
+
+def build_routes(service: ThreadsService) -> Routes:
     router = NatsRouter()
     # Subscriptions take messages freely; handlers then queue in one line (see `admission`).
     # Twice as many slots as connections: one handler's Python work overlaps another's
     # round trip, and the pool hands out connections in order to the rest.
     workers = ADMITTED_PER_CONNECTION * service.settings.db_pool_size
+    routes = Routes(router, max_in_flight=workers)
     admission = Admission(2 * service.settings.db_pool_size)
     reads = service.engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -144,6 +164,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
             description=REPLIES,
             max_workers=workers,
         )(on_command)
+        routes.handlers[subject] = on_command
 
     def query(
         subject: str,
@@ -192,6 +213,7 @@ def build_router(service: ThreadsService) -> NatsRouter:
             description=REPLIES,
             max_workers=workers,
         )(on_query)
+        routes.handlers[subject] = on_query
 
     settings = service.settings
 
@@ -360,4 +382,4 @@ def build_router(service: ThreadsService) -> NatsRouter:
         return {"status": "ok"}
 
     query(s.HEALTH_THREADS, Query, health, "Health", title="HealthThreads")
-    return router
+    return routes

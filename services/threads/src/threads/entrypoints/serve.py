@@ -1,4 +1,7 @@
-"""Runs the threads service until SIGINT/SIGTERM: NATS routes, the EVENTS stream, the relay."""
+"""Runs the threads service until SIGINT/SIGTERM: NATS routes, the EVENTS stream, the relay.
+
+The FastStream broker owns the NATS connection (connect, reconnect, drain); the routes are
+served on it with nats-py (see `request_server`)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ import signal
 import structlog
 from faststream.nats import NatsBroker
 
+from contracts.subjects import THREADS_QUEUE
 from observability.metrics import serve_metrics
 from threads.bootstrap import build_service
 from threads.config import Settings
-from threads.entrypoints.nats_routes import build_router
+from threads.entrypoints.nats_routes import build_routes
+from threads.entrypoints.request_server import RequestServer
 from threads.store.relay import OutboxRelay
 from threads.streams import provision_events_stream
 
@@ -53,8 +58,8 @@ async def serve(settings: Settings) -> None:
         serve_metrics(settings.metrics_port, settings.metrics_host)
     service = build_service(settings)
     broker = make_broker(settings, "threads")
-    broker.include_router(build_router(service))
     await connect_broker(broker)
+    server = RequestServer(broker.connection, build_routes(service), THREADS_QUEUE)
     js = broker.connection.jetstream()
     await provision_events_stream(js)
     relay = OutboxRelay(
@@ -67,6 +72,7 @@ async def serve(settings: Settings) -> None:
     service.relay = relay
     service.uow.on_commit = relay.relay_committed
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+    await server.start()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -75,6 +81,7 @@ async def serve(settings: Settings) -> None:
     log.info("threads service ready", nats=settings.nats_url)
     await stop.wait()
     log.info("threads service stopping")
+    await server.stop()
     relay_task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await relay_task

@@ -38,7 +38,7 @@ log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x5357_4254_524C_5931  # any constant shared by all replicas
 
 
-def _encode(payload: dict[str, Any]) -> bytes:
+def encode_json(payload: dict[str, Any]) -> bytes:
     """orjson, or the standard library for what orjson refuses (integers past 64 bits, which
     JSONB happily stores): one odd event must never stall the relay for everyone behind it."""
     try:
@@ -133,7 +133,7 @@ class OutboxRelay:
             *(
                 self.js.publish(
                     event_subject(e.stream_id, e.type),
-                    _encode(
+                    encode_json(
                         {
                             "event_id": str(e.event_id),
                             "type": e.type,
