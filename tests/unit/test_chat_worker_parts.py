@@ -118,6 +118,34 @@ async def test_first_delta_goes_out_alone_then_text_is_coalesced() -> None:
     assert outcome.usage == {"output_tokens": 5}
 
 
+async def test_the_first_delta_goes_out_before_the_rest_of_a_buffered_read_is_parsed() -> None:
+    """A provider read holding many chunks is parsed without suspending: the first delta
+    must not wait behind all of them (time to first token)."""
+    words = [f"w{i} " for i in range(200)]
+    adapter = Scripted(words)
+    produced = [0]  # chunks the adapter has yielded so far
+    produced_at_first_delta: list[int] = []
+    log: list[tuple[int, str, str]] = []
+
+    class Watching(MemoryTokens):
+        async def delta(self, text: str) -> None:
+            if not produced_at_first_delta:
+                produced_at_first_delta.append(produced[0])
+            await super().delta(text)
+
+    async def counting(*args: Any, **kwargs: Any) -> AsyncIterator[str]:
+        async for word in Scripted.stream_chat(adapter, *args, **kwargs):
+            produced[0] += 1
+            yield word
+
+    adapter.stream_chat = counting  # type: ignore[method-assign]
+    gen = Generation(settings(), new_stream=lambda a: Watching(a, log), cancel=CancelHandle())  # type: ignore[arg-type]
+    request = Request(adapter, ProviderCredentials("x"), "m", "", [ChatMessage("user", "q")], 99)
+    outcome = await gen.run(request, 1)
+    assert outcome.content == "".join(words)
+    assert produced_at_first_delta == [1]
+
+
 async def test_transient_error_before_any_token_retries_in_place() -> None:
     adapter = Scripted([UNAVAILABLE], [UNAVAILABLE], ["ok"])
     outcome, log = await generate(adapter)
