@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -31,8 +31,21 @@ def _fresh(fake: FakeProviders) -> None:
     fake.reset()
 
 
+_built: list[GoogleAdapter] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_adapters() -> AsyncIterator[None]:
+    """Each test's adapters close their SDK clients (aiohttp sessions) when it ends."""
+    yield
+    while _built:
+        await _built.pop().aclose()
+
+
 def adapter(read_timeout: float = 10.0) -> GoogleAdapter:
-    return GoogleAdapter(ClientOptions(connect_timeout=2, read_timeout=read_timeout))
+    built = GoogleAdapter(ClientOptions(connect_timeout=2, read_timeout=read_timeout))
+    _built.append(built)
+    return built
 
 
 def creds(fake: FakeProviders, key: str = KEY) -> ProviderCredentials:

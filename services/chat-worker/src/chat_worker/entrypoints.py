@@ -92,3 +92,4 @@ async def serve(settings: Settings) -> None:
     log.info("chat worker stopping", in_flight=len(worker.inflight))
     await requests.stop()
     await broker.stop()
+    await worker.registry.aclose()

@@ -36,7 +36,9 @@ class AnthropicAdapter:
 
     def __init__(self, options: ClientOptions) -> None:
         self._options = options
-        self._clients: ClientCache[anthropic.AsyncAnthropic] = ClientCache(self._build)
+        self._clients: ClientCache[anthropic.AsyncAnthropic] = ClientCache(
+            self._build, anthropic.AsyncAnthropic.close
+        )
 
     def _build(self, base_url: str | None, api_key: str | None) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(
@@ -44,7 +46,11 @@ class AnthropicAdapter:
             base_url=base_url,
             max_retries=0,
             timeout=self._options.httpx2_timeout(),
+            http_client=anthropic.DefaultAioHttpClient(timeout=self._options.httpx2_timeout()),
         )
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
 
     async def stream_chat(
         self,
@@ -56,46 +62,46 @@ class AnthropicAdapter:
         *,
         max_tokens: int = 4096,
     ) -> AsyncIterator[str]:
-        client = self._clients.get(creds.base_url, creds.api_key)
-        extra: dict[str, Any] = {"system": system} if system else {}
-        usage: dict[str, Any] = {}
-        try:
-            wire: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
-            stream = await client.messages.create(
-                model=model, max_tokens=max_tokens, messages=wire, stream=True, **extra
-            )
-            async with stream:
-                async for event in stream:
-                    if isinstance(event, RawContentBlockDeltaEvent):
-                        if isinstance(event.delta, TextDelta) and event.delta.text:
-                            yield event.delta.text
-                    elif isinstance(event, RawMessageStartEvent):
-                        usage["input_tokens"] = event.message.usage.input_tokens
-                    elif isinstance(event, RawMessageDeltaEvent):
-                        reason = event.delta.stop_reason
-                        if reason:
-                            result.finish_reason = STOP_REASONS.get(reason, reason)
-                        usage["output_tokens"] = event.usage.output_tokens
-            result.usage = usage or None
-        except anthropic.APIError as exc:
-            raise stainless_error(self.name, exc, creds.api_key) from None
-        except ProviderError:
-            raise
-        except Exception as exc:
-            if mapped := transport_error(self.name, exc):
-                raise mapped from None
-            raise
+        async with self._clients.lease(creds.base_url, creds.api_key) as client:
+            extra: dict[str, Any] = {"system": system} if system else {}
+            usage: dict[str, Any] = {}
+            try:
+                wire: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+                stream = await client.messages.create(
+                    model=model, max_tokens=max_tokens, messages=wire, stream=True, **extra
+                )
+                async with stream:
+                    async for event in stream:
+                        if isinstance(event, RawContentBlockDeltaEvent):
+                            if isinstance(event.delta, TextDelta) and event.delta.text:
+                                yield event.delta.text
+                        elif isinstance(event, RawMessageStartEvent):
+                            usage["input_tokens"] = event.message.usage.input_tokens
+                        elif isinstance(event, RawMessageDeltaEvent):
+                            reason = event.delta.stop_reason
+                            if reason:
+                                result.finish_reason = STOP_REASONS.get(reason, reason)
+                            usage["output_tokens"] = event.usage.output_tokens
+                result.usage = usage or None
+            except anthropic.APIError as exc:
+                raise stainless_error(self.name, exc, creds.api_key) from None
+            except ProviderError:
+                raise
+            except Exception as exc:
+                if mapped := transport_error(self.name, exc):
+                    raise mapped from None
+                raise
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
-        client = self._clients.get(creds.base_url, creds.api_key)
-        try:
-            return [
-                ModelInfo(id=m.id, display_name=m.display_name or m.id)
-                async for m in client.models.list()
-            ]
-        except anthropic.APIError as exc:
-            raise stainless_error(self.name, exc, creds.api_key) from None
-        except Exception as exc:
-            if mapped := transport_error(self.name, exc):
-                raise mapped from None
-            raise
+        async with self._clients.lease(creds.base_url, creds.api_key) as client:
+            try:
+                return [
+                    ModelInfo(id=m.id, display_name=m.display_name or m.id)
+                    async for m in client.models.list()
+                ]
+            except anthropic.APIError as exc:
+                raise stainless_error(self.name, exc, creds.api_key) from None
+            except Exception as exc:
+                if mapped := transport_error(self.name, exc):
+                    raise mapped from None
+                raise

@@ -83,3 +83,7 @@ class ProviderAdapter(Protocol):
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
         """The provider's models through its SDK's listing call; raises ProviderError."""
         ...
+
+    async def aclose(self) -> None:
+        """Close the SDK clients (their HTTP sessions) this adapter built."""
+        ...

@@ -60,3 +60,6 @@ class EchoAdapter:
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
         return list(MODELS)
+
+    async def aclose(self) -> None:
+        return None

@@ -11,6 +11,7 @@ import asyncio
 import re
 from typing import Any
 
+import aiohttp
 import httpx
 import httpx2
 
@@ -82,7 +83,14 @@ def transport_error(provider: str, exc: BaseException) -> ProviderError | None:
         exc, httpx.TimeoutException | httpx2.TimeoutException | asyncio.TimeoutError | TimeoutError
     ):
         return ProviderError("provider_unavailable", f"{provider} timed out")
-    if isinstance(exc, httpx.TransportError | httpx2.TransportError | ConnectionError | OSError):
+    if isinstance(
+        exc,
+        httpx.TransportError
+        | httpx2.TransportError
+        | aiohttp.ClientError
+        | ConnectionError
+        | OSError,
+    ):
         return ProviderError(
             "provider_unavailable", f"Connection to {provider} failed ({type(exc).__name__})"
         )

@@ -27,12 +27,16 @@ API_VERSION = "v1beta"  # set explicitly: with a custom base URL the SDK would d
 FINISH_REASONS = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
 
 
+async def _close(client: genai.Client) -> None:
+    await client.aio.aclose()
+
+
 class GoogleAdapter:
     name = "google"
 
     def __init__(self, options: ClientOptions) -> None:
         self._options = options
-        self._clients: ClientCache[genai.Client] = ClientCache(self._build)
+        self._clients: ClientCache[genai.Client] = ClientCache(self._build, _close)
 
     def _build(self, base_url: str | None, api_key: str | None) -> genai.Client:
         return genai.Client(
@@ -44,6 +48,9 @@ class GoogleAdapter:
                 retry_options=types.HttpRetryOptions(attempts=1),
             ),
         )
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
 
     def _error(self, exc: Exception, creds: ProviderCredentials) -> ProviderError:
         if isinstance(exc, genai_errors.APIError):
@@ -65,52 +72,52 @@ class GoogleAdapter:
         *,
         max_tokens: int = 4096,
     ) -> AsyncIterator[str]:
-        client = self._clients.get(creds.base_url, creds.api_key)
-        contents = [
-            types.Content(
-                role="user" if m.role == "user" else "model", parts=[types.Part(text=m.content)]
+        async with self._clients.lease(creds.base_url, creds.api_key) as client:
+            contents = [
+                types.Content(
+                    role="user" if m.role == "user" else "model", parts=[types.Part(text=m.content)]
+                )
+                for m in messages
+            ]
+            config = types.GenerateContentConfig(
+                system_instruction=system or None, max_output_tokens=max_tokens
             )
-            for m in messages
-        ]
-        config = types.GenerateContentConfig(
-            system_instruction=system or None, max_output_tokens=max_tokens
-        )
-        try:
-            stream = await client.aio.models.generate_content_stream(
-                model=model, contents=contents, config=config
-            )
-            async for chunk in stream:
-                if chunk.usage_metadata is not None:
-                    result.usage = {
-                        "input_tokens": chunk.usage_metadata.prompt_token_count,
-                        "output_tokens": chunk.usage_metadata.candidates_token_count,
-                    }
-                for candidate in chunk.candidates or ():
-                    if candidate.finish_reason:
-                        raw = candidate.finish_reason
-                        reason = str(getattr(raw, "value", raw))
-                        result.finish_reason = FINISH_REASONS.get(reason, reason.lower())
-                    parts = candidate.content.parts if candidate.content else None
-                    for part in parts or ():
-                        if part.text and not part.thought:
-                            yield part.text
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise self._error(exc, creds) from None
+            try:
+                stream = await client.aio.models.generate_content_stream(
+                    model=model, contents=contents, config=config
+                )
+                async for chunk in stream:
+                    if chunk.usage_metadata is not None:
+                        result.usage = {
+                            "input_tokens": chunk.usage_metadata.prompt_token_count,
+                            "output_tokens": chunk.usage_metadata.candidates_token_count,
+                        }
+                    for candidate in chunk.candidates or ():
+                        if candidate.finish_reason:
+                            raw = candidate.finish_reason
+                            reason = str(getattr(raw, "value", raw))
+                            result.finish_reason = FINISH_REASONS.get(reason, reason.lower())
+                        parts = candidate.content.parts if candidate.content else None
+                        for part in parts or ():
+                            if part.text and not part.thought:
+                                yield part.text
+            except ProviderError:
+                raise
+            except Exception as exc:
+                raise self._error(exc, creds) from None
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
-        client = self._clients.get(creds.base_url, creds.api_key)
-        try:
-            pager = await client.aio.models.list(config={"page_size": 100})
-            found: list[ModelInfo] = []
-            async for model in pager:
-                actions = model.supported_actions or []
-                if actions and "generateContent" not in actions:
-                    continue
-                ident = (model.name or "").removeprefix("models/")
-                if ident:
-                    found.append(ModelInfo(id=ident, display_name=model.display_name or ident))
-            return found
-        except Exception as exc:
-            raise self._error(exc, creds) from None
+        async with self._clients.lease(creds.base_url, creds.api_key) as client:
+            try:
+                pager = await client.aio.models.list(config={"page_size": 100})
+                found: list[ModelInfo] = []
+                async for model in pager:
+                    actions = model.supported_actions or []
+                    if actions and "generateContent" not in actions:
+                        continue
+                    ident = (model.name or "").removeprefix("models/")
+                    if ident:
+                        found.append(ModelInfo(id=ident, display_name=model.display_name or ident))
+                return found
+            except Exception as exc:
+                raise self._error(exc, creds) from None

@@ -41,7 +41,9 @@ class OpenAICompatAdapter:
     def __init__(self, name: str, options: ClientOptions) -> None:
         self.name = name
         self._options = options
-        self._clients: ClientCache[openai.AsyncOpenAI] = ClientCache(self._build)
+        self._clients: ClientCache[openai.AsyncOpenAI] = ClientCache(
+            self._build, openai.AsyncOpenAI.close
+        )
 
     def _build(self, base_url: str | None, api_key: str | None) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
@@ -49,7 +51,11 @@ class OpenAICompatAdapter:
             base_url=base_url,
             max_retries=0,
             timeout=self._options.httpx2_timeout(),
+            http_client=openai.DefaultAioHttpClient(timeout=self._options.httpx2_timeout()),
         )
+
+    async def aclose(self) -> None:
+        await self._clients.aclose()
 
     def _limit(self, max_tokens: int) -> dict[str, Any]:
         # OpenAI's newer models accept only max_completion_tokens; compatible servers know
@@ -67,55 +73,55 @@ class OpenAICompatAdapter:
         *,
         max_tokens: int = 4096,
     ) -> AsyncIterator[str]:
-        client = self._clients.get(creds.base_url, creds.api_key)
-        wire: list[Any] = [{"role": "system", "content": system}] if system else []
-        wire += [{"role": m.role, "content": m.content} for m in messages]
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": wire,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            **self._limit(max_tokens),
-        }
-        try:
-            # An error status raises the SDK's typed error here; a success comes back unread.
-            response = await client.post(
-                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
-            )
+        async with self._clients.lease(creds.base_url, creds.api_key) as client:
+            wire: list[Any] = [{"role": "system", "content": system}] if system else []
+            wire += [{"role": m.role, "content": m.content} for m in messages]
+            body: dict[str, Any] = {
+                "model": model,
+                "messages": wire,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+                **self._limit(max_tokens),
+            }
             try:
-                async for chunk in sse_json(response.aiter_bytes()):
-                    if "error" in chunk:
-                        raise stream_error(self.name, chunk["error"], creds.api_key)
-                    usage = chunk.get("usage")
-                    if usage:
-                        result.usage = {
-                            "input_tokens": usage.get("prompt_tokens"),
-                            "output_tokens": usage.get("completion_tokens"),
-                        }
-                    for choice in chunk.get("choices") or ():
-                        if choice.get("finish_reason"):
-                            result.finish_reason = choice["finish_reason"]
-                        text = (choice.get("delta") or {}).get("content")
-                        if text:
-                            yield text
-            finally:
-                await response.aclose()
-        except openai.APIError as exc:
-            raise stainless_error(self.name, exc, creds.api_key) from None
-        except ProviderError:
-            raise
-        except Exception as exc:
-            if mapped := transport_error(self.name, exc):
-                raise mapped from None
-            raise
+                # An error status raises the SDK's typed error here; a success comes back unread.
+                response = await client.post(
+                    "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
+                )
+                try:
+                    async for chunk in sse_json(response.aiter_bytes()):
+                        if "error" in chunk:
+                            raise stream_error(self.name, chunk["error"], creds.api_key)
+                        usage = chunk.get("usage")
+                        if usage:
+                            result.usage = {
+                                "input_tokens": usage.get("prompt_tokens"),
+                                "output_tokens": usage.get("completion_tokens"),
+                            }
+                        for choice in chunk.get("choices") or ():
+                            if choice.get("finish_reason"):
+                                result.finish_reason = choice["finish_reason"]
+                            text = (choice.get("delta") or {}).get("content")
+                            if text:
+                                yield text
+                finally:
+                    await response.aclose()
+            except openai.APIError as exc:
+                raise stainless_error(self.name, exc, creds.api_key) from None
+            except ProviderError:
+                raise
+            except Exception as exc:
+                if mapped := transport_error(self.name, exc):
+                    raise mapped from None
+                raise
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
-        client = self._clients.get(creds.base_url, creds.api_key)
-        try:
-            return [ModelInfo(id=m.id, display_name=m.id) async for m in client.models.list()]
-        except openai.APIError as exc:
-            raise stainless_error(self.name, exc, creds.api_key) from None
-        except Exception as exc:
-            if mapped := transport_error(self.name, exc):
-                raise mapped from None
-            raise
+        async with self._clients.lease(creds.base_url, creds.api_key) as client:
+            try:
+                return [ModelInfo(id=m.id, display_name=m.id) async for m in client.models.list()]
+            except openai.APIError as exc:
+                raise stainless_error(self.name, exc, creds.api_key) from None
+            except Exception as exc:
+                if mapped := transport_error(self.name, exc):
+                    raise mapped from None
+                raise

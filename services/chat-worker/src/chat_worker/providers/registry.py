@@ -50,5 +50,10 @@ class ProviderRegistry:
         for provider in PROVIDERS:
             self.get(provider)
 
+    async def aclose(self) -> None:
+        """At shutdown: close every adapter's SDK clients."""
+        for adapter in self._adapters.values():
+            await adapter.aclose()
+
     def names(self) -> list[str]:
         return sorted(PROVIDERS)
