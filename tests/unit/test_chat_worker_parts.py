@@ -146,6 +146,43 @@ async def test_the_first_delta_goes_out_before_the_rest_of_a_buffered_read_is_pa
     assert produced_at_first_delta == [1]
 
 
+async def test_the_start_is_on_the_wire_before_the_provider_request_is_built() -> None:
+    """nats-py writes a publish from its flusher task, later; building a provider request is
+    CPU work that never yields. The attempt's start must be written first, or the first
+    delta, which waits for the start's ack, waits for both."""
+    log: list[tuple[int, str, str]] = []
+
+    class Flushed(MemoryTokens):
+        async def start(self) -> None:
+            if self.started:
+                return
+            self.started = True
+            loop = asyncio.get_running_loop()
+            acked: asyncio.Future[None] = loop.create_future()
+
+            def flush() -> None:  # what nats-py's flusher task does, a loop turn later
+                self.log.append((self.attempt, "start written", ""))
+                acked.set_result(None)
+
+            loop.call_soon(flush)
+            await acked
+
+    adapter = Scripted(["a", "b"])
+
+    async def building(*args: Any, **kwargs: Any) -> AsyncIterator[str]:
+        log.append((1, "provider request built", ""))
+        async for word in Scripted.stream_chat(adapter, *args, **kwargs):
+            yield word
+
+    adapter.stream_chat = building  # type: ignore[method-assign]
+    gen = Generation(settings(), new_stream=lambda a: Flushed(a, log), cancel=CancelHandle())  # type: ignore[arg-type]
+    request = Request(adapter, ProviderCredentials("x"), "m", "", [ChatMessage("user", "q")], 99)
+    outcome = await gen.run(request, 1)
+    assert outcome.content == "ab"
+    kinds = [kind for _, kind, _ in log]
+    assert kinds.index("start written") < kinds.index("provider request built")
+
+
 async def test_transient_error_before_any_token_retries_in_place() -> None:
     adapter = Scripted([UNAVAILABLE], [UNAVAILABLE], ["ok"])
     outcome, log = await generate(adapter)

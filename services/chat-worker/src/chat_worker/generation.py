@@ -147,11 +147,17 @@ class Generation:
                 log.exception("adapter failed unexpectedly", provider=request.creds.provider)
                 queue.put_nowait(ProviderError("provider_error", type(exc).__name__))
 
+        # The attempt's `start` goes out before the provider call: building that request is
+        # CPU work that never yields, and the first delta waits for the start's ack.
+        starting = asyncio.ensure_future(tokens.start())
+        await asyncio.sleep(0)  # its publish is queued (and then flushed) before the pump runs
         producer = asyncio.create_task(pump(), name=f"provider-{tokens.subject}")
         try:
-            await tokens.start()
+            await starting
             return await self._relay(queue, tokens, result, first_out)
         finally:
+            if not starting.done():
+                starting.cancel()
             self.cancel.queue = None
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -5,6 +5,7 @@ Both are scoped to the asking user: another user's thread or message is answered
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -33,11 +34,21 @@ from contracts.views import (
 )
 from threads.domain import chat
 from threads.domain.errors import DomainError
-from threads.queries.providers import get_credentials
+from threads.domain.provider_settings import require_known
+from threads.queries.providers import credentials_view
 from threads.queries.views import message_view, thread_view
 from threads.store.crypto import KeyRing
 from threads.store.event_store import _row_to_event
-from threads.store.tables import documents, events, messages, preferences, task_routes, threads
+from threads.store.tables import (
+    documents,
+    events,
+    messages,
+    preferences,
+    provider_settings,
+    secrets,
+    task_routes,
+    threads,
+)
 
 log = structlog.get_logger(__name__)
 HISTORY_STATUSES = ("complete", "cancelled")
@@ -129,6 +140,21 @@ _CANCELLED = (
     )
     .exists()
 )
+
+
+def _saved(column: Any, table: Table) -> Any:
+    """A column of the user's saved config (or sealed key) for the provider asked about;
+    NULL when there is none, or no provider was asked about (`:provider` NULL)."""
+    return (
+        select(column)
+        .where(
+            table.c.user_id == bindparam("user_id", type_=Uuid()),
+            table.c.provider == bindparam("provider", type_=String()),
+        )
+        .scalar_subquery()
+    )
+
+
 _CONTEXT = select(
     threads,
     _CANCELLED.label("cancel_requested"),
@@ -136,6 +162,20 @@ _CONTEXT = select(
     _title_route(task_routes.c.model).label("title_model"),
     type_coerce(_HISTORY, JSON()).label("history"),
     type_coerce(_DOCUMENTS, JSON()).label("documents"),
+    # the provider's saved config and sealed key: no second round trip for the credentials
+    _saved(
+        func.json_build_object(
+            literal_column("'enabled'"),
+            provider_settings.c.enabled,
+            literal_column("'base_url'"),
+            provider_settings.c.base_url,
+            literal_column("'key_set'"),
+            provider_settings.c.key_set,
+        ),
+        provider_settings,
+    ).label("saved_config"),
+    _saved(secrets.c.key_id, secrets).label("key_id"),
+    _saved(secrets.c.ciphertext, secrets).label("ciphertext"),
 ).where(
     threads.c.id == bindparam("thread_id", type_=Uuid()),
     threads.c.user_id == bindparam("user_id", type_=Uuid()),
@@ -151,10 +191,10 @@ async def chat_context(
     credentials_for: str | None = None,
     ring: KeyRing | None = None,
 ) -> ChatContextView | None:
-    """One read for the thread, its messages and documents, its title route and whether a
-    cancel was asked for; then, if asked for, the user's credentials for a provider. The
-    worker waits for this before calling the provider, so it is one request and few round
-    trips."""
+    """One read for the thread, its messages and documents, its title route, whether a
+    cancel was asked for and, if asked for, the user's saved credentials for a provider. The
+    worker waits for this before calling the provider, so it is one request and one round
+    trip."""
     if user_id is None:
         return None
     params = {
@@ -162,6 +202,7 @@ async def chat_context(
         "user_id": user_id,
         "stream_id": f"thread-{thread_id}",
         "message_id": str(message_id),
+        "provider": credentials_for if ring is not None else None,
     }
     row = (await conn.execute(_CONTEXT, params)).first()
     if row is None:
@@ -188,7 +229,16 @@ async def chat_context(
     credentials = None
     if credentials_for is not None and ring is not None:
         try:
-            credentials = await get_credentials(conn, ring, user_id, credentials_for)
+            require_known(credentials_for)
+            saved = row.saved_config
+            credentials = credentials_view(
+                ring,
+                user_id,
+                credentials_for,
+                SimpleNamespace(**saved, key_id=row.key_id, ciphertext=row.ciphertext)
+                if saved is not None
+                else None,
+            )
         except DomainError as err:  # unknown provider or undecryptable key: as if none saved
             log.warning("credentials not available", provider=credentials_for, reason=err.detail)
     return ChatContextView(

@@ -14,9 +14,8 @@ from contracts.providers import PROVIDERS, TASKS
 from contracts.views import ProviderCredentialsView, ProviderView, TaskRoutesView, TaskRouteView
 from threads.domain.errors import DomainError, not_found
 from threads.domain.provider_settings import require_known
-from threads.store.crypto import KeyRing, SecretDecryptError
-from threads.store.secrets import get_secret
-from threads.store.tables import preferences, provider_settings, task_routes
+from threads.store.crypto import KeyRing, SecretDecryptError, associated_data
+from threads.store.tables import preferences, provider_settings, secrets, task_routes
 
 
 def is_configured(provider: str, row: Any | None) -> bool:
@@ -78,17 +77,41 @@ async def get_credentials(
     require_known(provider)
     row = (
         await conn.execute(
-            select(provider_settings).where(
-                provider_settings.c.user_id == user_id, provider_settings.c.provider == provider
+            select(
+                provider_settings.c.enabled,
+                provider_settings.c.base_url,
+                provider_settings.c.key_set,
+                secrets.c.key_id,
+                secrets.c.ciphertext,
             )
+            .outerjoin(
+                secrets,
+                (secrets.c.user_id == provider_settings.c.user_id)
+                & (secrets.c.provider == provider_settings.c.provider),
+            )
+            .where(provider_settings.c.user_id == user_id, provider_settings.c.provider == provider)
         )
     ).first()
+    return credentials_view(ring, user_id, provider, row)
+
+
+def credentials_view(
+    ring: KeyRing, user_id: UUID, provider: str, row: Any | None
+) -> ProviderCredentialsView:
+    """The credentials from a saved config row (`enabled`, `base_url`, `key_set`) and its
+    sealed key (`key_id`, `ciphertext`, None when no key is stored), or none saved (None)."""
     if row is None:
         return ProviderCredentialsView(provider=provider, configured=False, enabled=True)
-    try:
-        api_key = await get_secret(conn, ring, user_id, provider) if row.key_set else None
-    except SecretDecryptError as exc:
-        raise DomainError(ErrorCode.UNAVAILABLE, f"Stored key cannot be decrypted: {exc}") from None
+    api_key = None
+    if row.key_set and row.ciphertext is not None:
+        try:
+            api_key = ring.open(
+                row.key_id, bytes(row.ciphertext), associated_data(user_id, provider)
+            )
+        except SecretDecryptError as exc:
+            raise DomainError(
+                ErrorCode.UNAVAILABLE, f"Stored key cannot be decrypted: {exc}"
+            ) from None
     return ProviderCredentialsView(
         provider=provider,
         configured=True,
