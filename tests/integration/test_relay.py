@@ -275,3 +275,28 @@ async def test_a_failed_fast_publish_is_left_to_the_loop(
     got = await read_subject(js, f"events.thread.{tid}.>", expect=1)
     assert [g["data"]["title"] for g in got] == ["later"]  # type: ignore[index]
     assert await outbox_has(engine, [stored[0].position]) == 0
+
+
+async def test_the_outbox_delete_skips_only_its_own_flush_wait(engine: AsyncEngine) -> None:
+    """The relay's delete turns `synchronous_commit` off for its own transaction (a lost delete
+    only republishes); the connection keeps its own setting afterwards."""
+    from sqlalchemy import text
+
+    from threads.store.relay import _DELETE
+
+    show = text("SHOW synchronous_commit")
+    async with engine.connect() as conn:
+        await conn.execute(text("SET synchronous_commit = on"))  # the tests' server runs off
+        await conn.commit()
+        async with conn.begin():
+            await conn.execute(_DELETE, {"positions": [-1]})
+            assert await conn.scalar(show) == "off"
+        assert await conn.scalar(show) == "on"
+        await conn.execute(text("RESET synchronous_commit"))
+        await conn.commit()
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as conn:
+        await conn.execute(text("SET synchronous_commit = on"))
+        await conn.execute(_DELETE, {"positions": [-1]})
+        assert await conn.scalar(show) == "on"
+        await conn.execute(text("RESET synchronous_commit"))
