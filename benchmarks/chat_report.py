@@ -167,14 +167,15 @@ def write_section(
             "`PostChat`; the threads service commits the user message and the answer request "
             "(five SQL round trips and one commit, fsync on) and replies; the commit hook "
             "publishes the request to `EVENTS`; the worker fetches it, asks for the chat "
-            "context and the credentials (together), calls the provider and publishes the "
+            "context (which brings the credentials), calls the provider and publishes the "
             "first delta to "
             "`TOKENS`, which the gateway's ordered consumer turns into the first SSE event. "
             "LiteLLM stores nothing before it calls upstream. "
             + _busy(by.get(("switchboard", 50))),
             "",
             f"Run {today} on {machine}; one threads service, one gateway, {workers} chat "
-            f"worker(s); Postgres with fsync on and nats-server with `sync_interval: always`, "
+            f"worker(s); Postgres with fsync on and nats-server with `sync_interval: always` "
+            f"(`TOKENS` with `persist_mode: async`, as deployed), "
             f"all on the same machine as the load generator and the fake server. "
             f"{stored} complete answers were stored for {measured} measured chats (plus "
             f"warm-ups). The whole run took {seconds:.0f} s.",

@@ -6,6 +6,8 @@ The consumer settings are applied to the durable consumer explicitly at every st
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +29,11 @@ class Settings(BaseSettings):
     # -- tokens --------------------------------------------------------------------------------
     tokens_max_age: float = Field(default=3600.0, gt=0, description="seconds tokens are kept")
     tokens_memory_storage: bool = False
+    tokens_persist_mode: Literal["async", "default"] = Field(
+        default="async",
+        description="TOKENS on file: `async` acks before the write reaches the disk, `default` "
+        "follows the server's sync setting (an fsync per token event with sync_interval: always)",
+    )
     coalesce_interval: float = Field(default=0.03, ge=0, description="max seconds a delta waits")
     coalesce_chars: int = Field(default=2048, ge=1, description="flush a delta at this size")
     # -- providers -----------------------------------------------------------------------------
