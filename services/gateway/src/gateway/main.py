@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         nc, connecting = await connect_nats(settings)
         app.state.bus = Bus(nc, settings.request_timeout)
+        gc.freeze()  # startup objects out of the collector's way: shorter full collections
         try:
             yield
         finally:

@@ -138,9 +138,13 @@ async def post_and_subscribe(
     answer: the reader is then made for that one (`render` has seen nothing yet)."""
     js = jetstream(request, bus)
     reader = TokenReader(js, cmd.thread_id, cmd.assistant_message_id, render)
+    posting = asyncio.ensure_future(bus.call(subjects.CHAT_POST, cmd))
+    # One loop turn: the command is queued for the connection's writer before the
+    # subscription's setup (CPU that never yields) runs; it is on the first token's path.
+    await asyncio.sleep(0)
     opening = asyncio.create_task(reader.open())
     try:
-        started = await bus.call(subjects.CHAT_POST, cmd)
+        started = await posting
     except BaseException:
         await opening
         await reader.close()

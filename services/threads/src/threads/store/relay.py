@@ -8,7 +8,10 @@ after a later position was already relayed is still found and published: no gap 
 One relay at a time holds the advisory lock, so any number of service replicas can run one.
 
 A command's own events are in hand when it commits: `relay_committed` publishes them at once
-(no read) and drops their outbox rows, which takes the relay off the path to the first token.
+(no read), which takes the relay off the path to the first token. Their outbox rows are
+dropped a moment later (`delete_delay`), many commands' at once: one statement for a batch
+instead of one per command, and not on the event loop while the next request is being served.
+A crash before that delete republishes them, like any other.
 The polling loop stays the guarantee: whatever that fast path misses (a failed publish, a
 crash before the delete) is still in the outbox and goes out on the loop's next pass; a
 copy it publishes twice is dropped by JetStream's duplicate window.
@@ -85,21 +88,26 @@ class OutboxRelay:
         batch_size: int = 256,
         poll_interval: float = 0.5,
         publish_timeout: float = 5.0,
+        delete_delay: float = 0.1,
     ) -> None:
         self.engine = engine
         self.js = js
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
+        self.delete_delay = delete_delay
         self._wakeup = asyncio.Event()
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._acked: list[int] = []  # published by the fast path, outbox rows not deleted yet
+        self._deleting: asyncio.Task[None] | None = None
         self.published_total = 0
         self._lag_measured_at = 0.0
 
     async def publish_pending(self) -> int:
         """One batch: returns how many events were published (0 if none, or another relay
         holds the lock)."""
+        await self.delete_acked()  # what the fast path published is not read again
         async with self.engine.begin() as conn:
             # The lock is tried in the same round trip (an InitPlan, evaluated once): without
             # it, no rows, as if the outbox were empty.
@@ -129,11 +137,38 @@ class OutboxRelay:
     async def _publish_committed(self, stored: list[StoredEvent]) -> None:
         try:
             await self._publish(stored)
-            async with self._autocommit.connect() as conn:
-                await conn.execute(_DELETE, {"positions": [e.position for e in stored]})
         except Exception as exc:
             log.info("fast publish failed; the loop will retry", error=type(exc).__name__)
             self._wakeup.set()
+            return
+        self._acked.extend(e.position for e in stored)
+        if self._deleting is None:
+            self._deleting = asyncio.create_task(self._delete_acked_soon())
+
+    async def _delete_acked_soon(self) -> None:
+        try:
+            while self._acked:
+                await asyncio.sleep(self.delete_delay)
+                await self.delete_acked()
+        finally:
+            self._deleting = None
+
+    async def delete_acked(self) -> None:
+        """Drop the outbox rows of events the fast path has published. If the database is not
+        there, the rows stay and the loop publishes them again (JetStream drops the copies)."""
+        positions, self._acked = self._acked, []
+        if not positions:
+            return
+        try:
+            async with self._autocommit.connect() as conn:
+                await conn.execute(_DELETE, {"positions": positions})
+        except Exception as exc:
+            log.info("outbox delete failed; the loop will republish", error=type(exc).__name__)
+
+    async def flush(self) -> None:
+        """Wait for the fast path's publishes in flight, then delete what they published."""
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self.delete_acked()
 
     async def _publish(self, stored: list[StoredEvent]) -> None:
         """Publish in order and wait for JetStream's acknowledgements."""
