@@ -11,7 +11,11 @@ At 1, 10 and 50 concurrent chats (closed loop, each chat in a fresh thread, ever
 by the threads service before the stream ends) it measures time to first token and total
 stream time (p50, p99), streams/s, tokens/s and CPU per stream of every process. The direct
 and LiteLLM runs use the peer harness's raw client (`bench_stream.py`) against the same fake
-server. Writes its section of docs/benchmarks.md and ends with one line:
+server. Then the C=1 comparison again, interleaved: `--c1-rounds` rounds of
+`--c1-round-requests` chats each through Switchboard, direct and LiteLLM in turn, so all three
+see the same machine; the RESULT's TTFT overheads are the medians over those rounds (without
+LiteLLM, the sequential C=1 rows'). Writes its section of docs/benchmarks.md and ends with one
+line:
 
 RESULT ttft_overhead_ms_c1=… litellm_ttft_overhead_ms_c1=… streams_per_s_c50=…
        litellm_streams_per_s_c50=… gateway_cpu_us_per_chunk=…   (on one line)
@@ -23,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import os
 import platform
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +63,7 @@ from devstack.postgres import start_postgres  # noqa: E402
 TOKENS = 200
 PROMPT = "Say something. " * 10  # the peer harness's 30-word prompt
 MODEL = "fake-model"
+ROUND_WARMUP = 3  # chats of each kind before a round is measured
 FLAT_C = 10  # concurrency of the uncoalesced run
 
 
@@ -246,6 +253,13 @@ def main() -> int:
         "--litellm-bin", default=str(ROOT / ".data" / "bench" / "litellm-venv" / "bin" / "litellm")
     )
     ap.add_argument("--no-litellm", action="store_true")
+    ap.add_argument(
+        "--c1-rounds",
+        type=int,
+        default=8,
+        help="interleaved C=1 rounds (ours, direct, LiteLLM in turn) for the headline TTFT",
+    )
+    ap.add_argument("--c1-round-requests", type=int, default=20, help="chats of each, per round")
     ap.add_argument("--no-report", action="store_true", help="do not touch docs/benchmarks.md")
     args = ap.parse_args()
     concs = [int(x) for x in args.concurrency.split(",")]
@@ -310,6 +324,7 @@ def main() -> int:
         wait_ready(base_url, services, timeout=120)
         flat_n = ours_n[min(1, len(ours_n) - 1)]  # chats of the uncoalesced run
         total_threads = sum(ours_n) + flat_n + 64 * (len(concs) + 1) + 3
+        total_threads += args.c1_rounds * (args.c1_round_requests + ROUND_WARMUP)
         token, threads = asyncio.run(prepare(base_url, total_threads))
         print(f"stack up: {len(threads)} threads ready", flush=True)
 
@@ -364,10 +379,29 @@ def main() -> int:
             rows.append(res)
             print_row(res)
 
-        litellm_note = run_litellm(args, root, fake_port, concs, litellm_n, fake.pid, rows, procs)
+        litellm_note, litellm = run_litellm(
+            args, root, fake_port, concs, litellm_n, fake.pid, rows, procs
+        )
+        rounds: list[dict[str, float]] = []
+        if litellm is not None and 1 in concs and args.c1_rounds > 0:
+            peers: dict[str, tuple[SimpleNamespace, dict[str, int]]] = {
+                "direct": (peer_args("direct", fake_url, "sk-fake", args.max_seconds), {}),
+                "litellm": (peer_args("litellm", *litellm, args.max_seconds), {}),
+            }
+            for i in range(args.c1_rounds):
+                batch = [next(pool) for _ in range(args.c1_round_requests + ROUND_WARMUP)]
+                rounds.append(
+                    asyncio.run(c1_round(base_url, token, batch, args.c1_round_requests, peers))
+                )
+                r = rounds[-1]
+                print(
+                    f"C=1 round {i + 1}: TTFT p50 ours {r['switchboard']:.2f} direct "
+                    f"{r['direct']:.2f} litellm {r['litellm']:.2f} ms",
+                    flush=True,
+                )
         ok_total = sum(r["ok"] for r in rows if r["label"] == "switchboard")
         machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-        summary = headline(rows)
+        summary = headline(rows, rounds)
         if not args.no_report:
             write_section(
                 ROOT / "docs" / "benchmarks.md",
@@ -379,6 +413,7 @@ def main() -> int:
                 measured=ok_total,
                 litellm_note=litellm_note,
                 seconds=time.monotonic() - started,
+                rounds=rounds,
             )
         print(
             f"stored answers: {stored} complete assistant messages for {ok_total} measured "
@@ -416,13 +451,13 @@ def run_litellm(
     fake_pid: int,
     rows: list[dict[str, Any]],
     procs: list[subprocess.Popen[bytes]],
-) -> str:
-    """LiteLLM's rows, or why there are none."""
+) -> tuple[str, tuple[str, str] | None]:
+    """LiteLLM's rows, or why there are none; and its (base URL, key) while it runs."""
     if args.no_litellm:
-        return "LiteLLM skipped (--no-litellm)"
+        return "LiteLLM skipped (--no-litellm)", None
     binary = Path(args.litellm_bin)
     if not binary.exists():
-        return f"LiteLLM not installed at {binary}: figures NA"
+        return f"LiteLLM not installed at {binary}: figures NA", None
     key = "sk-bench-" + secrets.token_hex(16)
     config = (
         (PEER / "litellm_config.yaml")
@@ -455,7 +490,7 @@ def run_litellm(
     )
     procs.append(proc)
     if not wait_http(f"http://127.0.0.1:{port}/health/liveliness", 120):
-        return "LiteLLM did not start: figures NA"
+        return "LiteLLM did not start: figures NA", None
     time.sleep(2)
     for conc, n in zip(concs, counts, strict=True):
         res = asyncio.run(
@@ -469,7 +504,29 @@ def run_litellm(
         rows.append(res)
         print_row(res)
     version = "1.106.2"
-    return f"LiteLLM {version}, 1 worker"
+    return f"LiteLLM {version}, 1 worker", (f"http://127.0.0.1:{port}/v1", key)
+
+
+async def c1_round(
+    base_url: str,
+    token: str,
+    threads: list[str],
+    n: int,
+    peers: dict[str, tuple[SimpleNamespace, dict[str, int]]],
+) -> dict[str, float]:
+    """One round of the interleaved C=1 comparison: `n` chats through Switchboard, then `n`
+    straight to the fake server and `n` through LiteLLM, back to back; each one's p50 TTFT.
+
+    This machine's speed drifts by a third within minutes, so C=1 runs of each taken one
+    after another, minutes apart, can differ by more than the overheads compared. Rounds of
+    a few seconds each see the same machine; the headline is the median over rounds."""
+    level = await run_level(base_url, token, threads, 1, n, PROMPT, {}, 60.0, warmup=ROUND_WARMUP)
+    ours = [c.ttft for c in level.chats if c.ok]
+    out = {"switchboard": statistics.median(ours) * 1000 if ours else float("nan")}
+    for name, (peer, pids) in peers.items():
+        res = await bench_stream.run_level(copy.copy(peer), 1, n, pids)
+        out[name] = float(res["ttft_ms"]["p50"]) if res["ok"] else float("nan")
+    return out
 
 
 async def count_stored(database_url: str) -> int:
@@ -493,7 +550,11 @@ def find(rows: list[dict[str, Any]], label: str, conc: int) -> dict[str, Any] | 
     return next((r for r in rows if r["label"] == label and r["concurrency"] == conc), None)
 
 
-def headline(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+def headline(
+    rows: list[dict[str, Any]], rounds: list[dict[str, float]] | None = None
+) -> dict[str, float | None]:
+    """The RESULT figures. With interleaved C=1 rounds, the TTFT overheads are the medians of
+    the rounds' (p50 - direct p50); without, the sequential C=1 rows'."""
     ours1, direct1, lite1 = (find(rows, k, 1) for k in ("switchboard", "direct", "litellm"))
     ours50, lite50 = find(rows, "switchboard", 50), find(rows, "litellm", 50)
     flat = find(rows, "switchboard, uncoalesced", FLAT_C)
@@ -503,9 +564,16 @@ def headline(rows: list[dict[str, Any]]) -> dict[str, float | None]:
             return None
         return float(r["ttft_ms"]["p50"] - direct1["ttft_ms"]["p50"])
 
+    ours_over, lite_over, won = over(ours1), over(lite1), None
+    if rounds:
+        ours_over = statistics.median(r["switchboard"] - r["direct"] for r in rounds)
+        lite_over = statistics.median(r["litellm"] - r["direct"] for r in rounds)
+        won = float(sum(r["switchboard"] <= r["litellm"] for r in rounds))
     return {
-        "ttft_overhead_ms_c1": over(ours1),
-        "litellm_ttft_overhead_ms_c1": over(lite1),
+        "ttft_overhead_ms_c1": ours_over,
+        "litellm_ttft_overhead_ms_c1": lite_over,
+        "c1_rounds": float(len(rounds)) if rounds else None,
+        "c1_rounds_won": won,
         "streams_per_s_c50": ours50["req_per_s"] if ours50 else None,
         "litellm_streams_per_s_c50": lite50["req_per_s"] if lite50 and lite50["ok"] else None,
         # Gateway CPU per stream / the provider's 200 chunks, as the anchors measure LiteLLM's
