@@ -30,6 +30,7 @@ from contracts.errors import ErrorCode
 from contracts.replies import Reply
 from observability.metrics import COMMAND_SECONDS, COMMANDS, EVENTS_APPENDED
 from threads.domain.errors import DomainError
+from threads.projections import Projector
 from threads.store import event_store
 from threads.store.event_store import ConcurrencyError, StoredEvent
 from threads.store.tables import processed_commands
@@ -37,7 +38,6 @@ from threads.store.tables import processed_commands
 log = structlog.get_logger(__name__)
 
 C = TypeVar("C", bound=Command)
-Projector = Callable[[AsyncConnection, StoredEvent], Awaitable[None]]
 
 
 @dataclass
@@ -65,8 +65,7 @@ class HandlerContext(Generic[C]):
             self.command.meta,
             self.command.command_id,
         )
-        for event in stored:
-            await self.project(self.conn, event)
+        await self.project.project_all(self.conn, stored)
         self.appended.extend(stored)
         return stored
 
