@@ -54,6 +54,7 @@ class FailsOn(Projector):
     """The real projections, then a crash on one event type: a fault in mid-transaction."""
 
     def __init__(self, event_type: str) -> None:
+        super().__init__()  # no handlers of its own: every event goes through __call__
         self.inner = default_projector()
         self.event_type = event_type
 
