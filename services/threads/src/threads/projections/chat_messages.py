@@ -21,95 +21,26 @@ from threads.store.event_store import StoredEvent
 from threads.store.tables import messages
 
 # Each message event is one statement: the row, then its thread's count and activity (see
-# `touching`). A chat posts two messages per command, on the path to the first token.
-_INSERT_USER = touching(
-    """
-    INSERT INTO messages (id, seq, thread_id, user_id, role, content, artifact_data, metadata,
-                          status, created_at)
-    VALUES (:message_id, :seq, :thread_id,
-            (SELECT o.user_id FROM threads o WHERE o.id = :thread_id),
-            'user', :content, :artifact_data, :metadata, 'complete', :at)
-    RETURNING 1
-    """,
-    bindparam("message_id", type_=Uuid()),
-    bindparam("seq", type_=BigInteger()),
-    bindparam("content", type_=Text()),
-    bindparam("artifact_data", type_=messages.c.artifact_data.type),
-    bindparam("metadata", type_=messages.c.metadata.type),
-)
-_INSERT_ANSWER = touching(
-    """
-    INSERT INTO messages (id, seq, thread_id, user_id, role, content, status, provider, model,
-                          attempt, created_at)
-    VALUES (:message_id, :seq, :thread_id, :user_id, 'assistant', '', 'streaming', :provider,
-            :model, :attempt, :at)
-    RETURNING 1
-    """,
-    bindparam("message_id", type_=Uuid()),
-    bindparam("seq", type_=BigInteger()),
-    bindparam("user_id", type_=Uuid()),
-    bindparam("provider", type_=String()),
-    bindparam("model", type_=String()),
-    bindparam("attempt", type_=Integer()),
-)
-
-
-async def user_message_posted(conn: AsyncConnection, event: StoredEvent) -> None:
-    d = event.data
-    await conn.execute(
-        _INSERT_USER,
-        {
-            "message_id": d["message_id"],
-            "seq": event.position,
-            "thread_id": d["thread_id"],
-            "content": d["content"],
-            "artifact_data": d.get("artifact_data"),
-            "metadata": d.get("metadata"),
-            "at": event.recorded_at,
-            "delta": 1,
-        },
-    )
-
-
-async def assistant_message_requested(conn: AsyncConnection, event: StoredEvent) -> None:
-    d = event.data
-    await conn.execute(
-        _INSERT_ANSWER,
-        {
-            "message_id": d["message_id"],
-            "seq": event.position,
-            "thread_id": d["thread_id"],
-            "user_id": d["user_id"],
-            "provider": d["provider"],
-            "model": d["model"],
-            "attempt": d.get("attempt", 1),
-            "at": event.recorded_at,
-            "delta": 1,
-        },
-    )
-
-
-# A chat's two messages, appended together by PostChat, as one statement with one touch (+2):
-# the same rows as the two statements above, one round trip fewer on the way to the first
-# token. Replay projects them one by one; the replay-equivalence tests compare the two.
-_INSERT_CHAT = touching(
-    """
-    INSERT INTO messages (id, seq, thread_id, user_id, role, content, artifact_data, metadata,
-                          status, provider, model, attempt, created_at)
-    VALUES (:user_message_id, :user_seq, :thread_id,
-            (SELECT o.user_id FROM threads o WHERE o.id = :thread_id),
-            'user', :content, :artifact_data, :metadata, 'complete', DEFAULT, DEFAULT, DEFAULT,
-            :user_at),
-           (:message_id, :seq, :thread_id, :user_id, 'assistant', '', DEFAULT, DEFAULT,
-            'streaming', :provider, :model, :attempt, :answer_at)
-    RETURNING 1
-    """,
+# `touching`). A chat posts two messages per command, on the path to the first token, and
+# PostChat's pair goes in as one statement with one touch (+2): the same rows, one round trip
+# fewer. Replay projects them one by one; the replay-equivalence tests compare the two.
+_COLUMNS = """(id, seq, thread_id, user_id, role, content, artifact_data, metadata, status,
+               provider, model, attempt, created_at)"""
+_USER_ROW = (
+    """(:user_message_id, :user_seq, :thread_id,
+        (SELECT o.user_id FROM threads o WHERE o.id = :thread_id),
+        'user', :content, :artifact_data, :metadata, 'complete', DEFAULT, DEFAULT, DEFAULT,
+        :user_at)""",
     bindparam("user_message_id", type_=Uuid()),
     bindparam("user_seq", type_=BigInteger()),
     bindparam("content", type_=Text()),
     bindparam("artifact_data", type_=messages.c.artifact_data.type),
     bindparam("metadata", type_=messages.c.metadata.type),
     bindparam("user_at", type_=messages.c.created_at.type),
+)
+_ANSWER_ROW = (
+    """(:message_id, :seq, :thread_id, :user_id, 'assistant', '', DEFAULT, DEFAULT,
+        'streaming', :provider, :model, :attempt, :answer_at)""",
     bindparam("message_id", type_=Uuid()),
     bindparam("seq", type_=BigInteger()),
     bindparam("user_id", type_=Uuid()),
@@ -120,30 +51,59 @@ _INSERT_CHAT = touching(
 )
 
 
+def _inserting(*rows: tuple[Any, ...]) -> TextClause:
+    values = ", ".join(row[0] for row in rows)
+    params = [param for row in rows for param in row[1:]]
+    insert = f"INSERT INTO messages {_COLUMNS} VALUES {values} RETURNING 1"  # noqa: S608  (constants)
+    return touching(insert, *params)
+
+
+_INSERT_USER = _inserting(_USER_ROW)
+_INSERT_ANSWER = _inserting(_ANSWER_ROW)
+_INSERT_CHAT = _inserting(_USER_ROW, _ANSWER_ROW)
+
+
+def _user_params(event: StoredEvent) -> dict[str, Any]:
+    d = event.data
+    return {
+        "user_message_id": d["message_id"],
+        "user_seq": event.position,
+        "thread_id": d["thread_id"],
+        "content": d["content"],
+        "artifact_data": d.get("artifact_data"),
+        "metadata": d.get("metadata"),
+        "user_at": event.recorded_at,
+    }
+
+
+def _answer_params(event: StoredEvent) -> dict[str, Any]:
+    d = event.data
+    return {
+        "message_id": d["message_id"],
+        "seq": event.position,
+        "thread_id": d["thread_id"],
+        "user_id": d["user_id"],
+        "provider": d["provider"],
+        "model": d["model"],
+        "attempt": d.get("attempt", 1),
+        "answer_at": event.recorded_at,
+    }
+
+
+async def user_message_posted(conn: AsyncConnection, event: StoredEvent) -> None:
+    await conn.execute(_INSERT_USER, {**_user_params(event), "at": event.recorded_at, "delta": 1})
+
+
+async def assistant_message_requested(conn: AsyncConnection, event: StoredEvent) -> None:
+    params = {**_answer_params(event), "at": event.recorded_at, "delta": 1}
+    await conn.execute(_INSERT_ANSWER, params)
+
+
 async def chat_posted(conn: AsyncConnection, posted: StoredEvent, requested: StoredEvent) -> None:
     """UserMessagePosted and the AssistantMessageRequested appended right after it."""
-    u, a = posted.data, requested.data
-    await conn.execute(
-        _INSERT_CHAT,
-        {
-            "user_message_id": u["message_id"],
-            "user_seq": posted.position,
-            "thread_id": u["thread_id"],
-            "content": u["content"],
-            "artifact_data": u.get("artifact_data"),
-            "metadata": u.get("metadata"),
-            "user_at": posted.recorded_at,
-            "message_id": a["message_id"],
-            "seq": requested.position,
-            "user_id": a["user_id"],
-            "provider": a["provider"],
-            "model": a["model"],
-            "attempt": a.get("attempt", 1),
-            "answer_at": requested.recorded_at,
-            "at": max(posted.recorded_at, requested.recorded_at),
-            "delta": 2,
-        },
-    )
+    at = max(posted.recorded_at, requested.recorded_at)
+    params = {**_user_params(posted), **_answer_params(requested), "at": at, "delta": 2}
+    await conn.execute(_INSERT_CHAT, params)
 
 
 def _finishing(extra: str = "", *params: BindParameter[Any]) -> TextClause:
