@@ -9,6 +9,7 @@ import pytest_asyncio
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from tests.support.adapters import close_all
 from tests.support.servers import Infra
 from threads.streams import provision_events_stream
 
@@ -25,3 +26,10 @@ async def js(nc: Client) -> JetStreamContext:
     context = nc.jetstream()
     await provision_events_stream(context)
     return context
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _close_adapters() -> AsyncIterator[None]:
+    """Provider adapters a test built (`tests.support.adapters.closing`) close when it ends."""
+    yield
+    await close_all()

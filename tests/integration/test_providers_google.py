@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,6 +15,7 @@ from chat_worker.providers.base import (
 )
 from chat_worker.providers.google import GoogleAdapter
 from chat_worker.providers.options import ClientOptions
+from tests.support.adapters import closing
 from tests.support.fake_providers import Behaviour, FakeProviders
 
 KEY = "AIza-test-google-0123456789abcdefgh"
@@ -31,21 +32,8 @@ def _fresh(fake: FakeProviders) -> None:
     fake.reset()
 
 
-_built: list[GoogleAdapter] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    """Each test's adapters close their SDK clients (aiohttp sessions) when it ends."""
-    yield
-    while _built:
-        await _built.pop().aclose()
-
-
 def adapter(read_timeout: float = 10.0) -> GoogleAdapter:
-    built = GoogleAdapter(ClientOptions(connect_timeout=2, read_timeout=read_timeout))
-    _built.append(built)
-    return built
+    return closing(GoogleAdapter(ClientOptions(connect_timeout=2, read_timeout=read_timeout)))
 
 
 def creds(fake: FakeProviders, key: str = KEY) -> ProviderCredentials:

@@ -3,7 +3,7 @@ speaks the Chat Completions streaming format (chunks, a usage chunk, `data: [DON
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,6 +15,7 @@ from chat_worker.providers.base import (
 )
 from chat_worker.providers.openai_compat import OpenAICompatAdapter
 from chat_worker.providers.options import ClientOptions
+from tests.support.adapters import closing
 from tests.support.fake_providers import Behaviour, FakeProviders
 
 KEY = "sk-test-openai-0123456789abcdef"
@@ -31,21 +32,10 @@ def _fresh(fake: FakeProviders) -> None:
     fake.reset()
 
 
-_built: list[OpenAICompatAdapter] = []
-
-
-@pytest.fixture(autouse=True)
-async def _close_adapters() -> AsyncIterator[None]:
-    """Each test's adapters close their SDK clients (aiohttp sessions) when it ends."""
-    yield
-    while _built:
-        await _built.pop().aclose()
-
-
 def adapter(name: str = "openai", read_timeout: float = 10.0) -> OpenAICompatAdapter:
-    built = OpenAICompatAdapter(name, ClientOptions(connect_timeout=2, read_timeout=read_timeout))
-    _built.append(built)
-    return built
+    return closing(
+        OpenAICompatAdapter(name, ClientOptions(connect_timeout=2, read_timeout=read_timeout))
+    )
 
 
 def creds(fake: FakeProviders, key: str = KEY) -> ProviderCredentials:
