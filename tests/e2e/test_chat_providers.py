@@ -5,6 +5,7 @@ a worker killed mid-answer."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -111,6 +112,68 @@ async def test_documents_of_the_thread_and_its_project_are_in_the_prompt(
     assert "THREAD-NOTES-17" in system and "PROJECT-VISION-42" in system
     assert system.index("THREAD-NOTES-17") < system.index("PROJECT-VISION-42")
     assert 'name="notes.txt"' in system
+
+
+def context_source(chat_stack: ChatStack, started: Event) -> str:
+    """Where the worker took the answer's chat context from, as its `answering` line says:
+    `pushed` with the post, or `asked` for."""
+    assert started.event == "message_start"
+    message_id = started.data["message_id"]
+    for line in chat_stack.logs().splitlines():
+        if '"answering"' in line and message_id in line:
+            return str(json.loads(line)["context"])
+    raise AssertionError(f"no answering line for {message_id}")
+
+
+async def test_an_answer_starts_from_the_context_pushed_with_the_post(
+    me: User, chat_stack: ChatStack
+) -> None:
+    model = unique_model()
+    thread = await make_thread(me, "openai", model, title="Pushed")
+    r = await me.post(
+        f"/api/threads/{thread['id']}/documents",
+        json={"filename": "notes.txt", "content": "PUSHED-NOTES-8"},
+    )
+    assert r.status_code == 201, r.text
+    first = await chat(me, thread["id"], "First question")
+    second = await chat(me, thread["id"], "Second question")
+    assert [context_source(chat_stack, evs[0]) for evs in (first, second)] == ["pushed"] * 2
+    request = chat_stack.fake.requests_for("openai", model)[-1]
+    assert "PUSHED-NOTES-8" in request.body["messages"][0]["content"]
+    assert [m["role"] for m in request.body["messages"][1:]] == ["user", "assistant", "user"]
+    assert "First question" in request.texts() and "Second question" in request.texts()
+
+
+async def test_a_user_with_a_saved_config_gets_no_push_and_their_key_is_used(
+    me: User, chat_stack: ChatStack
+) -> None:
+    own_key = "sk-own-" + uuid.uuid4().hex
+    r = await me.put("/api/providers/openai/config", json={"api_key": own_key})
+    assert r.status_code == 200, r.text
+    model = unique_model()
+    thread = await make_thread(me, "openai", model, title="Own key")
+    evs = await chat(me, thread["id"], "Which key?")
+    assert context_source(chat_stack, evs[0]) == "asked"
+    # The user's key is the one sent; the fake takes only the deployment's, and says 401.
+    [request] = chat_stack.fake.requests_for("openai", model)
+    assert request.headers["authorization"] == f"Bearer {own_key}"
+    assert evs[-1].event == "error" and evs[-1].data["code"] == "provider_auth_failed"
+    assert own_key not in chat_stack.logs()
+
+
+async def test_a_context_too_big_to_push_is_asked_for(me: User, chat_stack: ChatStack) -> None:
+    model = unique_model()
+    thread = await make_thread(me, "openai", model, title="Big")
+    big = "BIG-DOC-5 " + "lorem ipsum " * 25_000  # ~300 KB, past the 256 KiB push limit
+    r = await me.post(
+        f"/api/threads/{thread['id']}/documents", json={"filename": "big.txt", "content": big}
+    )
+    assert r.status_code == 201, r.text
+    evs = await chat(me, thread["id"], "Read the big one")
+    assert evs[-1].event == "message_end"
+    assert context_source(chat_stack, evs[0]) == "asked"
+    [request] = chat_stack.fake.requests_for("openai", model)
+    assert "BIG-DOC-5" in request.body["messages"][0]["content"]
 
 
 @pytest.mark.parametrize(

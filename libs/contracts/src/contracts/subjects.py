@@ -66,5 +66,15 @@ ASSISTANT_REQUESTED_FILTER = "events.thread.*.AssistantMessageRequested"
 CANCEL_FILTER = "events.thread.*.GenerationCancelled"
 
 
+# -- pushes: push.<what>.<id>, core NATS, heard by whoever listens and never stored ----------
+# The chat context as of PostChat's commit, published just before its events are relayed: the
+# worker that gets the request answers its first delivery without asking (qry.chat.context).
+CHAT_CONTEXT_PUSH_FILTER = "push.chat.context.*"
+
+
+def chat_context_push_subject(message_id: UUID | str) -> str:
+    return f"push.chat.context.{message_id}"
+
+
 def tokens_subject(thread_id: UUID | str, message_id: UUID | str) -> str:
     return f"tokens.{thread_id}.{message_id}"

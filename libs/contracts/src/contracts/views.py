@@ -159,7 +159,9 @@ class DocumentTextView(BaseModel):
 
 
 class ChatContextView(BaseModel):
-    """What the chat worker needs to answer one assistant message (qry.chat.context)."""
+    """What the chat worker needs to answer one assistant message: asked for on
+    qry.chat.context, or pushed on `push.chat.context.<message id>` when PostChat commits
+    (never with `credentials`: a user with a saved config for the provider gets no push)."""
 
     thread: ThreadView
     history: list[MessageView]  # oldest first, up to and including the user's message

@@ -1,8 +1,8 @@
 """Answers one AssistantMessageRequested delivery, from context to acknowledgement.
 
-1. Ask the threads service for the chat context. Gone → ack. Already finished (a redelivery
-   after a crash that came after the outcome was recorded) → make sure the stream has its
-   terminal event, ack.
+1. Take the chat context pushed with PostChat (first delivery only), else ask the threads
+   service for it. Gone → ack. Already finished (a redelivery after a crash that came after
+   the outcome was recorded) → make sure the stream has its terminal event, ack.
 2. If an earlier delivery already published tokens (its worker died mid-answer), this one is
    attempt n+1, announced by its own `start`.
 3. Generate (see `generation`), record the outcome through a threads command, then publish the
@@ -139,6 +139,9 @@ class Answerer:
         handle: CancelHandle,
         delivered: int,
     ) -> tuple[bool, TitleJob | None]:
+        ctx = self._pushed_context(req) if delivered == 1 else None
+        if ctx is not None:
+            return await self._answer_with(req, meta, handle, ctx, req.attempt, "pushed")
         # The lookups go out together: they are on the path to the first token. The context
         # brings the user's credentials for the thread's provider with it.
         previous = (
@@ -166,7 +169,38 @@ class Answerer:
             await self._repair_terminal(req, ctx)
             return True, None
         first_attempt = max(req.attempt, int(last["attempt"]) + 1 if last else 1)
-        log.info("answering", provider=req.provider, model=req.model, attempt=first_attempt)
+        return await self._answer_with(req, meta, handle, ctx, first_attempt, "asked")
+
+    def _pushed_context(self, req: AssistantMessageRequested) -> ChatContextView | None:
+        payload = self.worker.pushed.take(req.message_id)
+        if payload is None:
+            return None
+        try:
+            ctx = ChatContextView.model_validate_json(payload)
+        except ValueError:
+            log.warning("malformed chat context push ignored")
+            return None
+        mine = ctx.message is not None and ctx.message.id == req.message_id
+        if not mine or ctx.thread.id != req.thread_id or ctx.message_status != "streaming":
+            return None
+        return ctx
+
+    async def _answer_with(
+        self,
+        req: AssistantMessageRequested,
+        meta: Envelope,
+        handle: CancelHandle,
+        ctx: ChatContextView,
+        first_attempt: int,
+        context: str,
+    ) -> tuple[bool, TitleJob | None]:
+        log.info(
+            "answering",
+            provider=req.provider,
+            model=req.model,
+            attempt=first_attempt,
+            context=context,
+        )
         generation = Generation(
             self.settings, new_stream=lambda attempt: self._stream(req, attempt), cancel=handle
         )

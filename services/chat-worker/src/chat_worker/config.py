@@ -34,6 +34,15 @@ class Settings(BaseSettings):
         description="TOKENS on file: `async` acks before the write reaches the disk, `default` "
         "follows the server's sync setting (an fsync per token event with sync_interval: always)",
     )
+    context_push_ttl: float = Field(
+        default=30.0,
+        ge=0,
+        le=90.0,  # well inside EVENTS' 120 s duplicate window: see chat_worker.pushed_contexts
+        description="seconds a pushed chat context is kept for its request; 0: always ask",
+    )
+    context_push_cache_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=0, description="pushed contexts kept, at most, per process"
+    )
     coalesce_interval: float = Field(default=0.03, ge=0, description="max seconds a delta waits")
     coalesce_chars: int = Field(default=2048, ge=1, description="flush a delta at this size")
     # -- providers -----------------------------------------------------------------------------

@@ -14,14 +14,14 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from faststream.nats import NatsBroker, NatsRouter
 
 from chat_worker.bootstrap import build_worker
 from chat_worker.config import Settings
-from chat_worker.handlers import cancel, generate_reply, list_models
+from chat_worker.handlers import cancel, context_push, generate_reply, list_models
 from chat_worker.streams import provision_consumer, provision_tokens_stream
 from chat_worker.worker import Worker
 
@@ -35,9 +35,12 @@ ROUTERS: list[RouterFactory] = [
 ]
 
 
-def make_broker(settings: Settings) -> NatsBroker:
+def make_broker(
+    settings: Settings, on_disconnect: Callable[[], Awaitable[None]] | None = None
+) -> NatsBroker:
     return NatsBroker(
         settings.nats_url,
+        disconnected_cb=on_disconnect,
         name="chat-worker",
         log_level=logging.DEBUG,  # one line per delivery is noise (and CPU) at INFO
         max_reconnect_attempts=-1,
@@ -62,7 +65,8 @@ async def connect(broker: NatsBroker, deadline: float = 30.0) -> None:
 
 
 def build_broker(worker: Worker, routers: list[RouterFactory] | None = None) -> NatsBroker:
-    broker = make_broker(worker.settings)
+    # Pushes and cancels sent while the connection is down are lost to this worker.
+    broker = make_broker(worker.settings, on_disconnect=worker.pushed.forget_all)
     for factory in routers if routers is not None else ROUTERS:
         broker.include_router(factory(worker))
     return broker
@@ -76,6 +80,7 @@ async def serve(settings: Settings) -> None:
     await provision_tokens_stream(worker.js, settings)
     await provision_consumer(worker.js, settings)
     await broker.start()
+    await context_push.subscribe(worker)  # before requests are fetched
     requests = generate_reply.RequestConsumer(worker, worker.js)
     await requests.start()
     # Everything built at start (modules, SDKs, clients) is moved out of the collector's way: a

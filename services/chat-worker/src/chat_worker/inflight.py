@@ -7,6 +7,9 @@ stops between two deltas, so what was published is exactly what gets stored.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from uuid import UUID
 
 WAKE = object()  # put in the generation's queue to make it look at the flag at once
@@ -26,25 +29,47 @@ class CancelHandle:
 
 
 class InFlight:
-    def __init__(self) -> None:
+    """The answers under way here, and the cancels heard for answers not started yet.
+
+    A worker that answers from a pushed context (see `pushed_contexts`) never asked whether a
+    cancel was recorded after that push; every worker hears every cancel, so one heard before
+    its answer starts is kept for `remember` seconds and applies as soon as it registers."""
+
+    def __init__(self, remember: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.remember = remember
+        self.clock = clock
         self._handles: dict[UUID, CancelHandle] = {}
+        self._early: OrderedDict[UUID, float] = OrderedDict()  # cancel heard -> kept until
 
     def register(self, message_id: UUID) -> CancelHandle:
         handle = self._handles.get(message_id)
         if handle is None:
             handle = self._handles[message_id] = CancelHandle()
+        until = self._early.pop(message_id, None)
+        if until is not None and until > self.clock():
+            handle.request()
         return handle
 
     def release(self, message_id: UUID) -> None:
         self._handles.pop(message_id, None)
 
     def cancel(self, message_id: UUID) -> bool:
-        """True if this process is generating that message."""
+        """True if this process is generating that message; otherwise the cancel is kept."""
         handle = self._handles.get(message_id)
         if handle is None:
+            self._keep(message_id)
             return False
         handle.request()
         return True
+
+    def _keep(self, message_id: UUID) -> None:
+        if self.remember <= 0:
+            return
+        now = self.clock()
+        while self._early and next(iter(self._early.values())) <= now:
+            self._early.popitem(last=False)
+        self._early.pop(message_id, None)
+        self._early[message_id] = now + self.remember
 
     def __len__(self) -> int:
         return len(self._handles)

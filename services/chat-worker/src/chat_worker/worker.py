@@ -1,6 +1,6 @@
 """The worker's parts, shared by its NATS handlers: settings, adapters, the threads client,
-JetStream, and the answers in flight. Built by `bootstrap.build_worker`; the NATS connection is
-attached once the broker has connected."""
+JetStream, the answers in flight, and the chat contexts pushed for answers to come. Built by
+`bootstrap.build_worker`; the NATS connection is attached once the broker has connected."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from chat_worker.config import Settings
 from chat_worker.credentials import CredentialResolver
 from chat_worker.inflight import InFlight
 from chat_worker.providers.registry import ProviderRegistry
+from chat_worker.pushed_contexts import PushedContexts
 from chat_worker.threads_client import ThreadsClient
 
 
@@ -20,11 +21,23 @@ from chat_worker.threads_client import ThreadsClient
 class Worker:
     settings: Settings
     registry: ProviderRegistry
-    inflight: InFlight = field(default_factory=InFlight)
+    inflight: InFlight = field(init=False)
+    pushed: PushedContexts = field(init=False)
     _nc: NATS | None = None
     _js: JetStreamContext | None = None
     _threads: ThreadsClient | None = None
     _credentials: CredentialResolver | None = None
+
+    def __post_init__(self) -> None:
+        ttl = self.settings.context_push_ttl
+        self.pushed = PushedContexts(ttl, self.settings.context_push_cache_bytes)
+        # A cancel heard early is kept while the context it would override may still be used.
+        self.inflight = InFlight(remember=ttl)
+
+    @property
+    def nc(self) -> NATS:
+        assert self._nc is not None, "worker not attached to NATS yet"
+        return self._nc
 
     def attach(self, nc: NATS) -> None:
         self._nc = nc

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     nats_timeout: float = Field(default=5.0, gt=0)
     default_provider: str = "anthropic"
     max_document_bytes: int = Field(default=1024 * 1024, ge=1)
+    context_push_max_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        description="largest chat context pushed to the workers with PostChat; 0: never push",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     metrics_port: int | None = Field(default=None, description="Prometheus port; off if unset")

@@ -250,7 +250,11 @@ def build_routes(service: ThreadsService) -> Routes:
     command(s.DOCUMENT_DELETE, c.DeleteDocument, delete_document.handle)
 
     # -- chat (PostChat and CancelGeneration from the gateway, the rest from chat workers) --
-    command(s.CHAT_POST, c.PostChat, post_chat.handle)
+    command(
+        s.CHAT_POST,
+        c.PostChat,
+        functools.partial(post_chat.handle, push_max_bytes=settings.context_push_max_bytes),
+    )
     # The workers' outcomes and lookups finish chats under way: they go ahead of new requests.
     command(
         s.CHAT_COMPLETE,

@@ -20,6 +20,7 @@ from threads.bootstrap import build_service
 from threads.config import Settings
 from threads.entrypoints.nats_routes import build_routes
 from threads.entrypoints.request_server import RequestServer
+from threads.store.announcer import announcer
 from threads.store.relay import OutboxRelay
 from threads.streams import provision_events_stream
 
@@ -71,6 +72,7 @@ async def serve(settings: Settings) -> None:
         publish_timeout=settings.nats_timeout,
     )
     service.relay = relay
+    service.uow.on_announce = announcer(broker.connection)  # before the relay's: see there
     service.uow.on_commit = relay.relay_committed
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
     await server.start()

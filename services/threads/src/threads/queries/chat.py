@@ -30,6 +30,7 @@ from contracts.views import (
     ChatMessageView,
     DocumentTextView,
     MessageView,
+    ProviderCredentialsView,
     TaskRouteView,
 )
 from threads.domain import chat
@@ -197,16 +198,57 @@ async def chat_context(
     trip."""
     if user_id is None:
         return None
+    provider = credentials_for if ring is not None else None
+    row = await _context_row(conn, user_id, thread_id, message_id, provider)
+    if row is None:
+        return None
+    credentials = None
+    if provider is not None and ring is not None:
+        try:
+            require_known(provider)
+            saved = row.saved_config
+            credentials = credentials_view(
+                ring,
+                user_id,
+                provider,
+                SimpleNamespace(**saved, key_id=row.key_id, ciphertext=row.ciphertext)
+                if saved is not None
+                else None,
+            )
+        except DomainError as err:  # unknown provider or undecryptable key: as if none saved
+            log.warning("credentials not available", provider=provider, reason=err.detail)
+    return _context_view(row, message_id, credentials)
+
+
+async def context_to_push(
+    conn: AsyncConnection, user_id: UUID, thread_id: UUID, message_id: UUID, provider: str
+) -> ChatContextView | None:
+    """The context the worker would ask for, for PostChat's push; None (no push) when the
+    user saved a config for the provider: a push reaches every worker, so it never carries
+    an API key, and that worker asks instead. In the push, `credentials` None means none
+    saved (the deployment's settings apply), as in the query's answer."""
+    row = await _context_row(conn, user_id, thread_id, message_id, provider)
+    if row is None or row.saved_config is not None:
+        return None
+    return _context_view(row, message_id, None)
+
+
+async def _context_row(
+    conn: AsyncConnection, user_id: UUID, thread_id: UUID, message_id: UUID, provider: str | None
+) -> Any:
     params = {
         "thread_id": thread_id,
         "user_id": user_id,
         "stream_id": f"thread-{thread_id}",
         "message_id": str(message_id),
-        "provider": credentials_for if ring is not None else None,
+        "provider": provider,
     }
-    row = (await conn.execute(_CONTEXT, params)).first()
-    if row is None:
-        return None
+    return (await conn.execute(_CONTEXT, params)).first()
+
+
+def _context_view(
+    row: Any, message_id: UUID, credentials: ProviderCredentialsView | None
+) -> ChatContextView:
     thread = thread_view(row)
     rows: list[dict[str, Any]] = row.history
     wanted = str(message_id)
@@ -226,21 +268,6 @@ async def chat_context(
         if row.title_provider
         else None
     )
-    credentials = None
-    if credentials_for is not None and ring is not None:
-        try:
-            require_known(credentials_for)
-            saved = row.saved_config
-            credentials = credentials_view(
-                ring,
-                user_id,
-                credentials_for,
-                SimpleNamespace(**saved, key_id=row.key_id, ciphertext=row.ciphertext)
-                if saved is not None
-                else None,
-            )
-        except DomainError as err:  # unknown provider or undecryptable key: as if none saved
-            log.warning("credentials not available", provider=credentials_for, reason=err.detail)
     return ChatContextView(
         thread=thread,
         credentials=credentials,

@@ -4,6 +4,10 @@ Everything a command changes (events, outbox rows, read models, the processed-co
 commits in one transaction or not at all. A version conflict reruns the handler on fresh state
 a bounded number of times, then answers 409. Postgres being unreachable answers 503.
 
+Once committed, the command's announcements (core NATS hints such as PostChat's chat-context
+push) are handed to `on_announce`, then its events to `on_commit` (the relay): in that order,
+so a hint is on the wire before the events it goes with.
+
 Idempotency costs no extra round trip on the common path: the first attempt does not look for
 an earlier reply; the processed-command row it inserts at the end collides with an earlier
 one (primary key), which rolls everything back and reruns the attempt, which reads the
@@ -48,6 +52,7 @@ class HandlerContext(Generic[C]):
     command: C
     project: Projector
     appended: list[StoredEvent] = field(default_factory=list)
+    announcements: list[tuple[str, bytes]] = field(default_factory=list)
 
     async def load(
         self, stream_id: str, types: Sequence[str] | None = None
@@ -69,8 +74,14 @@ class HandlerContext(Generic[C]):
         self.appended.extend(stored)
         return stored
 
+    def announce(self, subject: str, payload: bytes) -> None:
+        """Publish this on core NATS if (and once) the transaction commits: a hint that saves
+        a listener a round trip, never the record (nobody may be listening)."""
+        self.announcements.append((subject, payload))
+
 
 Handler = Callable[[HandlerContext[C]], Awaitable[Reply]]
+Announce = Callable[[list[tuple[str, bytes]]], None]
 _PROCESSED = processed_commands.insert()  # built once; values come as parameters
 UNIQUE_RETRYABLE = ("uq_users_email", "pk_processed_commands")
 # deadlock_detected, lock_not_available, serialization_failure: rerun on fresh state
@@ -109,11 +120,13 @@ class UnitOfWork:
         *,
         retries: int = 5,
         on_commit: Callable[[list[StoredEvent]], None] | None = None,
+        on_announce: Announce | None = None,
     ) -> None:
         self.engine = engine
         self.project = project
         self.retries = retries
         self.on_commit = on_commit
+        self.on_announce = on_announce
 
     async def run(self, command: C, handler: Handler[C]) -> Reply:
         name = type(command).__name__
@@ -185,6 +198,8 @@ class UnitOfWork:
             )
         for event in ctx.appended:
             EVENTS_APPENDED.labels(event.type).inc()
+        if ctx.announcements and self.on_announce is not None:
+            self.on_announce(ctx.announcements)
         if ctx.appended and self.on_commit is not None:
             self.on_commit(ctx.appended)
         return reply

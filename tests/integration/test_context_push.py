@@ -1,0 +1,202 @@
+"""PostChat's chat-context push, through the unit of work on real Postgres and a real NATS
+server: published once the command commits, before its events reach EVENTS, and exactly the
+context the worker would have asked for; never for a user with a saved provider config (a push
+reaches every worker and never carries a key), nor past its size limit.
+
+The service's hooks are wired as `threads serve` wires them, on a NATS server of the test's
+own (the session's running worker would otherwise answer these requests)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+import pytest_asyncio
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contracts.base import Envelope
+from contracts.commands import AddDocument, ConfigureProvider, CreateThread, PostChat
+from contracts.subjects import CHAT_CONTEXT_PUSH_FILTER, chat_context_push_subject
+from contracts.views import ChatContextView
+from devstack.nats import start_nats
+from tests.support.servers import free_port
+from threads.bootstrap import build_service
+from threads.config import Settings
+from threads.handlers import add_document, configure_provider, create_thread, post_chat
+from threads.queries.chat import chat_context
+from threads.service import ThreadsService
+from threads.store.announcer import announcer
+from threads.store.relay import OutboxRelay
+from threads.streams import provision_events_stream
+
+
+@dataclass
+class Wired:
+    service: ThreadsService
+    nc: Client
+    heard: list[Msg]
+
+
+@pytest_asyncio.fixture
+async def wired(tmp_path: Path, database_url: str, engine: AsyncEngine) -> AsyncIterator[Wired]:
+    server = start_nats(
+        tmp_path / "nats", free_port(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    nc = await nats.connect(server.url)
+    listener = await nats.connect(server.url)
+    try:
+        js = nc.jetstream()
+        await provision_events_stream(js)
+        service = build_service(Settings(database_url=database_url, nats_url=server.url), engine)
+        relay = OutboxRelay(engine, js)
+        service.uow.on_announce = announcer(nc)
+        service.uow.on_commit = relay.relay_committed
+        heard: list[Msg] = []
+
+        async def hear(msg: Msg) -> None:
+            heard.append(msg)
+
+        await listener.subscribe(CHAT_CONTEXT_PUSH_FILTER, cb=hear)
+        await listener.subscribe("events.thread.>", cb=hear)
+        await listener.flush()
+        yield Wired(service, nc, heard)
+        await relay.flush()
+    finally:
+        await listener.close()
+        await nc.close()
+        server.stop()
+
+
+async def _thread(service: ThreadsService, user_id: uuid.UUID, provider: str) -> uuid.UUID:
+    thread_id = uuid.uuid4()
+    reply = await service.uow.run(
+        CreateThread(
+            meta=Envelope(user_id=user_id),
+            thread_id=thread_id,
+            model_provider=provider,
+            model="some-model",
+        ),
+        functools.partial(create_thread.handle, default_provider="echo"),
+    )
+    assert reply.ok, reply.error
+    return thread_id
+
+
+async def _post(
+    service: ThreadsService, user_id: uuid.UUID, thread_id: uuid.UUID, *, limit: int = 256 * 1024
+) -> PostChat:
+    cmd = PostChat(
+        meta=Envelope(user_id=user_id),
+        thread_id=thread_id,
+        user_message_id=uuid.uuid4(),
+        assistant_message_id=uuid.uuid4(),
+        content="What is in the notes?",
+    )
+    reply = await service.uow.run(cmd, functools.partial(post_chat.handle, push_max_bytes=limit))
+    assert reply.ok, reply.error
+    return cmd
+
+
+async def _quiet(wired: Wired) -> None:
+    """Once what earlier commands published has been heard, forget it."""
+    seen = -1
+    while seen != len(wired.heard):
+        seen = len(wired.heard)
+        await asyncio.sleep(0.1)
+    wired.heard.clear()
+
+
+async def _heard(wired: Wired, count: int) -> list[Msg]:
+    for _ in range(200):
+        if len(wired.heard) >= count:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # and nothing more
+    return list(wired.heard)
+
+
+async def test_the_context_is_pushed_before_the_events_and_equals_the_asked_one(
+    wired: Wired, engine: AsyncEngine
+) -> None:
+    user_id = uuid.uuid4()
+    thread_id = await _thread(wired.service, user_id, "openai")
+    reply = await wired.service.uow.run(
+        AddDocument(
+            meta=Envelope(user_id=user_id),
+            document_id=uuid.uuid4(),
+            thread_id=thread_id,
+            filename="notes.txt",
+            content="NOTES-31",
+        ),
+        functools.partial(add_document.handle, max_bytes=1024 * 1024),
+    )
+    assert reply.ok, reply.error
+    await _quiet(wired)
+    cmd = await _post(wired.service, user_id, thread_id)
+
+    heard = await _heard(wired, 3)
+    assert [m.subject for m in heard] == [
+        chat_context_push_subject(cmd.assistant_message_id),
+        f"events.thread.{thread_id}.UserMessagePosted",
+        f"events.thread.{thread_id}.AssistantMessageRequested",
+    ]
+    pushed = ChatContextView.model_validate_json(heard[0].data)
+    async with engine.connect() as conn:
+        asked = await chat_context(conn, user_id, thread_id, cmd.assistant_message_id)
+    assert pushed == asked
+    assert pushed.message_status == "streaming" and not pushed.cancel_requested
+    assert [m.content for m in pushed.history] == ["What is in the notes?"]
+    assert [d.content for d in pushed.documents] == ["NOTES-31"]
+    assert pushed.credentials is None  # none saved: the deployment's settings apply
+
+
+async def test_no_push_for_a_user_with_a_saved_config_for_the_provider(wired: Wired) -> None:
+    user_id = uuid.uuid4()
+    keyring = wired.service.settings.secret_keyring()
+    reply = await wired.service.uow.run(
+        ConfigureProvider(
+            meta=Envelope(user_id=user_id),
+            provider="openai",
+            api_key="sk-users-own-key-0123456789",
+            api_key_set=True,
+        ),
+        functools.partial(configure_provider.handle, keyring=keyring),
+    )
+    assert reply.ok, reply.error
+    openai_thread = await _thread(wired.service, user_id, "openai")
+    echo_thread = await _thread(wired.service, user_id, "echo")
+    await _quiet(wired)
+
+    await _post(wired.service, user_id, openai_thread)
+    heard = await _heard(wired, 2)
+    assert [m.subject.rpartition(".")[2] for m in heard] == [
+        "UserMessagePosted",
+        "AssistantMessageRequested",
+    ]
+    assert all(b"sk-users-own-key" not in m.data for m in heard)
+
+    await _quiet(wired)
+    cmd = await _post(wired.service, user_id, echo_thread)  # no config saved for echo
+    heard = await _heard(wired, 3)
+    assert heard[0].subject == chat_context_push_subject(cmd.assistant_message_id)
+
+
+async def test_no_push_past_the_size_limit_and_none_when_disabled(wired: Wired) -> None:
+    user_id = uuid.uuid4()
+    thread_id = await _thread(wired.service, user_id, "openai")
+    for limit in (100, 0):
+        await _quiet(wired)
+        await _post(wired.service, user_id, thread_id, limit=limit)
+        heard = await _heard(wired, 2)
+        assert [m.subject.rpartition(".")[2] for m in heard] == [
+            "UserMessagePosted",
+            "AssistantMessageRequested",
+        ]
