@@ -3,76 +3,25 @@ server: published once the command commits, before its events reach EVENTS, and 
 context the worker would have asked for; never for a user with a saved provider config (a push
 reaches every worker and never carries a key), nor past its size limit.
 
-The service's hooks are wired as `threads serve` wires them, on a NATS server of the test's
-own (the session's running worker would otherwise answer these requests)."""
+The service is `wired` as `threads serve` wires it (see conftest)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import subprocess
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import nats
-import pytest_asyncio
-from nats.aio.client import Client
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.base import Envelope
 from contracts.commands import AddDocument, ConfigureProvider, CreateThread, PostChat
-from contracts.subjects import CHAT_CONTEXT_PUSH_FILTER, chat_context_push_subject
+from contracts.subjects import chat_context_push_subject
 from contracts.views import ChatContextView
-from devstack.nats import start_nats
-from tests.support.servers import free_port
-from threads.bootstrap import build_service
-from threads.config import Settings
+from tests.integration.conftest import Wired
 from threads.handlers import add_document, configure_provider, create_thread, post_chat
 from threads.queries.chat import chat_context
 from threads.service import ThreadsService
-from threads.store.announcer import announcer
-from threads.store.relay import OutboxRelay
-from threads.streams import provision_events_stream
-
-
-@dataclass
-class Wired:
-    service: ThreadsService
-    nc: Client
-    heard: list[Msg]
-
-
-@pytest_asyncio.fixture
-async def wired(tmp_path: Path, database_url: str, engine: AsyncEngine) -> AsyncIterator[Wired]:
-    server = start_nats(
-        tmp_path / "nats", free_port(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    nc = await nats.connect(server.url)
-    listener = await nats.connect(server.url)
-    try:
-        js = nc.jetstream()
-        await provision_events_stream(js)
-        service = build_service(Settings(database_url=database_url, nats_url=server.url), engine)
-        relay = OutboxRelay(engine, js)
-        service.uow.on_announce = announcer(nc)
-        service.uow.on_commit = relay.relay_committed
-        heard: list[Msg] = []
-
-        async def hear(msg: Msg) -> None:
-            heard.append(msg)
-
-        await listener.subscribe(CHAT_CONTEXT_PUSH_FILTER, cb=hear)
-        await listener.subscribe("events.thread.>", cb=hear)
-        await listener.flush()
-        yield Wired(service, nc, heard)
-        await relay.flush()
-    finally:
-        await listener.close()
-        await nc.close()
-        server.stop()
 
 
 async def _thread(service: ThreadsService, user_id: uuid.UUID, provider: str) -> uuid.UUID:

@@ -63,6 +63,10 @@ def event_subject(stream_id: str, event_type: str) -> str:
 
 
 ASSISTANT_REQUESTED_FILTER = "events.thread.*.AssistantMessageRequested"
+# JetStream says once when a request ran out of deliveries (`WORKER_MAX_DELIVER`) unanswered.
+REQUEST_EXHAUSTED_ADVISORY = (
+    f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{EVENTS_STREAM}.{CHAT_WORKER_DURABLE}"
+)
 CANCEL_FILTER = "events.thread.*.GenerationCancelled"
 
 

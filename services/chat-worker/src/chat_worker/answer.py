@@ -60,20 +60,28 @@ def _meta(record: dict[str, Any], user_id: UUID) -> Envelope:
     )
 
 
+def _request(data: bytes) -> tuple[AssistantMessageRequested, Envelope] | None:
+    """The relayed AssistantMessageRequested and the envelope its outcome is recorded with."""
+    try:
+        record = orjson.loads(data)
+        req = AssistantMessageRequested.model_validate(record["data"])
+        return req, _meta(record, req.user_id)
+    except Exception:
+        return None
+
+
 class Answerer:
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
         self.settings = worker.settings
 
     async def handle(self, msg: Msg) -> None:
-        try:
-            record = orjson.loads(msg.data)
-            req = AssistantMessageRequested.model_validate(record["data"])
-            meta = _meta(record, req.user_id)
-        except Exception:
+        parsed = _request(msg.data)
+        if parsed is None:
             log.error("malformed AssistantMessageRequested; terminating it", subject=msg.subject)
             await msg.term()
             return
+        req, meta = parsed
         delivered = msg.metadata.num_delivered or 1
         # Every line logged for this answer, its title included, carries the request's ids.
         with structlog.contextvars.bound_contextvars(
@@ -107,6 +115,34 @@ class Answerer:
             await msg.nak(delay=self._redelivery_delay(delivered))
         if title_job is not None:
             await title_job()
+
+    async def give_up(self, data: bytes) -> None:
+        """This request's deliveries ran out without an outcome (see `handlers.exhausted`):
+        record the answer failed, as a new attempt with no text, announced like any restart,
+        so what a reader saw of an earlier attempt is dropped and the stream ends with `error`
+        (the stored answer is what that last attempt streamed: nothing)."""
+        parsed = _request(data)
+        if parsed is None:
+            log.error("malformed exhausted AssistantMessageRequested ignored")
+            return
+        req, meta = parsed
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=str(meta.correlation_id), message_id=str(req.message_id)
+        ):
+            try:
+                last = await last_event(self.worker.js, req.thread_id, req.message_id)
+                attempt = max(req.attempt, int(last["attempt"]) + 1 if last else 1)
+                outcome = Outcome(
+                    "failed",
+                    attempt,
+                    code="provider_unavailable",
+                    error="No chat worker could finish this answer",
+                )
+                if await self._record(req, meta, outcome):
+                    await self._publish_terminal(self._stream(req, attempt), outcome)
+                    log.warning("answer failed: its deliveries ran out", attempt=attempt)
+            except Exception as exc:  # threads service or NATS away: it stays unfinished
+                log.error("exhausted answer not recorded", error=type(exc).__name__)
 
     def _redelivery_delay(self, delivered: int) -> float:
         steps = self.settings.backoff or [self.settings.ack_wait]

@@ -21,7 +21,7 @@ from faststream.nats import NatsBroker, NatsRouter
 
 from chat_worker.bootstrap import build_worker
 from chat_worker.config import Settings
-from chat_worker.handlers import cancel, context_push, generate_reply, list_models
+from chat_worker.handlers import cancel, context_push, exhausted, generate_reply, list_models
 from chat_worker.streams import provision_consumer, provision_tokens_stream
 from chat_worker.worker import Worker
 
@@ -81,6 +81,7 @@ async def serve(settings: Settings) -> None:
     await provision_consumer(worker.js, settings)
     await broker.start()
     await context_push.subscribe(worker)  # before requests are fetched
+    await exhausted.subscribe(worker)
     requests = generate_reply.RequestConsumer(worker, worker.js)
     await requests.start()
     # Everything built at start (modules, SDKs, clients) is moved out of the collector's way: a

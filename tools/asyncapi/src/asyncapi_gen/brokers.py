@@ -12,7 +12,7 @@ from faststream.nats import NatsBroker
 
 from chat_worker.config import Settings as WorkerSettings
 from chat_worker.entrypoints import build_broker
-from chat_worker.handlers import context_push, generate_reply
+from chat_worker.handlers import context_push, exhausted, generate_reply
 from chat_worker.providers.options import ClientOptions
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.worker import Worker
@@ -39,4 +39,5 @@ def worker_broker() -> NatsBroker:
     broker = build_broker(worker)
     generate_reply.document(broker, worker)  # read with nats-py, described like the rest
     context_push.document(broker)
+    exhausted.document(broker)
     return broker

@@ -1,0 +1,130 @@
+"""A request that runs out of deliveries unanswered is failed, not left `streaming` forever.
+
+The threads service (`wired`, see conftest) and a chat worker's real parts run against a real
+NATS server and Postgres. A "dead worker" takes the only delivery the consumer allows and never
+acknowledges it; JetStream's MAX_DELIVERIES advisory then reaches the worker, which records the
+answer as failed and ends its token stream with `error`. An answer that got its outcome in the
+meantime keeps it."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import nats
+import pytest_asyncio
+from nats.js import JetStreamContext
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from chat_worker.bootstrap import build_worker
+from chat_worker.config import Settings as WorkerSettings
+from chat_worker.handlers import exhausted
+from chat_worker.streams import provision_consumer, provision_tokens_stream
+from chat_worker.token_stream import last_event
+from contracts.base import Envelope
+from contracts.commands import CompleteAssistantMessage, CreateThread, PostChat
+from contracts.subjects import CHAT_WORKER_DURABLE, EVENTS_STREAM
+from tests.integration.conftest import Wired
+from threads.handlers import complete_assistant_message, create_thread, post_chat
+from threads.store.tables import messages
+
+
+@dataclass
+class Scene:
+    wired: Wired
+    js: JetStreamContext  # the worker's
+    dead: JetStreamContext.PullSubscription  # takes deliveries and never acknowledges them
+
+
+@pytest_asyncio.fixture
+async def scene(wired: Wired) -> AsyncIterator[Scene]:
+    settings = WorkerSettings(
+        nats_url=wired.nats_url, max_deliver=1, backoff=[], ack_wait=1.0, heartbeat_interval=0.2
+    )
+    worker = build_worker(settings)
+    nc = await nats.connect(wired.nats_url)
+    try:
+        worker.attach(nc)
+        await provision_tokens_stream(worker.js, settings)
+        await provision_consumer(worker.js, settings)
+        await exhausted.subscribe(worker)
+        dead = await worker.js.pull_subscribe_bind(
+            durable=CHAT_WORKER_DURABLE, stream=EVENTS_STREAM
+        )
+        yield Scene(wired, worker.js, dead)
+    finally:
+        await nc.close()
+        await worker.registry.aclose()
+
+
+async def _requested(scene: Scene) -> PostChat:
+    """A chat posted, and its request taken by the dead worker."""
+    uow = scene.wired.service.uow
+    meta = Envelope(user_id=uuid.uuid4())
+    thread_id = uuid.uuid4()
+    reply = await uow.run(
+        CreateThread(meta=meta, thread_id=thread_id, model_provider="echo", model="echo"),
+        functools.partial(create_thread.handle, default_provider="echo"),
+    )
+    assert reply.ok, reply.error
+    cmd = PostChat(
+        meta=meta,
+        thread_id=thread_id,
+        user_message_id=uuid.uuid4(),
+        assistant_message_id=uuid.uuid4(),
+        content="Anyone there?",
+    )
+    reply = await uow.run(cmd, post_chat.handle)
+    assert reply.ok, reply.error
+    [msg] = await scene.dead.fetch(1, timeout=5)
+    assert str(cmd.assistant_message_id) in msg.data.decode()
+    return cmd
+
+
+async def _status(engine: AsyncEngine, message_id: uuid.UUID, waiting_for: str) -> dict:
+    for _ in range(100):
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(messages).where(messages.c.id == message_id))).one()
+        if row.status == waiting_for:
+            break
+        await asyncio.sleep(0.1)
+    return dict(row._mapping)
+
+
+async def test_a_request_out_of_deliveries_is_failed_and_its_stream_ends(
+    scene: Scene, engine: AsyncEngine
+) -> None:
+    cmd = await _requested(scene)
+    row = await _status(engine, cmd.assistant_message_id, "failed")
+    assert row["status"] == "failed"
+    assert row["content"] == ""
+    assert row["metadata"]["error_code"] == "provider_unavailable"
+    last = await last_event(scene.js, cmd.thread_id, cmd.assistant_message_id)
+    assert last is not None and last["kind"] == "error"
+    assert last["code"] == "provider_unavailable"
+
+
+async def test_an_answer_recorded_before_the_advisory_keeps_its_outcome(
+    scene: Scene, engine: AsyncEngine
+) -> None:
+    cmd = await _requested(scene)
+    # Its worker recorded the outcome, then died before acknowledging the delivery.
+    reply = await scene.wired.service.uow.run(
+        CompleteAssistantMessage(
+            meta=cmd.meta,
+            thread_id=cmd.thread_id,
+            message_id=cmd.assistant_message_id,
+            content="Here I am",
+            finish_reason="stop",
+        ),
+        complete_assistant_message.handle,
+    )
+    assert reply.ok, reply.error
+    await asyncio.sleep(2.5)  # ack wait (1 s), the advisory, and its handling
+    row = await _status(engine, cmd.assistant_message_id, "complete")
+    assert (row["status"], row["content"]) == ("complete", "Here I am")
+    assert await last_event(scene.js, cmd.thread_id, cmd.assistant_message_id) is None
