@@ -32,6 +32,7 @@ import pytest
 from tests.conftest import User, register
 from tests.faults.conftest import REQUEST_TIMEOUT, FaultStack, Outcome, create_thread, wait_until
 from tests.support.sse_client import TERMINAL, Event, events, text_of
+from tests.support.stack import ServiceProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -362,3 +363,33 @@ async def test_an_event_with_a_huge_integer_does_not_stall_the_relay(
             return await fault_stack.outbox_rows() == 0
 
         assert await wait_until(relayed, 20), "the relay is stuck"
+
+
+async def test_services_stop_cleanly_while_nats_is_away(fault_stack: FaultStack) -> None:
+    """SIGTERM with NATS gone (the connection reconnecting, nothing to drain): the threads
+    service and the worker still stop at once, with exit status 0. Runs last: it leaves them
+    stopped."""
+    ready = {"threads": "threads service ready", "chat-worker-1": "chat worker ready"}
+    for name, line in ready.items():  # signal handlers are installed by then
+
+        async def started(
+            svc: ServiceProcess = fault_stack.stack.services[name], line: str = line
+        ) -> bool:
+            return line in svc.log_path.read_text(errors="replace")
+
+        assert await wait_until(started, 30), f"{name} never got ready"
+    fault_stack.servers.stop_nats()
+    try:
+        await asyncio.sleep(1.0)  # they notice, and start reconnecting
+        for name in ready:
+            svc = fault_stack.stack.services[name]
+            assert svc.alive(), svc.log_tail()
+            started = time.monotonic()
+            svc.stop(timeout=10)
+            assert svc.process is not None
+            assert svc.process.returncode == 0, f"{name} exited {svc.process.returncode}:\n" + (
+                svc.log_tail(20)
+            )
+            assert time.monotonic() - started < 5
+    finally:
+        fault_stack.servers.start_nats()

@@ -11,6 +11,7 @@ configured settings).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -18,6 +19,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from faststream.nats import NatsBroker, NatsRouter
+from nats.errors import Error as NatsError
 
 from chat_worker.bootstrap import build_worker
 from chat_worker.config import Settings
@@ -101,5 +103,9 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("chat worker stopping", in_flight=len(worker.inflight))
     await requests.stop()
-    await broker.stop()
+    try:
+        await broker.stop()  # drains the connection
+    except NatsError:  # NATS is away (reconnecting): nothing to drain, just close
+        with contextlib.suppress(Exception):
+            await broker.connection.close()
     await worker.registry.aclose()

@@ -13,6 +13,7 @@ import signal
 
 import structlog
 from faststream.nats import NatsBroker
+from nats.errors import Error as NatsError
 
 from contracts.subjects import THREADS_QUEUE
 from observability.metrics import serve_metrics
@@ -91,5 +92,9 @@ async def serve(settings: Settings) -> None:
     relay_task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await relay_task
-    await broker.stop()
+    try:
+        await broker.stop()  # drains the connection
+    except NatsError:  # NATS is away (reconnecting): nothing to drain, just close
+        with contextlib.suppress(Exception):
+            await broker.connection.close()
     await service.engine.dispose()
