@@ -12,6 +12,7 @@ import pytest_asyncio
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.subjects import CHAT_CONTEXT_PUSH_FILTER, THREADS_QUEUE
@@ -24,7 +25,7 @@ from threads.entrypoints.nats_routes import build_routes
 from threads.entrypoints.request_server import RequestServer
 from threads.service import ThreadsService
 from threads.store.announcer import announcer
-from threads.store.relay import OutboxRelay
+from threads.store.relay import RELAY_LOCK_KEY, OutboxRelay
 from threads.streams import provision_events_stream
 
 
@@ -63,7 +64,10 @@ class Wired:
 
 @pytest_asyncio.fixture
 async def wired(tmp_path: Path, database_url: str, engine: AsyncEngine) -> AsyncIterator[Wired]:
-    # A server of its own: the session stack's worker would otherwise answer the requests.
+    # A server of its own, and the relay lock held throughout: the session stack's worker would
+    # otherwise answer these requests, which its relay would publish from the shared outbox.
+    lock_holder = await engine.connect()
+    await lock_holder.execute(select(func.pg_advisory_lock(RELAY_LOCK_KEY)))
     server = start_nats(
         tmp_path / "nats", free_port(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
@@ -97,3 +101,5 @@ async def wired(tmp_path: Path, database_url: str, engine: AsyncEngine) -> Async
         await listener.close()
         await nc.close()
         server.stop()
+        await lock_holder.execute(select(func.pg_advisory_unlock(RELAY_LOCK_KEY)))
+        await lock_holder.close()

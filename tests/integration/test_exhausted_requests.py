@@ -13,6 +13,7 @@ import functools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 import pytest_asyncio
@@ -85,7 +86,7 @@ async def _requested(scene: Scene) -> PostChat:
     return cmd
 
 
-async def _status(engine: AsyncEngine, message_id: uuid.UUID, waiting_for: str) -> dict:
+async def _status(engine: AsyncEngine, message_id: uuid.UUID, waiting_for: str) -> dict[str, Any]:
     for _ in range(100):
         async with engine.connect() as conn:
             row = (await conn.execute(select(messages).where(messages.c.id == message_id))).one()
