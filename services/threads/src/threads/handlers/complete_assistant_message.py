@@ -14,5 +14,6 @@ async def handle(ctx: HandlerContext[CompleteAssistantMessage]) -> Reply:
     cmd = ctx.command
     stream, version, state, answer = await load_for_answer(ctx, cmd.thread_id, cmd.message_id)
     events = chat.decide_complete(state, answer, cmd, user_id=cmd.meta.user_id)
-    await ctx.append(stream, version, events)
-    return Reply.success({"message_id": str(cmd.message_id), "status": "complete"})
+    reply = Reply.success({"message_id": str(cmd.message_id), "status": "complete"})
+    await ctx.append(stream, version, events, reply=reply)  # the reply is settled already
+    return reply

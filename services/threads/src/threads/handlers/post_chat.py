@@ -23,11 +23,8 @@ async def handle(ctx: HandlerContext[PostChat], *, push_max_bytes: int = 0) -> R
     cmd = ctx.command
     stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
     events = chat.decide_post_chat(state, cmd, user_id=cmd.meta.user_id)
-    await ctx.append(stream, version, events)
     requested = events[1]
     assert isinstance(requested, AssistantMessageRequested)
-    if push_max_bytes > 0:
-        await _push_context(ctx, requested, push_max_bytes)
     view = ChatStartedView(
         thread_id=requested.thread_id,
         user_message_id=requested.user_message_id,
@@ -35,7 +32,11 @@ async def handle(ctx: HandlerContext[PostChat], *, push_max_bytes: int = 0) -> R
         provider=requested.provider,
         model=requested.model,
     )
-    return Reply.success(view.model_dump(mode="json"))
+    reply = Reply.success(view.model_dump(mode="json"))
+    await ctx.append(stream, version, events, reply=reply)  # the reply is settled already
+    if push_max_bytes > 0:
+        await _push_context(ctx, requested, push_max_bytes)
+    return reply
 
 
 async def _push_context(

@@ -132,9 +132,9 @@ async def load_stream(
 
 # Events and their outbox rows in one statement, one round trip on every command. The rows
 # travel as one JSON array (one cached statement whatever their number), inserted in version
-# order so positions follow versions.
-_APPEND = text(
-    """
+# order so positions follow versions. `_APPEND_RECORDING` also inserts the unit of work's
+# processed-command row (see `append`'s `processed`).
+_APPEND_SQL = """
     WITH appended AS (
         INSERT INTO events
             (stream_id, stream_version, event_id, event_type, schema_version, data, metadata)
@@ -146,13 +146,25 @@ _APPEND = text(
         RETURNING global_position, recorded_at, event_id
     ), queued AS (
         INSERT INTO outbox (global_position) SELECT global_position FROM appended
-    )
+    ){recording}
     SELECT global_position, recorded_at, event_id FROM appended
-    """
-).bindparams(
+"""
+_RECORDING = """, recorded AS (
+        INSERT INTO processed_commands (actor, command_id, command_type, reply)
+        VALUES (:actor, :command_id, :command_type, :reply)
+    )"""
+_EVENT_PARAMS = (
     bindparam("stream_id", type_=String()),
     bindparam("metadata", type_=JSONB()),
     bindparam("rows", type_=JSONB()),
+)
+_APPEND = text(_APPEND_SQL.format(recording="")).bindparams(*_EVENT_PARAMS)
+_APPEND_RECORDING = text(_APPEND_SQL.format(recording=_RECORDING)).bindparams(
+    *_EVENT_PARAMS,
+    bindparam("actor", type_=String()),
+    bindparam("command_id", type_=String()),
+    bindparam("command_type", type_=String()),
+    bindparam("reply", type_=JSONB()),
 )
 
 
@@ -163,8 +175,15 @@ async def append(
     new_events: Sequence[DomainEvent],
     meta: Envelope,
     command_id: str | None = None,
+    *,
+    processed: dict[str, Any] | None = None,
 ) -> list[StoredEvent]:
-    """Append after `expected_version`; raises ConcurrencyError if the stream moved on."""
+    """Append after `expected_version`; raises ConcurrencyError if the stream moved on.
+
+    `processed` (actor, command_id, command_type, reply) is the unit of work's
+    processed-command row, inserted by the same statement when the handler's reply is known
+    before its append: one round trip fewer. A command id seen before then fails the whole
+    statement (IntegrityError on `pk_processed_commands`), as the row's own insert would."""
     if not new_events:
         return []
     metadata = {
@@ -184,9 +203,11 @@ async def append(
         for i, e in enumerate(new_events, start=1)
     ]
     try:
-        result = await conn.execute(
-            _APPEND, {"stream_id": stream_id, "metadata": metadata, "rows": rows}
-        )
+        params = {"stream_id": stream_id, "metadata": metadata, "rows": rows}
+        if processed is None:
+            result = await conn.execute(_APPEND, params)
+        else:
+            result = await conn.execute(_APPEND_RECORDING, {**params, **processed})
         returned = {str(r.event_id): r for r in result.all()}
     except IntegrityError as exc:
         if is_stream_conflict(exc):

@@ -21,7 +21,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import structlog
 from sqlalchemy import select
@@ -51,8 +51,10 @@ class HandlerContext(Generic[C]):
     conn: AsyncConnection
     command: C
     project: Projector
+    actor: str = "anonymous"
     appended: list[StoredEvent] = field(default_factory=list)
     announcements: list[tuple[str, bytes]] = field(default_factory=list)
+    recorded: Reply | None = None  # the reply already in the processed-command row
 
     async def load(
         self, stream_id: str, types: Sequence[str] | None = None
@@ -60,8 +62,19 @@ class HandlerContext(Generic[C]):
         return await event_store.load_stream(self.conn, stream_id, types)
 
     async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[DomainEvent]
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        *,
+        reply: Reply | None = None,
     ) -> list[StoredEvent]:
+        """Append and project. A handler whose reply is settled before it appends gives it
+        here: the processed-command row then goes in with the events (one round trip fewer),
+        and the handler must return that same reply."""
+        processed = None
+        if reply is not None and events:
+            processed = _processed_row(self.actor, self.command, reply)
         stored = await event_store.append(
             self.conn,
             stream_id,
@@ -69,7 +82,10 @@ class HandlerContext(Generic[C]):
             events,
             self.command.meta,
             self.command.command_id,
+            processed=processed,
         )
+        if processed is not None:
+            self.recorded = reply
         await self.project.project_all(self.conn, stored)
         self.appended.extend(stored)
         return stored
@@ -81,6 +97,17 @@ class HandlerContext(Generic[C]):
 
 
 Handler = Callable[[HandlerContext[C]], Awaitable[Reply]]
+
+
+def _processed_row(actor: str, command: Command, reply: Reply) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "command_id": command.command_id,
+        "command_type": type(command).__name__,
+        "reply": reply.model_dump(mode="json"),
+    }
+
+
 Announce = Callable[[list[tuple[str, bytes]]], None]
 _PROCESSED = processed_commands.insert()  # built once; values come as parameters
 UNIQUE_RETRYABLE = ("uq_users_email", "pk_processed_commands")
@@ -185,17 +212,12 @@ class UnitOfWork:
                 previous = await _previous_reply(conn, actor, command)
                 if previous is not None:
                     return previous
-            ctx = HandlerContext(conn, command, self.project)
+            ctx = HandlerContext(conn, command, self.project, actor)
             reply = await handler(ctx)
-            await conn.execute(
-                _PROCESSED,
-                {
-                    "actor": actor,
-                    "command_id": command.command_id,
-                    "command_type": type(command).__name__,
-                    "reply": reply.model_dump(mode="json"),
-                },
-            )
+            if ctx.recorded is None:
+                await conn.execute(_PROCESSED, _processed_row(actor, command, reply))
+            elif ctx.recorded is not reply:
+                raise RuntimeError(f"{type(command).__name__}: replied other than it recorded")
         for event in ctx.appended:
             EVENTS_APPENDED.labels(event.type).inc()
         if ctx.announcements and self.on_announce is not None:
@@ -210,12 +232,7 @@ class UnitOfWork:
         async with self.engine.begin() as conn:
             inserted = await conn.scalar(
                 pg_insert(processed_commands)
-                .values(
-                    actor=actor,
-                    command_id=command.command_id,
-                    command_type=type(command).__name__,
-                    reply=reply.model_dump(mode="json"),
-                )
+                .values(**_processed_row(actor, command, reply))
                 .on_conflict_do_nothing()
                 .returning(processed_commands.c.command_id)
             )
