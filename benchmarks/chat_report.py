@@ -191,12 +191,12 @@ def write_section(
             "",
             *_rounds(rounds or []),
             "Time to first token is a chain of hops on the same two cores: the gateway sends "
-            "`PostChat`; the threads service commits the user message and the answer request "
-            "(five SQL round trips and one commit, fsync on) and replies; the commit hook "
-            "publishes the request to `EVENTS`; the worker fetches it, asks for the chat "
-            "context (which brings the credentials), calls the provider and publishes the "
-            "first delta to "
-            "`TOKENS`, which the gateway's ordered consumer turns into the first SSE event. "
+            "`PostChat`; the threads service stores the user message and the answer request "
+            "and reads the chat context in one transaction (five SQL round trips with the "
+            "commit, fsync on), replies, and once committed pushes the context to the workers "
+            "and publishes the request to `EVENTS` (fsynced); the worker fetches it, calls the "
+            "provider with the pushed context and publishes the first delta to `TOKENS`, "
+            "which the gateway's ordered consumer turns into the first SSE event. "
             "LiteLLM stores nothing before it calls upstream. "
             + _busy(by.get(("switchboard", 50))),
             "",
