@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import uuid
+from pathlib import Path
 
 import asyncpg
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from devstack.postgres import PG_USER, start_postgres
 from tests.support.database import asyncpg_url
-from tests.support.servers import Infra
+from tests.support.servers import Infra, free_port
 from threads.migrations.runner import alembic_config, downgrade, ensure_database, upgrade
 from threads.store.tables import metadata
 
@@ -111,3 +114,28 @@ def test_upgrade_from_first_revision_keeps_data(infra: Infra) -> None:
     asyncio.run(seed())
     upgrade(url)
     assert asyncio.run(read()) == (1, "old@example.com")
+
+
+async def test_migrating_waits_for_a_postgres_that_is_still_starting(tmp_path: Path) -> None:
+    """`switchboard-threads migrate` against a Postgres that is not up yet (or still recovering
+    after a crash, when it refuses connections) waits for it instead of failing: `make up`
+    after an unclean stop once failed exactly so."""
+    port = free_port()
+    url = f"postgresql+asyncpg://{PG_USER}@127.0.0.1:{port}/waited"
+    waiting = asyncio.create_task(ensure_database(url))
+    await asyncio.sleep(1.0)
+    assert not waiting.done()  # refused so far: still trying
+    pg = await asyncio.to_thread(
+        start_postgres,
+        tmp_path / "pg",
+        port,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        fsync=False,
+    )
+    try:
+        await asyncio.wait_for(waiting, 60)
+        conn = await asyncpg.connect(f"postgresql://{PG_USER}@127.0.0.1:{port}/waited")
+        await conn.close()
+    finally:
+        pg.stop()
