@@ -48,6 +48,7 @@ def make_broker(
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=2,
+        drain_timeout=5,  # a stop never waits on a stuck subscription past this
     )
 
 
@@ -105,7 +106,7 @@ async def serve(settings: Settings) -> None:
     await requests.stop()
     try:
         await broker.stop()  # drains the connection
-    except NatsError:  # NATS is away (reconnecting): nothing to drain, just close
+    except NatsError:  # NATS away (reconnecting), or the drain timed out: just close
         with contextlib.suppress(Exception):
             await broker.connection.close()
     await worker.registry.aclose()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from devstack import infra, readiness, services
@@ -30,21 +31,35 @@ STARTED = time.monotonic()
 
 
 class StopRequest:
-    """Signal handlers only set flags: the main thread does the talking (handlers take no locks)."""
+    """Signal handlers only set flags: the main thread does the talking (handlers take no locks).
 
-    def __init__(self) -> None:
+    One Ctrl-C can arrive twice: the terminal signals the whole foreground group, and `uv run`
+    (which `make up` goes through) forwards what it got to us as well. A second signal counts
+    as "hurry" (kill at once) only if it comes `DOUBLE_DELIVERY` seconds or more after the
+    first; otherwise every Ctrl-C killed Postgres and NATS instead of stopping them."""
+
+    DOUBLE_DELIVERY = 0.5
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.requested = Flag()
         self.hurry = Flag()
         self.received: list[str] = []
+        self.clock = clock
+        self._first_at: float | None = None
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, self._handle)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
-        self.received.append(signal.Signals(signum).name)
-        if self.requested.is_set():
+        now = self.clock()
+        if self._first_at is None:
+            self._first_at = now
+        elif now - self._first_at < self.DOUBLE_DELIVERY:
+            return  # the same Ctrl-C, delivered twice
+        else:
             self.hurry.set()
+        self.received.append(signal.Signals(signum).name)
         self.requested.set()
 
 

@@ -46,9 +46,11 @@ class RequestConsumer:
         self.slots = asyncio.Semaphore(worker.settings.concurrency)
         self.answering: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
 
     async def start(self) -> None:
         sub = await self.js.pull_subscribe_bind(durable=CHAT_WORKER_DURABLE, stream=EVENTS_STREAM)
+        self._sub = sub
         self._loop = asyncio.create_task(self._fetch_forever(sub), name="request-consumer")
 
     async def _fetch_forever(self, sub: JetStreamContext.PullSubscription) -> None:
@@ -88,13 +90,19 @@ class RequestConsumer:
             self.slots.release()
 
     async def stop(self) -> None:
-        """Stop fetching; answers still running are cancelled and handed back."""
+        """Stop fetching; answers still running are cancelled and handed back. The pull
+        subscription goes too: a status the server sends it later (a pull request expiring)
+        would sit in its queue with nobody to take it, and draining the connection would
+        wait for that queue until its timeout."""
         tasks = [t for t in (self._loop, *self.answering) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
 
 
 def document(broker: NatsBroker, worker: Worker) -> None:

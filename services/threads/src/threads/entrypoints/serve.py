@@ -50,6 +50,7 @@ def make_broker(settings: Settings, name: str) -> NatsBroker:
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=2,
+        drain_timeout=5,  # a stop never waits on a stuck subscription past this
         # FastStream logs "Received"/"Processed" for every message at the level given here;
         # at INFO that is ~1 ms of CPU per command. Our own handlers log what matters.
         log_level=logging.DEBUG,
@@ -94,7 +95,7 @@ async def serve(settings: Settings) -> None:
         await relay_task
     try:
         await broker.stop()  # drains the connection
-    except NatsError:  # NATS is away (reconnecting): nothing to drain, just close
+    except NatsError:  # NATS away (reconnecting), or the drain timed out: just close
         with contextlib.suppress(Exception):
             await broker.connection.close()
     await service.engine.dispose()
