@@ -22,10 +22,9 @@ from chat_worker.providers.base import (
     ChatMessage,
     ModelInfo,
     ProviderCredentials,
-    ProviderError,
     StreamResult,
 )
-from chat_worker.providers.errors import stainless_error, transport_error
+from chat_worker.providers.errors import stainless_errors
 from chat_worker.providers.options import ClientCache, ClientOptions
 
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
@@ -65,7 +64,7 @@ class AnthropicAdapter:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
             extra: dict[str, Any] = {"system": system} if system else {}
             usage: dict[str, Any] = {}
-            try:
+            with stainless_errors(self.name, anthropic.APIError, creds.api_key):
                 wire: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
                 stream = await client.messages.create(
                     model=model, max_tokens=max_tokens, messages=wire, stream=True, **extra
@@ -83,25 +82,11 @@ class AnthropicAdapter:
                                 result.finish_reason = STOP_REASONS.get(reason, reason)
                             usage["output_tokens"] = event.usage.output_tokens
                 result.usage = usage or None
-            except anthropic.APIError as exc:
-                raise stainless_error(self.name, exc, creds.api_key) from None
-            except ProviderError:
-                raise
-            except Exception as exc:
-                if mapped := transport_error(self.name, exc):
-                    raise mapped from None
-                raise
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
-            try:
+            with stainless_errors(self.name, anthropic.APIError, creds.api_key):
                 return [
                     ModelInfo(id=m.id, display_name=m.display_name or m.id)
                     async for m in client.models.list()
                 ]
-            except anthropic.APIError as exc:
-                raise stainless_error(self.name, exc, creds.api_key) from None
-            except Exception as exc:
-                if mapped := transport_error(self.name, exc):
-                    raise mapped from None
-                raise

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
@@ -130,6 +132,25 @@ def stainless_error(provider: str, exc: Exception, secret: str | None) -> Provid
     if "Timeout" in name or "Connection" in name:
         return ProviderError("provider_unavailable", f"Connection to {provider} failed ({name})")
     return ProviderError("provider_error", f"{provider} error: {scrub(_detail(exc), secret)}")
+
+
+@contextmanager
+def stainless_errors(
+    provider: str, api_error: type[Exception], secret: str | None
+) -> Iterator[None]:
+    """Around a call of the openai or anthropic SDK: its typed errors (`api_error`) and
+    transport failures become `ProviderError`; a `ProviderError` passes as it is, anything else
+    propagates."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except api_error as exc:
+        raise stainless_error(provider, exc, secret) from None
+    except Exception as exc:
+        if mapped := transport_error(provider, exc):
+            raise mapped from None
+        raise
 
 
 def stream_error(provider: str, error: Any, secret: str | None) -> ProviderError:

@@ -27,10 +27,9 @@ from chat_worker.providers.base import (
     ChatMessage,
     ModelInfo,
     ProviderCredentials,
-    ProviderError,
     StreamResult,
 )
-from chat_worker.providers.errors import stainless_error, stream_error, transport_error
+from chat_worker.providers.errors import stainless_errors, stream_error
 from chat_worker.providers.options import ClientCache, ClientOptions
 from chat_worker.providers.sse import sse_json
 
@@ -83,7 +82,7 @@ class OpenAICompatAdapter:
                 "stream_options": {"include_usage": True},
                 **self._limit(max_tokens),
             }
-            try:
+            with stainless_errors(self.name, openai.APIError, creds.api_key):
                 # An error status raises the SDK's typed error here; a success comes back unread.
                 response = await client.post(
                     "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
@@ -106,22 +105,8 @@ class OpenAICompatAdapter:
                                 yield text
                 finally:
                     await response.aclose()
-            except openai.APIError as exc:
-                raise stainless_error(self.name, exc, creds.api_key) from None
-            except ProviderError:
-                raise
-            except Exception as exc:
-                if mapped := transport_error(self.name, exc):
-                    raise mapped from None
-                raise
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
-            try:
+            with stainless_errors(self.name, openai.APIError, creds.api_key):
                 return [ModelInfo(id=m.id, display_name=m.id) async for m in client.models.list()]
-            except openai.APIError as exc:
-                raise stainless_error(self.name, exc, creds.api_key) from None
-            except Exception as exc:
-                if mapped := transport_error(self.name, exc):
-                    raise mapped from None
-                raise
