@@ -11,8 +11,8 @@ so a hint is on the wire before the events it goes with.
 Idempotency costs no extra round trip on the common path: the first attempt does not look for
 an earlier reply; the processed-command row it inserts at the end (or with the append, see
 `HandlerContext.append`) collides with an earlier one (primary key), which rolls everything
-back and reruns the attempt, which reads the earlier reply. A refusal looks the key up as it records itself, so a key whose first run
-succeeded still answers with that first reply.
+back and reruns the attempt, which reads the earlier reply. A refusal looks the key up as it
+records itself, so a key whose first run succeeded still answers with that first reply.
 """
 
 from __future__ import annotations
