@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 
 from tests.conftest import User
 
@@ -52,6 +53,46 @@ async def test_post_stores_the_message_as_given(user: User) -> None:
     }
     bare = await post(user, thread["id"], role="user")
     assert bare["content"] == "" and bare["artifact_data"] is None and bare["metadata"] is None
+
+
+async def test_an_assistant_message_with_only_artifact_data_is_stored(user: User) -> None:
+    """`content: null` with an artifact (the spec's `content?`) is a 201, not a 422: stored with
+    empty content and the artifact as given, and listed like any other message."""
+    thread = await new_thread(user)
+    artifact = {"kind": "chart", "series": [1, 2, 3]}
+    message = await post(user, thread["id"], role="assistant", content=None, artifact_data=artifact)
+    assert message["role"] == "assistant" and message["status"] == "complete"
+    assert message["content"] == "" and message["artifact_data"] == artifact
+    assert message["metadata"] is None
+    listed = (await user.get(f"/api/threads/{thread['id']}/messages")).json()["messages"]
+    assert listed == [message]
+    detail = (await user.get(f"/api/threads/{thread['id']}")).json()
+    assert detail["messages"] == [message] and detail["message_count"] == 1
+    events = (await user.get(f"/api/threads/{thread['id']}/events")).json()["events"]
+    posted = [e["data"] for e in events if e["type"] == "MessagePosted"]
+    assert [(d["content"], d["artifact_data"]) for d in posted] == [("", artifact)]
+
+
+async def test_explicit_nulls_and_the_message_fields_types(user: User) -> None:
+    """`artifact_data` and `metadata` null are stored as null; ids are UUIDs and `created_at`
+    is ISO 8601 with a timezone."""
+    thread = await new_thread(user)
+    message = await post(
+        user, thread["id"], role="user", content="x", artifact_data=None, metadata=None
+    )
+    assert message["artifact_data"] is None and message["metadata"] is None
+    assert str(uuid.UUID(message["id"])) == message["id"]
+    assert message["thread_id"] == thread["id"]
+    created = datetime.fromisoformat(message["created_at"])
+    assert created.tzinfo is not None and created.utcoffset() is not None
+
+
+async def test_a_missing_thread_or_message_is_404(user: User) -> None:
+    missing = uuid.uuid4()
+    r = await user.get(f"/api/threads/{missing}/messages")
+    assert r.status_code == 404 and r.json() == {"detail": "Thread not found"}
+    r = await user.delete(f"/api/messages/{missing}")
+    assert r.status_code == 404 and r.json() == {"detail": "Message not found"}
 
 
 async def test_list_oldest_first_and_thread_includes_messages(user: User) -> None:

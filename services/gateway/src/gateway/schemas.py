@@ -80,8 +80,11 @@ class ThreadPatch(BaseModel):
 
 
 class MessageIn(BaseModel):
+    """`content` may be left out or null (an assistant message carrying only `artifact_data`):
+    the message is then stored with empty content, as the Message view's `content` is text."""
+
     role: Literal["user", "assistant"]
-    content: Text = Field(default="", max_length=1_000_000)
+    content: Text | None = Field(default=None, max_length=1_000_000)
     artifact_data: JsonObject = None
     metadata: JsonObject = None
 

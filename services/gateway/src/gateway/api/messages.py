@@ -36,7 +36,7 @@ async def post_message(
         thread_id=thread_id,
         message_id=uuid4(),
         role=body.role,
-        content=body.content,
+        content=body.content or "",
         artifact_data=body.artifact_data,
         metadata=body.metadata,
     )
