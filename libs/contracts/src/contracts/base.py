@@ -8,10 +8,11 @@ that directly caused this one.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Generic
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeVar
 
 
 def utcnow() -> datetime:
@@ -45,18 +46,40 @@ class Message(BaseModel):
     schema_version: int = 1
 
 
-class Command(Message):
+R = TypeVar("R", bound=BaseModel, default=BaseModel)
+
+
+class Request(Message, Generic[R]):
+    """A message sent with NATS request/reply. Each concrete request names its `subject` and,
+    as its type parameter, the model of its reply's `data` (`PostChat(Command[ChatStartedView])`):
+    the route that serves it and the caller that sends it both read them from here, so a
+    subject is declared once and `bus.call(request)` returns a typed reply."""
+
+    subject: ClassVar[str]
+    meta: Envelope = Field(default_factory=Envelope)
+
+    @classmethod
+    def reply_model(cls) -> type[BaseModel]:
+        """The model of a successful reply's `data` (the type parameter)."""
+        for klass in cls.__mro__:
+            args: tuple[Any, ...] = getattr(klass, "__pydantic_generic_metadata__", {}).get(
+                "args", ()
+            )
+            if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+                return args[0]
+        return BaseModel
+
+
+class Command(Request[R], Generic[R]):
     """An order to the threads service. `command_id` makes it idempotent: the same id from the
     same user gets the first reply again and changes nothing more (HTTP `Idempotency-Key`)."""
 
-    meta: Envelope = Field(default_factory=Envelope)
     command_id: str = Field(default_factory=lambda: str(uuid4()), max_length=255)
 
 
-class Query(Message):
-    """A question answered from read models; never changes anything."""
-
-    meta: Envelope = Field(default_factory=Envelope)
+class Query(Request[R], Generic[R]):
+    """A question answered from read models (or the chat worker's catalogue); never changes
+    anything."""
 
 
 class DomainEvent(Message):

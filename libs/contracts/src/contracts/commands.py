@@ -7,41 +7,61 @@ names the same thing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from contracts import subjects as s
 from contracts.base import Command
 from contracts.events import TaskRoute
-from contracts.views import MessageRole
+from contracts.views import (
+    AckView,
+    CancelView,
+    ChatStartedView,
+    DocumentView,
+    MessageRole,
+    MessageView,
+    OutcomeRecordedView,
+    ProjectView,
+    ProviderView,
+    TaskRoutesView,
+    ThreadView,
+    TitleSetView,
+    UserView,
+)
 
 
-class RegisterUser(Command):
+class RegisterUser(Command[UserView]):
+    subject: ClassVar[str] = s.USER_REGISTER
     user_id: UUID
     email: str
     display_name: str | None = None
     password_hash: str
 
 
-class CreateProject(Command):
+class CreateProject(Command[ProjectView]):
+    subject: ClassVar[str] = s.PROJECT_CREATE
     project_id: UUID
     name: str
     description: str | None = None
 
 
-class UpdateProject(Command):
+class UpdateProject(Command[ProjectView]):
+    subject: ClassVar[str] = s.PROJECT_UPDATE
     project_id: UUID
     name: str | None = None
     description: str | None = None
     description_set: bool = False
 
 
-class DeleteProject(Command):
+class DeleteProject(Command[AckView]):
+    subject: ClassVar[str] = s.PROJECT_DELETE
     project_id: UUID
 
 
-class CreateThread(Command):
+class CreateThread(Command[ThreadView]):
+    subject: ClassVar[str] = s.THREAD_CREATE
     thread_id: UUID
     project_id: UUID | None = None
     title: str | None = None
@@ -51,8 +71,10 @@ class CreateThread(Command):
     agent_type: str | None = None
 
 
-class UpdateThread(Command):
+class UpdateThread(Command[ThreadView]):
     """`move` says whether project_id was given at all: moving to null makes it project-less."""
+
+    subject: ClassVar[str] = s.THREAD_UPDATE
 
     thread_id: UUID
     title: str | None = None
@@ -60,18 +82,22 @@ class UpdateThread(Command):
     project_id: UUID | None = None
 
 
-class SetGeneratedTitle(Command):
+class SetGeneratedTitle(Command[TitleSetView]):
     """From the chat worker: applied only while the thread is still titled `New Chat`."""
+
+    subject: ClassVar[str] = s.THREAD_SET_TITLE
 
     thread_id: UUID
     title: str
 
 
-class DeleteThread(Command):
+class DeleteThread(Command[AckView]):
+    subject: ClassVar[str] = s.THREAD_DELETE
     thread_id: UUID
 
 
-class PostMessage(Command):
+class PostMessage(Command[MessageView]):
+    subject: ClassVar[str] = s.MESSAGE_POST
     thread_id: UUID
     message_id: UUID
     role: MessageRole
@@ -80,11 +106,13 @@ class PostMessage(Command):
     metadata: dict[str, Any] | None = None
 
 
-class DeleteMessage(Command):
+class DeleteMessage(Command[AckView]):
+    subject: ClassVar[str] = s.MESSAGE_DELETE
     message_id: UUID
 
 
-class AddDocument(Command):
+class AddDocument(Command[DocumentView]):
+    subject: ClassVar[str] = s.DOCUMENT_ADD
     document_id: UUID
     project_id: UUID | None = None
     thread_id: UUID | None = None
@@ -93,14 +121,16 @@ class AddDocument(Command):
     content: str
 
 
-class DeleteDocument(Command):
+class DeleteDocument(Command[AckView]):
+    subject: ClassVar[str] = s.DOCUMENT_DELETE
     document_id: UUID
 
 
 # -- chat ------------------------------------------------------------------------------------
 
 
-class PostChat(Command):
+class PostChat(Command[ChatStartedView]):
+    subject: ClassVar[str] = s.CHAT_POST
     thread_id: UUID
     user_message_id: UUID
     assistant_message_id: UUID
@@ -109,7 +139,8 @@ class PostChat(Command):
     metadata: dict[str, Any] | None = None
 
 
-class CompleteAssistantMessage(Command):
+class CompleteAssistantMessage(Command[OutcomeRecordedView]):
+    subject: ClassVar[str] = s.CHAT_COMPLETE
     thread_id: UUID
     message_id: UUID
     content: str
@@ -118,7 +149,8 @@ class CompleteAssistantMessage(Command):
     attempt: int = 1
 
 
-class FailAssistantMessage(Command):
+class FailAssistantMessage(Command[OutcomeRecordedView]):
+    subject: ClassVar[str] = s.CHAT_FAIL
     thread_id: UUID
     message_id: UUID
     code: str
@@ -127,12 +159,14 @@ class FailAssistantMessage(Command):
     attempt: int = 1
 
 
-class CancelGeneration(Command):
+class CancelGeneration(Command[CancelView]):
+    subject: ClassVar[str] = s.CHAT_CANCEL
     thread_id: UUID
     message_id: UUID
 
 
-class RecordCancelledMessage(Command):
+class RecordCancelledMessage(Command[OutcomeRecordedView]):
+    subject: ClassVar[str] = s.CHAT_RECORD_CANCELLED
     thread_id: UUID
     message_id: UUID
     content: str
@@ -142,8 +176,10 @@ class RecordCancelledMessage(Command):
 # -- provider settings -----------------------------------------------------------------------
 
 
-class ConfigureProvider(Command):
+class ConfigureProvider(Command[ProviderView]):
     """`api_key` travels only gateway → threads over NATS and is encrypted before storage."""
+
+    subject: ClassVar[str] = s.PROVIDER_CONFIGURE
 
     provider: str
     api_key: str | None = Field(default=None, repr=False)
@@ -153,16 +189,12 @@ class ConfigureProvider(Command):
     enabled: bool | None = None
 
 
-class RemoveProvider(Command):
+class RemoveProvider(Command[AckView]):
+    subject: ClassVar[str] = s.PROVIDER_REMOVE
     provider: str
 
 
-class SetTaskRoutes(Command):
+class SetTaskRoutes(Command[TaskRoutesView]):
+    subject: ClassVar[str] = s.TASK_ROUTES_SET
     use_separate_models: bool
     routes: list[TaskRoute]
-
-
-class Ack(BaseModel):
-    """Data of a reply that only confirms."""
-
-    message: str

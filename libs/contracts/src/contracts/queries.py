@@ -3,31 +3,58 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
+from contracts import subjects as s
 from contracts.base import Query
+from contracts.views import (
+    ChatContextView,
+    ChatMessageView,
+    CredentialsView,
+    DocumentDetailView,
+    DocumentListView,
+    EventListView,
+    HealthView,
+    MessageListView,
+    MessageView,
+    ModelsView,
+    ProjectListView,
+    ProjectView,
+    ProviderCredentialsView,
+    ProviderListView,
+    TaskRoutesView,
+    ThreadDetailView,
+    ThreadPageView,
+    UserView,
+)
 
 
-class GetUser(Query):
+class GetUser(Query[UserView]):
+    subject: ClassVar[str] = s.USER_GET
     user_id: UUID
 
 
-class GetCredentials(Query):
+class GetCredentials(Query[CredentialsView]):
+    subject: ClassVar[str] = s.USER_CREDENTIALS
     email: str
 
 
-class ListProjects(Query):
-    pass
+class ListProjects(Query[ProjectListView]):
+    subject: ClassVar[str] = s.PROJECTS_LIST
 
 
-class GetProject(Query):
+class GetProject(Query[ProjectView]):
+    subject: ClassVar[str] = s.PROJECT_GET
     project_id: UUID
 
 
-class ListThreads(Query):
+class ListThreads(Query[ThreadPageView]):
     """Offset mode (offset/limit) unless `cursor` is given, then keyset mode."""
+
+    subject: ClassVar[str] = s.THREADS_LIST
 
     offset: int = 0
     limit: int = 25
@@ -36,64 +63,82 @@ class ListThreads(Query):
     cursor: str | None = None
 
 
-class GetThread(Query):
+class GetThread(Query[ThreadDetailView]):
+    subject: ClassVar[str] = s.THREAD_GET
     thread_id: UUID
     with_messages: bool = True
 
 
-class ThreadEvents(Query):
+class ThreadEvents(Query[EventListView]):
+    subject: ClassVar[str] = s.THREAD_EVENTS
     thread_id: UUID
 
 
-class ListMessages(Query):
+class ListMessages(Query[MessageListView]):
+    subject: ClassVar[str] = s.MESSAGES_LIST
     thread_id: UUID
 
 
-class GetMessage(Query):
+class GetMessage(Query[MessageView]):
+    subject: ClassVar[str] = s.MESSAGE_GET
     thread_id: UUID
     message_id: UUID
 
 
-class ListDocuments(Query):
+class ListDocuments(Query[DocumentListView]):
+    subject: ClassVar[str] = s.DOCUMENTS_LIST
     project_id: UUID | None = None
     thread_id: UUID | None = None
 
 
-class GetDocument(Query):
+class GetDocument(Query[DocumentDetailView]):
+    subject: ClassVar[str] = s.DOCUMENT_GET
     document_id: UUID
 
 
-class GetChatContext(Query):
+class GetChatContext(Query[ChatContextView]):
     """For the chat worker: thread, history, documents, provider binding; with
     `credentials_for`, also the user's own credentials for that provider (one round trip
     instead of two on the way to the first token)."""
+
+    subject: ClassVar[str] = s.CHAT_CONTEXT
 
     thread_id: UUID
     message_id: UUID
     credentials_for: str | None = Field(default=None, max_length=40)
 
 
-class GetChatMessage(Query):
+class GetChatMessage(Query[ChatMessageView]):
     """An assistant message with its outcome (finish reason or error), for the gateway."""
+
+    subject: ClassVar[str] = s.CHAT_MESSAGE
 
     thread_id: UUID
     message_id: UUID
 
 
-class ListProviders(Query):
-    pass
+class ListProviders(Query[ProviderListView]):
+    subject: ClassVar[str] = s.PROVIDERS_LIST
 
 
-class GetProviderCredentials(Query):
+class GetProviderCredentials(Query[ProviderCredentialsView]):
+    subject: ClassVar[str] = s.PROVIDER_CREDENTIALS
     provider: str
 
 
-class GetTaskRoutes(Query):
-    pass
+class GetTaskRoutes(Query[TaskRoutesView]):
+    subject: ClassVar[str] = s.TASK_ROUTES_GET
 
 
-class ListModels(Query):
+class ListModels(Query[ModelsView]):
+    subject: ClassVar[str] = s.MODELS_LIST
     # Seconds the asker waits for the answer (the gateway's share of its request timeout):
     # the catalogue answers within it, naming the providers it had no time for in `errors`.
     # None: the worker's own WORKER_MODELS_DEADLINE alone.
     deadline: float | None = Field(default=None, gt=0, le=3600)
+
+
+class CheckHealth(Query[HealthView]):
+    """Answered by a threads service that reaches its database."""
+
+    subject: ClassVar[str] = s.HEALTH_THREADS

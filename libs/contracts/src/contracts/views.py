@@ -195,3 +195,55 @@ class ChatMessageView(BaseModel):
     finish_reason: str | None = None
     error_code: str | None = None
     error: str | None = None
+
+
+# -- replies of lists and of commands that return no resource --------------------------------
+
+
+class ProjectListView(BaseModel):
+    projects: list[ProjectView]
+
+
+class MessageListView(BaseModel):
+    messages: list[MessageView]
+
+
+class DocumentListView(BaseModel):
+    documents: list[DocumentView]
+
+
+class ProviderListView(BaseModel):
+    providers: list[ProviderView]
+
+
+class EventListView(BaseModel):
+    events: list[EventView]
+
+
+class AckView(BaseModel):
+    """A command that leaves nothing to show (a delete): what it did, in words."""
+
+    message: str
+
+
+class OutcomeRecordedView(BaseModel):
+    """Reply to a worker's outcome command (complete, fail, record cancelled)."""
+
+    message_id: UUID
+    status: MessageStatus
+
+
+class CancelView(BaseModel):
+    message_id: UUID
+    status: MessageStatus
+    cancel_requested: bool
+
+
+class TitleSetView(BaseModel):
+    thread_id: UUID
+    title: str
+    applied: bool  # false: the thread had a title of its own already
+
+
+class HealthView(BaseModel):
+    status: str

@@ -4,8 +4,9 @@ to the provider stay; chatting in them then answers `provider_not_configured`.""
 
 from __future__ import annotations
 
-from contracts.commands import Ack, RemoveProvider
+from contracts.commands import RemoveProvider
 from contracts.replies import Reply
+from contracts.views import AckView
 from threads.domain import provider_settings as domain
 from threads.store.secrets import delete_secret
 from threads.store.unit_of_work import HandlerContext
@@ -21,4 +22,6 @@ async def handle(ctx: HandlerContext[RemoveProvider]) -> Reply:
     events = domain.decide_remove(state, cmd.provider, user_id=user_id)
     await delete_secret(ctx.conn, user_id, cmd.provider)
     await ctx.append(stream, version, events)
-    return Reply.success(Ack(message=f"Provider {cmd.provider} removed").model_dump(mode="json"))
+    return Reply.success(
+        AckView(message=f"Provider {cmd.provider} removed").model_dump(mode="json")
+    )

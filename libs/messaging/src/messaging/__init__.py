@@ -1,0 +1,1 @@
+"""NATS plumbing shared by the services (libraries are imported, never run)."""
