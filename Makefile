@@ -28,8 +28,8 @@ ifeq (replay,$(firstword $(MAKECMDGOALS)))
   $(eval $(REPLAY_EXTRA):;@:)
 endif
 
-.PHONY: help install up test lint format asyncapi replay bench-list bench-chat bench-replay \
-        bench-load clean-data
+.PHONY: help install up test test-unit test-integration test-e2e test-faults lint format asyncapi \
+        replay bench-list bench-chat bench-replay bench-load clean-data
 
 help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
@@ -52,8 +52,20 @@ install: ## install uv into .tools/ if missing, then sync .venv from uv.lock
 up: install ## run postgres, nats and every service here; Ctrl-C stops all (WORKERS=3 ...)
 	$(STACK_ENV) $(RUN) switchboard-up
 
-test: install ## run the tests; PYTEST_ARGS="-x -k name" passes options to pytest
+test: install ## run every test tier; PYTEST_ARGS="-x -k name" passes options to pytest
 	$(RUN) pytest $(PYTEST_ARGS)
+
+test-unit: install ## unit tests: pure code, no servers (seconds)
+	$(RUN) pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: install ## one service's parts against real Postgres and NATS
+	$(RUN) pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: install ## the running stack through its HTTP API, the web page and the CLI
+	$(RUN) pytest tests/e2e $(PYTEST_ARGS)
+
+test-faults: install ## processes killed, paused and restarted; servers stopped under load
+	$(RUN) pytest tests/faults $(PYTEST_ARGS)
 
 lint: install ## ruff check, ruff format --check and mypy (all three run; fails if any fails)
 	@status=0; \

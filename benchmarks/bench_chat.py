@@ -4,8 +4,8 @@ with the same load sent straight to that server and through a LiteLLM proxy.
 Starts its own Postgres (fsync on) and nats-server (JetStream `sync_interval: always`), as
 `make up` does, a fresh migrated database, the fake OpenAI server of `shared/bench/peer`
 (200-token answers as fast as it can), the threads service, the gateway and the chat worker(s)
-bound through the `openai` provider to the fake server, and LiteLLM 1.106.2 if it is installed
-(`--litellm-bin`, default `.data/bench/litellm-venv/bin/litellm`; see the peer README).
+bound through the `openai` provider to the fake server, and LiteLLM 1.106.2 (`--litellm-bin`;
+by default the one `peers.ensure_litellm` installs into `.data/bench/litellm-venv` on first use).
 
 At 1, 10 and 50 concurrent chats (closed loop, each chat in a fresh thread, every answer stored
 by the threads service before the stream ends) it measures time to first token and total
@@ -51,6 +51,7 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 from chat_load import Level, pct, run_level  # noqa: E402
 from chat_report import write_section  # noqa: E402
+from peers import LITELLM_BIN, ensure_litellm  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from tests.support.database import create_migrated_database  # noqa: E402
@@ -249,9 +250,7 @@ def main() -> int:
     ap.add_argument("--litellm-requests", default="60,120,300")
     ap.add_argument("--workers", type=int, default=1, help="chat worker processes")
     ap.add_argument("--max-seconds", type=float, default=60.0, help="cap per level")
-    ap.add_argument(
-        "--litellm-bin", default=str(ROOT / ".data" / "bench" / "litellm-venv" / "bin" / "litellm")
-    )
+    ap.add_argument("--litellm-bin", default=str(LITELLM_BIN))
     ap.add_argument("--no-litellm", action="store_true")
     ap.add_argument(
         "--c1-rounds",
@@ -456,8 +455,9 @@ def run_litellm(
     if args.no_litellm:
         return "LiteLLM skipped (--no-litellm)", None
     binary = Path(args.litellm_bin)
-    if not binary.exists():
-        return f"LiteLLM not installed at {binary}: figures NA", None
+    missing = ensure_litellm(binary)
+    if missing is not None:
+        return f"{missing}: figures NA", None
     key = "sk-bench-" + secrets.token_hex(16)
     config = (
         (PEER / "litellm_config.yaml")
