@@ -15,12 +15,12 @@ import orjson
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from gateway.answer_stream import AnswerStreamReader
 from gateway.api.chat import _answer_events
-from gateway.api.openai_compat import _stream
+from gateway.api.v1 import _stream
 from gateway.bus import Bus
-from gateway.openai_wire import Answer
 from gateway.sse import TokenRenderer
-from gateway.tokens import TokenReader
+from gateway.v1_wire import Answer
 
 TOKENS = [
     {"kind": "start", "attempt": 1},
@@ -37,7 +37,7 @@ class Subscribed:
         return None
 
 
-async def delivered_before_first_read(reader: TokenReader) -> None:
+async def delivered_before_first_read(reader: AnswerStreamReader) -> None:
     reader._sub = Subscribed()
     for seq, token in enumerate(TOKENS, start=1):
         reply = f"$JS.ACK.TOKENS.c.1.{seq}.{seq}.1700000000000000000.0"
@@ -53,7 +53,9 @@ async def collect(chunks: AsyncIterator[bytes]) -> bytes:
 async def test_the_sse_stream_sends_what_was_rendered_before_its_first_step() -> None:
     thread_id, message_id = uuid.uuid4(), uuid.uuid4()
     renderer = TokenRenderer(str(message_id), resuming=False)
-    reader = TokenReader(cast(JetStreamContext, None), thread_id, message_id, renderer.render)
+    reader = AnswerStreamReader(
+        cast(JetStreamContext, None), thread_id, message_id, renderer.render
+    )
     await delivered_before_first_read(reader)
     assert renderer.done
 
@@ -77,7 +79,7 @@ async def test_the_sse_stream_sends_what_was_rendered_before_its_first_step() ->
 async def test_the_openai_stream_sends_what_was_rendered_before_its_first_step() -> None:
     thread_id, message_id = uuid.uuid4(), uuid.uuid4()
     answer = Answer("chatcmpl-x", "echo/echo", include_usage=False)
-    reader = TokenReader(cast(JetStreamContext, None), thread_id, message_id, answer.render)
+    reader = AnswerStreamReader(cast(JetStreamContext, None), thread_id, message_id, answer.render)
     await delivered_before_first_read(reader)
     assert answer.done
 

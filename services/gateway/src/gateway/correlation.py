@@ -66,9 +66,9 @@ class CorrelationId:
                     )
             await send(message)
 
-        # bind/reset rather than `bound_contextvars`: a third of the cost, on every request.
-        tokens = structlog.contextvars.bind_contextvars(correlation_id=value)
+        # bind/reset rather than `bound_contextvars`: the same effect with less work per request.
+        bound = structlog.contextvars.bind_contextvars(correlation_id=value)
         try:
             await self.app(scope, receive, sending)
         finally:
-            structlog.contextvars.reset_contextvars(**tokens)
+            structlog.contextvars.reset_contextvars(**bound)

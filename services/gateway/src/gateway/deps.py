@@ -1,7 +1,7 @@
 """FastAPI dependencies: the bus, the current user, the Idempotency-Key.
 
-They are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker thread, and
-those thread hops cost milliseconds per request on a small machine; none of these block.
+They are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker thread, a
+hop to another thread and back on every request; none of these block, so none needs one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contracts.base import Envelope
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.correlation import correlation_from
-from gateway.security import Passwords, Tokens
+from gateway.security import AccessTokens, Passwords
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
 
@@ -29,8 +29,8 @@ async def get_bus(request: Request) -> Bus:
     return request.app.state.bus  # type: ignore[no-any-return]
 
 
-async def get_tokens(request: Request) -> Tokens:
-    return request.app.state.tokens  # type: ignore[no-any-return]
+async def get_access_tokens(request: Request) -> AccessTokens:
+    return request.app.state.access_tokens  # type: ignore[no-any-return]
 
 
 async def get_passwords(request: Request) -> Passwords:
@@ -43,8 +43,8 @@ async def current_user_id(
 ) -> UUID:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-    tokens: Tokens = request.app.state.tokens
-    user_id = tokens.verify(credentials.credentials)
+    access_tokens: AccessTokens = request.app.state.access_tokens
+    user_id = access_tokens.verify(credentials.credentials)
     if user_id is None:
         raise HTTPException(401, "Invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
     return user_id
@@ -77,5 +77,5 @@ UserId = Annotated[UUID, Depends(current_user_id)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 CommandId = Annotated[str, Depends(idempotency_key)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-TokensDep = Annotated[Tokens, Depends(get_tokens)]
+AccessTokensDep = Annotated[AccessTokens, Depends(get_access_tokens)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]

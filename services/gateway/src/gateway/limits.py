@@ -16,7 +16,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.openai_wire import error_response
+from gateway.v1_wire import error_response
 
 
 class BodyTooLarge(HTTPException):

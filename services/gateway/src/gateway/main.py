@@ -27,20 +27,20 @@ from gateway.api import (
     health,
     messages,
     models,
-    openai_compat,
     projects,
     providers,
     task_routes,
     threads,
+    v1,
     web,
 )
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.correlation import CorrelationId
 from gateway.limits import BodySizeLimit
-from gateway.openai_wire import openai_error, speaks_openai
 from gateway.ratelimit import UserLimits
-from gateway.security import Passwords, Tokens
+from gateway.security import AccessTokens, Passwords
+from gateway.v1_wire import openai_error, speaks_openai
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +52,7 @@ class ErrorOut(BaseModel):
 # The errors any API route may answer, so the OpenAPI document names every status it can get.
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Invalid input"},
-    401: {"model": ErrorOut, "description": "Missing, invalid or expired token"},
+    401: {"model": ErrorOut, "description": "Missing, invalid or expired access token"},
     404: {"model": ErrorOut, "description": "No such resource, or not yours"},
     409: {
         "model": ErrorOut,
@@ -128,10 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.tokens = Tokens(settings)
+    app.state.access_tokens = AccessTokens(settings)
     app.state.passwords = Passwords(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(UserLimits, settings=settings, tokens=app.state.tokens)
+    app.add_middleware(UserLimits, settings=settings, access_tokens=app.state.access_tokens)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -161,12 +161,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         task_routes,
         models,
         chat,
-        openai_compat,
+        v1,
         web,
         asyncapi,
     ):
         documented = None if module in (health, web, asyncapi) else ERRORS
-        if module is openai_compat:  # its errors have OpenAI's shape, not {"detail"}
+        if module is v1:  # its errors have OpenAI's shape, not {"detail"}
             documented = {code: {"description": r["description"]} for code, r in ERRORS.items()}
         app.include_router(module.router, responses=documented)
     return app

@@ -1,9 +1,10 @@
-"""Per-user limits kept in this gateway process: a token bucket for writes, one for chats, and
-a cap on the streams a user has open at once. Over a limit → 429 with `Retry-After`.
+"""Per-user limits kept in this gateway process: a bucket of request credits (refilled at a
+steady rate) for writes, one for chats, and a cap on the streams a user has open at once. Over
+a limit → 429 with `Retry-After`.
 
 The state is in memory: with N gateways behind a load balancer a user gets up to N times each
 limit. That is the price of needing no shared store; put one (e.g. NATS KV) behind
-`RateLimits` if the exact figure matters.
+`UserLimits` if the exact figure matters.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.config import Settings
-from gateway.openai_wire import error_response
-from gateway.security import Tokens
+from gateway.security import AccessTokens
+from gateway.v1_wire import error_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CHAT_PATH = re.compile(r"/api/threads/[^/]+/chat/?|/v1/chat/completions/?")
@@ -33,12 +34,12 @@ def too_many(detail: str, retry_after: float) -> HTTPException:
 
 @dataclass
 class _Bucket:
-    tokens: float
+    credits: float
     at: float
 
 
-class TokenBuckets:
-    """`rate` tokens per second up to `burst`, one bucket per key. Full buckets are forgotten
+class RateBuckets:
+    """`rate` credits per second up to `burst`, one bucket per key. Full buckets are forgotten
     (a full bucket is the same as none), so memory follows active users, not all users."""
 
     def __init__(self, per_minute: int, burst: int) -> None:
@@ -49,7 +50,7 @@ class TokenBuckets:
         self._next_sweep = 0.0
 
     def take(self, key: UUID, now: float | None = None) -> float | None:
-        """Spend one token: None when allowed, else the seconds until one is there."""
+        """Spend one credit: None when allowed, else the seconds until one is there."""
         if not self.enabled:
             return None
         now = time.monotonic() if now is None else now
@@ -57,19 +58,21 @@ class TokenBuckets:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(self.burst, now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.credits = min(self.burst, bucket.credits + (now - bucket.at) * self.rate)
         bucket.at = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        if bucket.credits >= 1.0:
+            bucket.credits -= 1.0
             return None
-        return (1.0 - bucket.tokens) / self.rate
+        return (1.0 - bucket.credits) / self.rate
 
     def _sweep(self, now: float) -> None:
         if now < self._next_sweep:
             return
         self._next_sweep = now + 60.0
         full = [
-            k for k, b in self._buckets.items() if b.tokens + (now - b.at) * self.rate >= self.burst
+            k
+            for k, b in self._buckets.items()
+            if b.credits + (now - b.at) * self.rate >= self.burst
         ]
         for key in full:
             del self._buckets[key]
@@ -119,16 +122,16 @@ class Slot:
 class UserLimits:
     """Pure ASGI middleware: charges each authenticated write or chat to its user's bucket and
     holds a stream slot for as long as an answer stream is being sent (the whole response,
-    however it ends). Requests without a valid token pass untouched: the routes answer 401.
+    however it ends). Requests without a valid access token pass untouched: the routes answer 401.
     It runs before routing, so a refused request has reached nothing and stored nothing."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, tokens: Tokens) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, access_tokens: AccessTokens) -> None:
         self.app = app
-        self.tokens = tokens
-        self.writes = TokenBuckets(
+        self.access_tokens = access_tokens
+        self.writes = RateBuckets(
             settings.rate_limit_writes_per_minute, settings.rate_limit_writes_burst
         )
-        self.chats = TokenBuckets(
+        self.chats = RateBuckets(
             settings.rate_limit_chats_per_minute, settings.rate_limit_chats_burst
         )
         self.streams = StreamSlots(settings.max_streams_per_user)
@@ -136,9 +139,9 @@ class UserLimits:
     def _user(self, scope: Scope) -> UUID | None:
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
-                scheme, _, token = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and token.strip():
-                    return self.tokens.verify(token.strip())
+                scheme, _, credential = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credential.strip():
+                    return self.access_tokens.verify(credential.strip())
                 return None
         return None
 

@@ -29,12 +29,12 @@ class LoginIn(BaseModel):
     password: str = Field(max_length=1024)
 
 
-class TokenOut(BaseModel):
+class AccessTokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
 
 
-class RegisterOut(TokenOut):
+class RegisterOut(AccessTokenOut):
     user: UserView
 
 

@@ -41,11 +41,11 @@ class Passwords:
         return ok and password_hash is not None
 
 
-class Tokens:
+class AccessTokens:
     """HS256 access tokens. A verified token is remembered until it expires: every request
-    verifies its token (the per-user limits and the route both need the user), and a JWT
-    decode costs ~0.1 ms of CPU on the way to every first token. Nothing else can invalidate
-    a token before its `exp`, so remembering it changes no answer."""
+    verifies its token (the per-user limits and the route both need the user), and decoding a
+    JWT is CPU spent on the way to every first token. Nothing else can invalidate a token
+    before its `exp`, so remembering it changes no answer."""
 
     MAX_REMEMBERED = 10_000
 
@@ -60,18 +60,18 @@ class Tokens:
         claims = {"sub": str(user_id), "iss": ISSUER, "iat": now, "exp": now + self._ttl}
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
-    def verify(self, token: str) -> UUID | None:
+    def verify(self, access_token: str) -> UUID | None:
         """The user id, or None for anything expired, forged, malformed or unsigned."""
-        known = self._verified.get(token)
+        known = self._verified.get(access_token)
         if known is not None:
             user_id, expires = known
             if self._clock() < expires:
                 return user_id
-            del self._verified[token]
+            del self._verified[access_token]
             return None
         try:
             claims = jwt.decode(
-                token,
+                access_token,
                 self._secret,
                 algorithms=["HS256"],
                 issuer=ISSUER,
@@ -83,5 +83,5 @@ class Tokens:
             return None
         if len(self._verified) >= self.MAX_REMEMBERED:
             self._verified.clear()
-        self._verified[token] = (user_id, expires)
+        self._verified[access_token] = (user_id, expires)
         return user_id

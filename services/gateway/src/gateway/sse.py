@@ -1,5 +1,5 @@
 """Server-sent events of the chat stream, rendered straight to bytes (orjson, no pydantic):
-this runs once per streamed chunk, so it stays a few microseconds.
+this runs once per streamed chunk, on the way of every token to its client.
 
 The events (see the HTTP spec, "Chat"):
 - `message_start` {thread_id, user_message_id, message_id, provider, model}

@@ -13,14 +13,14 @@ from contracts.queries import GetCredentials, GetUser
 from contracts.views import CredentialsView, UserView
 from gateway.bus import unavailable
 from gateway.deps import (
+    AccessTokensDep,
     BusDep,
     PasswordsDep,
     SettingsDep,
-    TokensDep,
     UserId,
     envelope,
 )
-from gateway.schemas import LoginIn, RegisterIn, RegisterOut, TokenOut
+from gateway.schemas import AccessTokenOut, LoginIn, RegisterIn, RegisterOut
 
 router = APIRouter(tags=["auth"])
 
@@ -31,7 +31,7 @@ async def register(
     request: Request,
     bus: BusDep,
     settings: SettingsDep,
-    tokens: TokensDep,
+    access_tokens: AccessTokensDep,
     passwords: PasswordsDep,
 ) -> RegisterOut:
     if not settings.registration_enabled:
@@ -55,7 +55,7 @@ async def register(
         bus, request, email, body.password, passwords
     ):
         raise HTTPException(409, "Email already registered")
-    return RegisterOut(user=user, access_token=tokens.issue(user.id))
+    return RegisterOut(user=user, access_token=access_tokens.issue(user.id))
 
 
 async def _password_matches(
@@ -68,10 +68,14 @@ async def _password_matches(
     return await passwords.verify(creds.password_hash if creds else None, password)
 
 
-@router.post("/api/auth/login", response_model=TokenOut)
+@router.post("/api/auth/login", response_model=AccessTokenOut)
 async def login(
-    body: LoginIn, request: Request, bus: BusDep, tokens: TokensDep, passwords: PasswordsDep
-) -> TokenOut:
+    body: LoginIn,
+    request: Request,
+    bus: BusDep,
+    access_tokens: AccessTokensDep,
+    passwords: PasswordsDep,
+) -> AccessTokenOut:
     reply = await bus.ask(
         subjects.USER_CREDENTIALS, GetCredentials(meta=envelope(request, None), email=body.email)
     )
@@ -82,7 +86,7 @@ async def login(
     if not await passwords.verify(creds.password_hash if creds else None, body.password):
         raise HTTPException(401, "Incorrect email or password")
     assert creds is not None
-    return TokenOut(access_token=tokens.issue(creds.user_id))
+    return AccessTokenOut(access_token=access_tokens.issue(creds.user_id))
 
 
 @router.get("/api/me", response_model=UserView)

@@ -1,5 +1,5 @@
-// The public HTTP API: JSON requests with the bearer token, and server-sent events read from a
-// fetch() body (a ReadableStream), so POST streams work and Last-Event-ID can be sent.
+// The public HTTP API: JSON requests with the bearer access token, and server-sent events read
+// from a fetch() body (a ReadableStream), so POST streams work and Last-Event-ID can be sent.
 
 export class ApiError extends Error {
   constructor(status, detail) {
@@ -8,7 +8,7 @@ export class ApiError extends Error {
   }
 }
 
-const TOKEN_KEY = "switchboard.token";
+const ACCESS_TOKEN_KEY = "switchboard.token"; // the stored key stays: saved logins keep working
 
 function detailOf(body, fallback) {
   const detail = body && body.detail !== undefined ? body.detail : fallback;
@@ -18,15 +18,15 @@ function detailOf(body, fallback) {
 
 export const api = {
   onUnauthorized: () => {},
-  get token() { return localStorage.getItem(TOKEN_KEY); },
-  set token(value) {
-    if (value) localStorage.setItem(TOKEN_KEY, value);
-    else localStorage.removeItem(TOKEN_KEY);
+  get accessToken() { return localStorage.getItem(ACCESS_TOKEN_KEY); },
+  set accessToken(value) {
+    if (value) localStorage.setItem(ACCESS_TOKEN_KEY, value);
+    else localStorage.removeItem(ACCESS_TOKEN_KEY);
   },
 
   headers(extra = {}) {
     const headers = { ...extra };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (this.accessToken) headers.Authorization = `Bearer ${this.accessToken}`;
     return headers;
   },
 
@@ -48,7 +48,7 @@ export const api = {
     }
     let body = null;
     try { body = await response.json(); } catch { /* not JSON */ }
-    if (response.status === 401 && this.token) this.onUnauthorized();
+    if (response.status === 401 && this.accessToken) this.onUnauthorized();
     throw new ApiError(response.status, detailOf(body, response.statusText));
   },
 

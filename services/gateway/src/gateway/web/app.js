@@ -31,9 +31,9 @@ async function authenticate(event) {
   try {
     if (signingUp) {
       await api.post("/api/auth/register", { email, password, display_name: data.get("display_name") || null })
-        .then((r) => { api.token = r.access_token; });
+        .then((r) => { api.accessToken = r.access_token; });
     } else {
-      api.token = (await api.post("/api/auth/login", { email, password })).access_token;
+      api.accessToken = (await api.post("/api/auth/login", { email, password })).access_token;
     }
     event.target.reset();
     await start();
@@ -47,7 +47,7 @@ async function projects() {
 }
 
 async function route() {
-  if (!api.token || !sidebar) return;
+  if (!api.accessToken || !sidebar) return;
   if (chat) { chat.close(); chat = null; }
   const main = $("main");
   const [path] = location.hash.replace(/^#\/?/, "").split("?");
@@ -82,7 +82,7 @@ function start() {
 
 async function begin() {
   let me;
-  try { me = await api.get("/api/me"); } catch { api.token = null; showAuth(); return; }
+  try { me = await api.get("/api/me"); } catch { api.accessToken = null; showAuth(); return; }
   $("me").textContent = me.display_name || me.email;
   $("auth").hidden = true;
   $("app").hidden = false;
@@ -92,7 +92,7 @@ async function begin() {
 }
 
 function signOut() {
-  api.token = null;
+  api.accessToken = null;
   if (chat) { chat.close(); chat = null; }
   sessionStorage.clear();
   location.hash = "";
@@ -103,5 +103,5 @@ api.onUnauthorized = signOut;
 $("auth-form").addEventListener("submit", authenticate);
 $("auth-toggle").addEventListener("click", () => { signingUp = !signingUp; showAuth(); });
 $("sign-out").addEventListener("click", signOut);
-window.addEventListener("hashchange", () => (sidebar ? route() : api.token && start()));
-if (api.token) start(); else showAuth();
+window.addEventListener("hashchange", () => (sidebar ? route() : api.accessToken && start()));
+if (api.accessToken) start(); else showAuth();

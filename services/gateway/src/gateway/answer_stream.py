@@ -31,7 +31,7 @@ Render = Callable[[int, bytes], bytes]
 INACTIVE_THRESHOLD = 5.0  # seconds the server keeps a consumer nobody listens to any more
 
 
-async def last_token(
+async def last_answer_event(
     js: JetStreamContext, thread_id: UUID, message_id: UUID
 ) -> tuple[int, dict[str, Any]] | None:
     """The newest token event of a message and its sequence; None if it has none (or the
@@ -50,7 +50,7 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-class TokenReader:
+class AnswerStreamReader:
     def __init__(
         self,
         js: JetStreamContext,

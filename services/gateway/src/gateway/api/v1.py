@@ -1,13 +1,13 @@
 """An OpenAI-compatible face on Switchboard: `POST /v1/chat/completions` and `GET /v1/models`,
 so existing OpenAI clients and chat front-ends can use Switchboard as their backend.
 
-Authenticated with the Switchboard bearer token. `model` is `provider/model` (`echo/echo`).
+Authenticated with a Switchboard access token (bearer). `model` is `provider/model` (`echo/echo`).
 Every exchange is an ordinary chat: without `X-Switchboard-Thread` a new thread is made (bound
 to that provider and model), the request's earlier messages are stored as posted messages, and
 the last user message is posted as a chat; with the header, that thread (the caller's) goes on,
 its stored history being the context. The thread id comes back in `X-Switchboard-Thread`.
 Errors use OpenAI's shape `{"error": {message, type, param, code}}`: those raised in a route
-here, and (through `openai_wire.error_response`) those the app's handlers and middlewares
+here, and (through `v1_wire.error_response`) those the app's handlers and middlewares
 answer for /v1 paths (unknown path, body too large, rate limits).
 """
 
@@ -28,18 +28,18 @@ from contracts import subjects
 from contracts.commands import CreateThread, PostChat, PostMessage
 from contracts.queries import GetChatMessage, GetThread
 from contracts.views import ChatMessageView, ThreadView
+from gateway.answer_stream import AnswerStreamReader
 from gateway.api.chat import post_and_subscribe
 from gateway.api.models import fetch_models
 from gateway.bus import Bus
 from gateway.deps import BusDep, UserId, envelope
-from gateway.openai_wire import (
+from gateway.v1_wire import (
     STREAM_ERROR_STATUS,
     Answer,
     CompletionIn,
     openai_error,
     split_model,
 )
-from gateway.tokens import TokenReader
 
 THREAD_HEADER = "X-Switchboard-Thread"
 IDLE_CHECK = 5.0  # seconds without tokens before asking the threads service about the answer
@@ -118,7 +118,7 @@ async def _stream(
     thread_id: UUID,
     message_id: UUID,
     answer: Answer,
-    reader: TokenReader,
+    reader: AnswerStreamReader,
     *,
     streamed: bool = True,
 ) -> AsyncIterator[bytes]:

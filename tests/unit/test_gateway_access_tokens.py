@@ -10,7 +10,7 @@ import jwt
 from pydantic import SecretStr
 
 from gateway.config import Settings
-from gateway.security import ISSUER, Tokens
+from gateway.security import ISSUER, AccessTokens
 
 SECRET = "a-test-secret-of-more-than-thirty-two-characters"
 
@@ -23,8 +23,8 @@ class Clock:
         return self.now
 
 
-def tokens(clock: Clock) -> Tokens:
-    return Tokens(Settings(jwt_secret=SecretStr(SECRET)), clock=clock)
+def access_tokens(clock: Clock) -> AccessTokens:
+    return AccessTokens(Settings(jwt_secret=SecretStr(SECRET)), clock=clock)
 
 
 def signed(exp: float, secret: str = SECRET, **claims: object) -> str:
@@ -35,7 +35,7 @@ def signed(exp: float, secret: str = SECRET, **claims: object) -> str:
 
 def test_an_issued_token_verifies_again_and_again() -> None:
     clock = Clock()
-    t = tokens(clock)
+    t = access_tokens(clock)
     user = uuid4()
     token = t.issue(user)
     assert t.verify(token) == user
@@ -44,7 +44,7 @@ def test_an_issued_token_verifies_again_and_again() -> None:
 
 def test_a_remembered_token_still_expires() -> None:
     clock = Clock()
-    t = tokens(clock)
+    t = access_tokens(clock)
     token = signed(exp=clock.now + 60)
     assert t.verify(token) is not None
     clock.now += 61
@@ -52,7 +52,7 @@ def test_a_remembered_token_still_expires() -> None:
 
 
 def test_forged_expired_and_malformed_tokens_are_refused() -> None:
-    t = tokens(Clock())
+    t = access_tokens(Clock())
     assert t.verify(signed(exp=time.time() + 60, secret="another-secret-also-long-enough!")) is None
     assert t.verify(signed(exp=time.time() - 1)) is None
     assert t.verify(signed(exp=time.time() + 60, iss="someone-else")) is None

@@ -1,4 +1,4 @@
-"""OpenAI's chat-completions wire format, as the OpenAI-compatible endpoint speaks it: the
+"""OpenAI's chat-completions wire format, as the /v1 API speaks it: the
 request body, the error shape, and the rendering of Switchboard token events into
 `chat.completion.chunk` server-sent events or one `chat.completion` object."""
 
