@@ -5,7 +5,6 @@ Each test makes its own users and ids, so tests never depend on order or on each
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import tempfile
 import uuid
@@ -19,8 +18,8 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.support.database import create_migrated_database
-from tests.support.servers import Infra, free_port, infrastructure
-from tests.support.stack import ServiceProcess, Stack, executable, service_env, wait_ready
+from tests.support.servers import Infra, infrastructure
+from tests.support.stack import Stack, start_stack
 
 
 @pytest.fixture(scope="session")
@@ -46,57 +45,6 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("SWITCHBOARD_TEST_ARTIFACTS", "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def start_stack(
-    infra: Infra,
-    database_url: str,
-    log_dir: Path,
-    *,
-    workers: int = 1,
-    threads: int = 1,
-    extra_env: dict[str, str] | None = None,
-) -> Stack:
-    port = free_port()
-    env = service_env(
-        {
-            "THREADS_DATABASE_URL": database_url,
-            "THREADS_NATS_URL": infra.nats_url,
-            "THREADS_LOG_JSON": "true",
-            "PYTHONUNBUFFERED": "1",
-            "GATEWAY_NATS_URL": infra.nats_url,
-            "GATEWAY_PORT": str(port),
-            "GATEWAY_ARGON2_MEMORY_KIB": "1024",
-            "GATEWAY_ARGON2_TIME_COST": "1",
-            "WORKER_NATS_URL": infra.nats_url,
-            # Tests hammer the API as one user; the limits have their own tests and stack.
-            "GATEWAY_RATE_LIMIT_WRITES_PER_MINUTE": "1000000",
-            "GATEWAY_RATE_LIMIT_WRITES_BURST": "100000",
-            "GATEWAY_RATE_LIMIT_CHATS_PER_MINUTE": "1000000",
-            "GATEWAY_RATE_LIMIT_CHATS_BURST": "100000",
-            "GATEWAY_MAX_STREAMS_PER_USER": "1000",
-            **(extra_env or {}),
-        }
-    )
-    stack = Stack(base_url=f"http://127.0.0.1:{port}")
-    serve = [executable("switchboard-threads"), "serve"]
-    specs = [("threads", serve)] + [(f"threads-{i}", serve) for i in range(2, threads + 1)]
-    if importlib.util.find_spec("chat_worker.cli") is not None:
-        specs += [
-            (f"chat-worker-{i}", [executable("switchboard-chat-worker")])
-            for i in range(1, workers + 1)
-        ]
-    specs.append(("gateway", [executable("switchboard-gateway")]))
-    for name, argv in specs:
-        svc = ServiceProcess(name, argv, env, log_dir / f"{name}.log")
-        svc.start()
-        stack.services[name] = svc
-    try:
-        wait_ready(stack.base_url, list(stack.services.values()))
-    except Exception:
-        stack.stop()
-        raise
-    return stack
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,9 @@ import pytest
 
 from devstack.nats import NatsProcess, start_nats
 from devstack.postgres import PostgresProcess, start_postgres
-from tests.conftest import start_stack
 from tests.support.database import create_migrated_database
 from tests.support.servers import Infra, free_port
-from tests.support.stack import Stack
+from tests.support.stack import Stack, start_stack
 
 REQUEST_TIMEOUT = 3.0  # the gateway's, lowered so outages answer quickly
 

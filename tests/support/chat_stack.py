@@ -17,7 +17,7 @@ from devstack.nats import start_nats
 from tests.support.database import create_migrated_database
 from tests.support.fake_providers import FakeProviders
 from tests.support.servers import Infra, free_port
-from tests.support.stack import Stack
+from tests.support.stack import Stack, start_stack
 
 KEYS = {
     "openai": "sk-test-openai-key-1234567890abcdef",
@@ -59,8 +59,6 @@ def worker_env(fake: FakeProviders) -> dict[str, str]:
 def isolated_chat_stack(
     infra: Infra, artifacts_dir: Path, *, workers: int = 2
 ) -> Iterator[ChatStack]:
-    from tests.conftest import start_stack
-
     log_dir = Path(tempfile.mkdtemp(prefix="chat-stack-", dir=artifacts_dir))
     with (
         FakeProviders(expected_keys=dict(KEYS)) as fake,

@@ -1,4 +1,4 @@
-"""The real services as child processes, the way `make up` runs them, for e2e tests."""
+"""The real services as child processes, the way `make up` runs them, for e2e and fault tests."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests.support.servers import Infra, free_port
 
 BIN = Path(sys.executable).parent
 
@@ -90,7 +92,9 @@ def executable(name: str) -> str:
     return str(path) if path.exists() else shutil.which(name) or name
 
 
-def wait_ready(base_url: str, services: list[ServiceProcess], timeout: float = 40.0) -> None:
+def wait_ready(
+    base_url: str, services: list[ServiceProcess], timeout: float = 40.0, path: str = "/readyz"
+) -> None:
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
@@ -98,7 +102,7 @@ def wait_ready(base_url: str, services: list[ServiceProcess], timeout: float = 4
             if not svc.alive():
                 raise RuntimeError(f"{svc.name} exited early:\n{svc.log_tail()}")
         try:
-            r = httpx.get(f"{base_url}/readyz", timeout=2)
+            r = httpx.get(f"{base_url}{path}", timeout=2)
             if r.status_code == 200:
                 return
             last = r.text
@@ -107,3 +111,59 @@ def wait_ready(base_url: str, services: list[ServiceProcess], timeout: float = 4
         time.sleep(0.1)
     logs = "\n".join(f"--- {s.name}\n{s.log_tail()}" for s in services)
     raise TimeoutError(f"stack not ready: {last}\n{logs}")
+
+
+def start_stack(
+    infra: Infra,
+    database_url: str | None,
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    threads: int = 1,
+    extra_env: dict[str, str] | None = None,
+    ready: bool = True,
+) -> Stack:
+    """The one way tests run the services: `threads` threads services, `workers` chat workers
+    and a gateway on `infra`'s NATS (its Postgres through `database_url`), started the way
+    `make up` starts them. Returned once the gateway's /readyz answers 200, or with `ready`
+    false once /healthz does (for a gateway alone, with no threads service to answer)."""
+    port = free_port()
+    env = service_env(
+        {
+            "THREADS_DATABASE_URL": database_url or "",
+            "THREADS_NATS_URL": infra.nats_url,
+            "THREADS_LOG_JSON": "true",
+            "PYTHONUNBUFFERED": "1",
+            "GATEWAY_NATS_URL": infra.nats_url,
+            "GATEWAY_PORT": str(port),
+            "GATEWAY_ARGON2_MEMORY_KIB": "1024",
+            "GATEWAY_ARGON2_TIME_COST": "1",
+            "WORKER_NATS_URL": infra.nats_url,
+            # Tests hammer the API as one user; the limits have their own tests and stack.
+            "GATEWAY_RATE_LIMIT_WRITES_PER_MINUTE": "1000000",
+            "GATEWAY_RATE_LIMIT_WRITES_BURST": "100000",
+            "GATEWAY_RATE_LIMIT_CHATS_PER_MINUTE": "1000000",
+            "GATEWAY_RATE_LIMIT_CHATS_BURST": "100000",
+            "GATEWAY_MAX_STREAMS_PER_USER": "1000",
+            **(extra_env or {}),
+        }
+    )
+    stack = Stack(base_url=f"http://127.0.0.1:{port}")
+    serve = [executable("switchboard-threads"), "serve"]
+    specs = [("threads" if i == 1 else f"threads-{i}", serve) for i in range(1, threads + 1)]
+    specs += [
+        (f"chat-worker-{i}", [executable("switchboard-chat-worker")]) for i in range(1, workers + 1)
+    ]
+    specs.append(("gateway", [executable("switchboard-gateway")]))
+    for name, argv in specs:
+        svc = ServiceProcess(name, argv, env, log_dir / f"{name}-{port}.log")
+        svc.start()
+        stack.services[name] = svc
+    try:
+        wait_ready(
+            stack.base_url, list(stack.services.values()), path="/readyz" if ready else "/healthz"
+        )
+    except Exception:
+        stack.stop()
+        raise
+    return stack
