@@ -101,7 +101,7 @@ async def measure(url: str, requests: int, concurrency: int) -> dict[str, float]
 
 
 def run_side(kind: str, url: str, requests: int, concurrency: int) -> dict[str, float]:
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, __file__, "--serve", kind, "--url", url],
         stdout=subprocess.PIPE,
     )
