@@ -35,7 +35,7 @@ help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
 	    c = tty ? "\033[36m" : ""; r = tty ? "\033[0m" : ""; \
 	    print "usage: make <target> [VAR=value ...]\n" } \
-	  /^[a-zA-Z0-9_-]+:.*## / { printf "  %s%-13s%s %s\n", c, $$1, r, $$2 }' $(MAKEFILE_LIST)
+	  /^[a-zA-Z0-9_-]+:.*## / { printf "  %s%-17s%s %s\n", c, $$1, r, $$2 }' $(MAKEFILE_LIST)
 	@echo
 	@echo "variables: THREADS= GATEWAYS= WORKERS= (make up), PYTEST_ARGS= (make test),"
 	@echo "           ARGS= (replay, bench-*), UV= PYTHON=; the stack's settings are"
