@@ -174,6 +174,38 @@ async def test_deeply_nested_json_is_refused(user: User) -> None:
     await unchanged(user, project, thread)
 
 
+async def test_a_cursor_the_service_did_not_make_is_400(user: User) -> None:
+    project, _, _ = await fresh(user)
+    for url in ("/api/threads", f"/api/projects/{project}/threads"):
+        r = await user.get(url, params={"cursor": "not-a-cursor"})
+        assert r.status_code == 400 and r.json() == {"detail": "Invalid cursor"}, r.text
+
+
+async def test_unknown_names_keep_their_documented_answers(user: User) -> None:
+    """The names are enums in the document, yet an unknown one is still the domain's answer
+    (400 with the valid options, 404 for a provider's settings), never a 422."""
+    r = await user.post("/api/threads", json={"model_provider": "nope"})
+    assert r.status_code == 400 and r.json()["detail"].startswith("Invalid provider.")
+    r = await user.post("/api/threads", json={"thread_type": "nope"})
+    assert r.status_code == 400 and "thread_type" in r.json()["detail"]
+    route = {"task": "nope", "provider": "echo", "model": "echo"}
+    r = await user.put("/api/task-routes", json={"routes": [route]})
+    assert r.status_code == 400 and r.json()["detail"].startswith("Invalid task.")
+    r = await user.put("/api/providers/nope/config", json={"enabled": True})
+    assert r.status_code == 404
+
+
+async def test_a_wrong_method_names_every_method_of_the_resource(user: User) -> None:
+    _, thread, _ = await fresh(user)
+    for method, url, allow in (
+        ("PUT", "/api/threads", "GET, POST"),
+        ("PUT", f"/api/threads/{thread}", "DELETE, GET, PATCH"),
+        ("DELETE", f"/api/threads/{thread}/messages", "GET, POST"),
+    ):
+        r = await user.client.request(method, url, headers=user.headers)
+        assert r.status_code == 405 and r.headers["allow"] == allow, (method, url, r.headers)
+
+
 async def test_body_over_the_limit_is_413(user: User) -> None:
     project, thread, _ = await fresh(user)
     big = b'{"role": "user", "content": "' + b"x" * MAX_BODY + b'"}'

@@ -7,7 +7,6 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -15,10 +14,10 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from nats.aio.client import Client as NATS
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import metrics
+from gateway.allow import allowed_methods
 from gateway.api import (
     asyncapi,
     auth,
@@ -34,6 +33,7 @@ from gateway.api import (
     v1,
     web,
 )
+from gateway.api.responses import ERRORS
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.correlation import CorrelationId
@@ -43,25 +43,6 @@ from gateway.security import AccessTokens, Passwords
 from gateway.v1_wire import openai_error, speaks_openai
 
 log = structlog.get_logger(__name__)
-
-
-class ErrorOut(BaseModel):
-    detail: str
-
-
-# The errors any API route may answer, so the OpenAPI document names every status it can get.
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid input"},
-    401: {"model": ErrorOut, "description": "Missing, invalid or expired access token"},
-    404: {"model": ErrorOut, "description": "No such resource, or not yours"},
-    409: {
-        "model": ErrorOut,
-        "description": "A conflicting change, or an Idempotency-Key used for another request",
-    },
-    413: {"model": ErrorOut, "description": "Request body or document over its size limit"},
-    429: {"model": ErrorOut, "description": "Over a per-user rate limit; see Retry-After"},
-    503: {"model": ErrorOut, "description": "Temporarily unavailable; see Retry-After"},
-}
 
 
 async def connect_nats(settings: Settings) -> tuple[NATS, asyncio.Task[None]]:
@@ -144,6 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # Errors no route answered (an unknown /v1 path, a wrong method): OpenAI's shape there.
+        if exc.status_code == 405:
+            allow = allowed_methods(request.app.router.routes, request.scope["path"])
+            exc = StarletteHTTPException(405, exc.detail, {**(exc.headers or {}), "Allow": allow})
         if speaks_openai(request.url.path):
             return openai_error(exc.status_code, str(exc.detail), headers=exc.headers)
         return await http_exception_handler(request, exc)

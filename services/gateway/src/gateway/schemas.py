@@ -15,6 +15,7 @@ from contracts.views import (
     ProviderView,
     UserView,
 )
+from gateway.known_names import ProviderName, TaskName, ThreadType
 from gateway.storable import JsonObject, Text
 
 
@@ -41,11 +42,11 @@ class RegisterOut(AccessTokenOut):
 class ThreadIn(BaseModel):
     title: Text | None = Field(default=None, max_length=255)
     project_id: UUID | None = None
-    model_provider: Text | None = Field(
+    model_provider: ProviderName | None = Field(
         default=None, max_length=40, validation_alias=AliasChoices("model_provider", "provider")
     )
     model: Text | None = Field(default=None, max_length=255)
-    thread_type: Text | None = Field(default=None, max_length=40)
+    thread_type: ThreadType | None = Field(default=None, max_length=40)
     agent_type: Text | None = Field(default=None, max_length=50)
 
 
@@ -124,8 +125,8 @@ class ProvidersOut(BaseModel):
 
 
 class TaskRouteIn(BaseModel):
-    task: str = Field(min_length=1, max_length=20)
-    provider: str = Field(min_length=1, max_length=40)
+    task: TaskName = Field(min_length=1, max_length=20)
+    provider: ProviderName = Field(min_length=1, max_length=40)
     model: str = Field(min_length=1, max_length=255)
 
 

@@ -21,13 +21,12 @@ from contracts import subjects
 from contracts.commands import AddDocument, DeleteDocument
 from contracts.queries import GetDocument, ListDocuments
 from contracts.views import DocumentDetailView, DocumentView
+from gateway.api.responses import Responses, error, not_found
 from gateway.deps import BusDep, CommandId, SettingsDep, UserId, envelope
 from gateway.schemas import DocumentIn, DocumentsOut, MessageOut
 
 router = APIRouter(tags=["documents"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such project, thread or document, or not yours"}
-}
+NOT_FOUND = not_found("project, thread or document")
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -47,10 +46,13 @@ UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
-ADD_RESPONSES: dict[int | str, dict[str, Any]] = {
+ADD_RESPONSES: Responses = {
     **NOT_FOUND,
-    413: {"description": "Document over the size limit"},
-    415: {"description": "Not JSON or multipart, or the file is not UTF-8 text"},
+    413: error("Document over the size limit"),
+    415: error(
+        "Neither JSON nor multipart/form-data, or a file that is not UTF-8 text "
+        "(bytes that do not decode, or NUL bytes)"
+    ),
 }
 TEXTUAL_SUFFIXES = ("json", "xml", "yaml", "csv", "javascript", "x-sh", "toml", "sql")
 

@@ -10,17 +10,19 @@ from contracts import subjects
 from contracts.commands import DeleteMessage, PostMessage
 from contracts.queries import ListMessages
 from contracts.views import MessageView
+from gateway.api.responses import not_found
 from gateway.deps import BusDep, CommandId, UserId, envelope
 from gateway.schemas import MessageIn, MessageOut, MessagesOut
 
 router = APIRouter(tags=["messages"])
+THREAD_NOT_FOUND = not_found("thread")
 
 
 @router.post(
     "/api/threads/{thread_id}/messages",
     status_code=201,
     response_model=MessageView,
-    responses={404: {"description": "No such thread, or not yours"}},
+    responses=THREAD_NOT_FOUND,
 )
 async def post_message(
     thread_id: UUID,
@@ -46,7 +48,7 @@ async def post_message(
 @router.get(
     "/api/threads/{thread_id}/messages",
     response_model=MessagesOut,
-    responses={404: {"description": "No such thread, or not yours"}},
+    responses=THREAD_NOT_FOUND,
 )
 async def get_messages(
     thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
@@ -58,7 +60,7 @@ async def get_messages(
 @router.delete(
     "/api/messages/{message_id}",
     response_model=MessageOut,
-    responses={404: {"description": "No such message, or not yours"}},
+    responses=not_found("message"),
 )
 async def delete_message(
     message_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId

@@ -3,7 +3,7 @@ threads of one project (create inside it, list it)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,12 +12,13 @@ from contracts import subjects
 from contracts.commands import CreateProject, DeleteProject, UpdateProject
 from contracts.queries import GetProject, ListProjects
 from contracts.views import ProjectView, ThreadPageView, ThreadView
-from gateway.api.threads import create_thread, list_threads, page_params
+from gateway.api.responses import not_found
+from gateway.api.threads import BAD_CURSOR, create_thread, list_threads, page_params
 from gateway.deps import BusDep, CommandId, UserId, envelope
 from gateway.schemas import MessageOut, ProjectIn, ProjectPatch, ProjectsOut, ThreadIn
 
 router = APIRouter(tags=["projects"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such project, or not yours"}}
+NOT_FOUND = not_found("project")
 
 
 @router.post("/api/projects", status_code=201, response_model=ProjectView)
@@ -101,7 +102,7 @@ async def post_project_thread(
 @router.get(
     "/api/projects/{project_id}/threads",
     response_model=ThreadPageView,
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **BAD_CURSOR},
     tags=["threads"],
 )
 async def get_project_threads(

@@ -8,13 +8,19 @@ from fastapi import APIRouter, Path, Request
 
 from contracts import subjects
 from contracts.commands import ConfigureProvider, RemoveProvider
+from contracts.providers import PROVIDER_NAMES
 from contracts.queries import ListProviders
 from contracts.views import ProviderView
 from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.known_names import one_of
 from gateway.schemas import MessageOut, ProviderConfigIn, ProvidersOut
 
 router = APIRouter(tags=["providers"])
-ProviderName = Annotated[str, Path(max_length=40, description="e.g. openai, anthropic, echo")]
+ProviderPath = Annotated[
+    str,
+    Path(max_length=40, description="A known provider; any other name is a 404"),
+    one_of(PROVIDER_NAMES),
+]
 
 
 @router.get("/api/providers", response_model=ProvidersOut)
@@ -25,7 +31,7 @@ async def list_providers(request: Request, bus: BusDep, user_id: UserId) -> Prov
 
 @router.put("/api/providers/{provider}/config", response_model=ProviderView)
 async def configure_provider(
-    provider: ProviderName,
+    provider: ProviderPath,
     body: ProviderConfigIn,
     request: Request,
     bus: BusDep,
@@ -49,7 +55,7 @@ async def configure_provider(
 
 @router.delete("/api/providers/{provider}", response_model=MessageOut)
 async def remove_provider(
-    provider: ProviderName, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+    provider: ProviderPath, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
 ) -> MessageOut:
     cmd = RemoveProvider(meta=envelope(request, user_id), command_id=command_id, provider=provider)
     return MessageOut.model_validate(await bus.call(subjects.PROVIDER_REMOVE, cmd))

@@ -3,7 +3,7 @@ rename/move, delete, and the thread's event history."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID, uuid4
 
 import orjson
@@ -13,12 +13,15 @@ from contracts import subjects
 from contracts.commands import CreateThread, DeleteThread, UpdateThread
 from contracts.queries import GetThread, ListThreads, ThreadEvents
 from contracts.views import ThreadDetailView, ThreadPageView, ThreadView
+from gateway.api.responses import Responses, error, not_found
 from gateway.deps import BusDep, CommandId, UserId, envelope
 from gateway.schemas import EventsOut, MessageOut, ThreadIn, ThreadPatch
 from gateway.storable import Text
 
 router = APIRouter(tags=["threads"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such thread, or not yours"}}
+NOT_FOUND = not_found("thread")
+# The threads service refuses a cursor it did not make (400), whatever the schema lets through.
+BAD_CURSOR: Responses = {400: error("A `cursor` that is not the `next_cursor` of an earlier page")}
 
 
 async def create_thread(
@@ -87,7 +90,7 @@ async def list_threads(
     return Response(orjson.dumps(page), media_type="application/json")
 
 
-@router.get("/api/threads", response_model=ThreadPageView)
+@router.get("/api/threads", response_model=ThreadPageView, responses=BAD_CURSOR)
 async def get_threads(
     request: Request,
     bus: BusDep,
