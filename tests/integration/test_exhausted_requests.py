@@ -15,20 +15,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import nats
 import pytest_asyncio
 from nats.js import JetStreamContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chat_worker.bootstrap import build_worker
+from chat_worker.answering.token_stream import TokenStreams
+from chat_worker.bootstrap import bootstrap
 from chat_worker.config import Settings as WorkerSettings
-from chat_worker.handlers import exhausted
 from chat_worker.streams import provision_consumer, provision_tokens_stream
-from chat_worker.token_stream import last_event
 from contracts.base import Envelope
 from contracts.commands import CompleteAssistantMessage, CreateThread, PostChat
-from contracts.subjects import CHAT_WORKER_DURABLE, EVENTS_STREAM
+from contracts.subjects import CHAT_WORKER_DURABLE, EVENTS_STREAM, REQUEST_EXHAUSTED_ADVISORY
+from messaging.routes import Listen, RouteTable
+from messaging.server import RouteServer
 from tests.integration.conftest import Wired
 from threads.handlers import complete_assistant_message, create_thread, post_chat
 from threads.store.tables import messages
@@ -38,6 +38,7 @@ from threads.store.tables import messages
 class Scene:
     wired: Wired
     js: JetStreamContext  # the worker's
+    tokens: TokenStreams
     dead: JetStreamContext.PullSubscription  # takes deliveries and never acknowledges them
 
 
@@ -46,20 +47,24 @@ async def scene(wired: Wired) -> AsyncIterator[Scene]:
     settings = WorkerSettings(
         nats_url=wired.nats_url, max_deliver=1, backoff=[], ack_wait=1.0, heartbeat_interval=0.2
     )
-    worker = build_worker(settings)
-    nc = await nats.connect(wired.nats_url)
+    worker = await bootstrap(settings)
+    # The worker's own advisory route alone: the dead worker is the only one taking requests.
+    advisory = [r for r in worker.routes.of(Listen) if r.subject == REQUEST_EXHAUSTED_ADVISORY]
+    server = RouteServer(worker.nc, RouteTable(worker.routes.service, advisory))
+    dead: JetStreamContext.PullSubscription | None = None
     try:
-        worker.attach(nc)
         await provision_tokens_stream(worker.js, settings)
         await provision_consumer(worker.js, settings)
-        await exhausted.subscribe(worker)
+        await server.start()
         dead = await worker.js.pull_subscribe_bind(
             durable=CHAT_WORKER_DURABLE, stream=EVENTS_STREAM
         )
-        yield Scene(wired, worker.js, dead)
+        yield Scene(wired, worker.js, TokenStreams(worker.js, settings.request_timeout), dead)
     finally:
-        await nc.close()
-        await worker.registry.aclose()
+        if dead is not None:  # a pull subscription left behind would hold up the drain
+            await dead.unsubscribe()
+        await server.stop()
+        await worker.stop()
 
 
 async def _requested(scene: Scene) -> PostChat:
@@ -104,7 +109,7 @@ async def test_a_request_out_of_deliveries_is_failed_and_its_stream_ends(
     assert row["status"] == "failed"
     assert row["content"] == ""
     assert row["metadata"]["error_code"] == "provider_unavailable"
-    last = await last_event(scene.js, cmd.thread_id, cmd.assistant_message_id)
+    last = await scene.tokens.last_token(cmd.thread_id, cmd.assistant_message_id)
     assert last is not None and last["kind"] == "error"
     assert last["code"] == "provider_unavailable"
 
@@ -128,4 +133,4 @@ async def test_an_answer_recorded_before_the_advisory_keeps_its_outcome(
     await asyncio.sleep(2.5)  # ack wait (1 s), the advisory, and its handling
     row = await _status(engine, cmd.assistant_message_id, "complete")
     assert (row["status"], row["content"]) == ("complete", "Here I am")
-    assert await last_event(scene.js, cmd.thread_id, cmd.assistant_message_id) is None
+    assert await scene.tokens.last_token(cmd.thread_id, cmd.assistant_message_id) is None

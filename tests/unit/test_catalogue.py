@@ -24,6 +24,7 @@ from chat_worker.providers.base import (
     StreamResult,
 )
 from contracts.base import Envelope
+from contracts.queries import GetProviderCredentials
 from contracts.views import ProviderCredentialsView
 from gateway.api.models import catalogue_deadline
 
@@ -78,6 +79,10 @@ class Threads:
         if self.fail:
             raise TimeoutError
         return self.configured.get(provider)
+
+    async def call(self, query: GetProviderCredentials) -> ProviderCredentialsView | None:
+        """ThreadsClient.call, for the credential resolver."""
+        return await self.provider_credentials(query.meta, query.provider)
 
 
 def user_creds(provider: str, key: str | None = None, **kw: Any) -> ProviderCredentialsView:

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from chat_worker.answering.attempts import Generation, Request
+from chat_worker.answering.cancels import CancelHandle
+from chat_worker.answering.prompt import build_prompt, normalise
+from chat_worker.answering.titles import clean_title
 from chat_worker.config import Settings
-from chat_worker.generation import Generation, Request
-from chat_worker.inflight import CancelHandle
-from chat_worker.prompt import build_prompt, normalise
 from chat_worker.providers.base import (
     ChatMessage,
     ModelInfo,
@@ -21,7 +22,6 @@ from chat_worker.providers.base import (
     StreamResult,
 )
 from chat_worker.providers.echo import echo_title, echo_words
-from chat_worker.titles import clean_title
 
 
 class MemoryTokens:

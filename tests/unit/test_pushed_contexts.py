@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from chat_worker.inflight import InFlight
-from chat_worker.pushed_contexts import PushedContexts
+from chat_worker.answering.cancels import InFlight
+from chat_worker.answering.context import PushedContexts
 
 
 class Clock:

@@ -94,7 +94,7 @@ class RouteTable:
 
     def answer(
         self,
-        request: type[Request],
+        request: type[Request[Any]],
         handler: BodyHandler,
         *,
         queue: str,

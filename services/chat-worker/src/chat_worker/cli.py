@@ -7,7 +7,7 @@ import sys
 import uvloop
 
 from chat_worker.config import Settings
-from chat_worker.entrypoints import serve
+from chat_worker.entrypoints.serve import serve
 from observability.logging import configure_logging
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from chat_worker.config import Settings
 from chat_worker.providers.base import ProviderCredentials, ProviderError
-from chat_worker.threads_client import ThreadsClient
+from chat_worker.threads_client import Refused, ThreadsClient, ThreadsUnavailable
 from contracts.base import Envelope
 from contracts.providers import PROVIDERS
+from contracts.queries import GetProviderCredentials
 from contracts.views import ProviderCredentialsView
 
 
@@ -34,13 +35,17 @@ class CredentialResolver:
         """Whether the user's own config matters (not for echo, nor an unknown name)."""
         return provider in PROVIDERS and provider != "echo"
 
+    async def own(self, meta: Envelope, provider: str) -> ProviderCredentialsView | None:
+        """The user's own config for `provider`; None when there is none, or nobody answers
+        the query (the deployment's environment applies then)."""
+        try:
+            return await self.threads.call(GetProviderCredentials(meta=meta, provider=provider))
+        except (ThreadsUnavailable, Refused):
+            return None
+
     async def resolve(self, meta: Envelope, provider: str) -> ProviderCredentials:
         """Asks the threads service for the user's own config, then `combine`s."""
-        own = (
-            await self.threads.provider_credentials(meta, provider)
-            if self.needs_lookup(provider)
-            else None
-        )
+        own = await self.own(meta, provider) if self.needs_lookup(provider) else None
         return self.combine(provider, own)
 
     def combine(self, provider: str, own: ProviderCredentialsView | None) -> ProviderCredentials:

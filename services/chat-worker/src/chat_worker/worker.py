@@ -1,61 +1,52 @@
-"""The worker's parts, shared by its NATS handlers: settings, adapters, the threads client,
-JetStream, the answers in flight, and the chat contexts pushed for answers to come. Built by
-`bootstrap.build_worker`; the NATS connection is attached once the broker has connected."""
+"""The running chat worker, as `bootstrap` wires it: its connection, its parts, the route
+table and the server that runs it. Every field is set when it is built."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import structlog
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from chat_worker.answering.cancels import InFlight
+from chat_worker.answering.context import PushedContexts
 from chat_worker.config import Settings
-from chat_worker.credentials import CredentialResolver
-from chat_worker.inflight import InFlight
+from chat_worker.list_models import ModelListing
 from chat_worker.providers.registry import ProviderRegistry
-from chat_worker.pushed_contexts import PushedContexts
-from chat_worker.threads_client import ThreadsClient
+from chat_worker.streams import provision_consumer, provision_tokens_stream
+from messaging.connection import close
+from messaging.routes import RouteTable
+from messaging.server import RouteServer
+
+log = structlog.get_logger(__name__)
 
 
-@dataclass
-class Worker:
+@dataclass(frozen=True)
+class ChatWorker:
     settings: Settings
+    nc: NATS
+    js: JetStreamContext
     registry: ProviderRegistry
-    inflight: InFlight = field(init=False)
-    pushed: PushedContexts = field(init=False)
-    _nc: NATS | None = None
-    _js: JetStreamContext | None = None
-    _threads: ThreadsClient | None = None
-    _credentials: CredentialResolver | None = None
+    inflight: InFlight
+    pushed: PushedContexts
+    models: ModelListing
+    routes: RouteTable
+    server: RouteServer
 
-    def __post_init__(self) -> None:
-        ttl = self.settings.context_push_ttl
-        self.pushed = PushedContexts(ttl, self.settings.context_push_cache_bytes)
-        # A cancel heard early is kept while the context it would override may still be used.
-        self.inflight = InFlight(remember=ttl)
+    async def start(self) -> None:
+        """TOKENS and the durable consumer are provisioned first, so the request consumer
+        binds to a consumer that already has the configured settings; the SDKs warm up
+        meanwhile."""
+        self.models.warm_up_soon()
+        await provision_tokens_stream(self.js, self.settings)
+        await provision_consumer(self.js, self.settings)
+        await self.server.start()
 
-    @property
-    def nc(self) -> NATS:
-        assert self._nc is not None, "worker not attached to NATS yet"
-        return self._nc
-
-    def attach(self, nc: NATS) -> None:
-        self._nc = nc
-        self._js = nc.jetstream(timeout=self.settings.request_timeout)
-        self._threads = ThreadsClient(nc, self.settings.request_timeout)
-        self._credentials = CredentialResolver(self.settings, self._threads)
-
-    @property
-    def js(self) -> JetStreamContext:
-        assert self._js is not None, "worker not attached to NATS yet"
-        return self._js
-
-    @property
-    def threads(self) -> ThreadsClient:
-        assert self._threads is not None, "worker not attached to NATS yet"
-        return self._threads
-
-    @property
-    def credentials(self) -> CredentialResolver:
-        assert self._credentials is not None, "worker not attached to NATS yet"
-        return self._credentials
+    async def stop(self) -> None:
+        """Requests under way are handed back, then the connection drains (or just closes
+        when NATS is away), then the SDK clients close."""
+        log.info("chat worker stopping", in_flight=len(self.inflight))
+        await self.server.stop()
+        await close(self.nc)
+        await self.registry.aclose()

@@ -2,20 +2,33 @@
 
 The model is the one the user routes the `title` task to, else the thread's own. Reasoning
 text (`<think>…</think>`) and decoration are stripped. Any failure leaves the title alone: a
-title is a nicety, never a reason to fail or repeat an answer. Echo titles are deterministic.
+title is a nicety, never a reason to fail or repeat an answer, so it is written after the
+answer's delivery is acknowledged. Echo titles are deterministic.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 
+import structlog
+
+from chat_worker.answering.outcome import Outcome
+from chat_worker.config import Settings
 from chat_worker.credentials import CredentialResolver
-from chat_worker.providers.base import ChatMessage, StreamResult
+from chat_worker.providers.base import ChatMessage, ProviderError, StreamResult
 from chat_worker.providers.echo import echo_title
 from chat_worker.providers.registry import ProviderRegistry
+from chat_worker.threads_client import Refused, ThreadsClient, ThreadsUnavailable
 from contracts.base import Envelope
+from contracts.commands import SetGeneratedTitle
+from contracts.events import AssistantMessageRequested
+from contracts.text import DEFAULT_TITLE
 from contracts.views import ChatContextView
+
+log = structlog.get_logger(__name__)
+TitleJob = Callable[[], Awaitable[None]]
 
 TITLE_SYSTEM = (
     "You name conversations. Reply with a title of at most six words that says what the "
@@ -86,3 +99,61 @@ async def generate_title(
         return "".join(parts)
 
     return clean_title(await asyncio.wait_for(collect(), timeout))
+
+
+class Titles:
+    """Names a thread after its first complete exchange, if it is still `DEFAULT_TITLE`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: ProviderRegistry,
+        credentials: CredentialResolver,
+        threads: ThreadsClient,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.credentials = credentials
+        self.threads = threads
+
+    def job_for(
+        self,
+        req: AssistantMessageRequested,
+        meta: Envelope,
+        ctx: ChatContextView,
+        outcome: Outcome,
+    ) -> TitleJob | None:
+        """What to run once the answer is acknowledged; None when no title is due."""
+        due = (
+            outcome.kind == "complete" and ctx.first_exchange and ctx.thread.title == DEFAULT_TITLE
+        )
+        if not due:
+            return None
+        answer = outcome.content
+
+        async def run() -> None:
+            try:
+                title = await generate_title(
+                    ctx,
+                    answer,
+                    meta,
+                    self.registry,
+                    self.credentials,
+                    max_tokens=self.settings.title_max_tokens,
+                    timeout=self.settings.title_timeout,
+                )
+                if title:
+                    await self.threads.call_until_answered(
+                        SetGeneratedTitle(
+                            meta=meta,
+                            command_id=f"title:{req.thread_id}",
+                            thread_id=req.thread_id,
+                            title=title,
+                        )
+                    )
+            except (ProviderError, ThreadsUnavailable, Refused, TimeoutError) as exc:
+                log.info("title not generated", reason=type(exc).__name__)
+            except Exception:
+                log.exception("title generation failed")
+
+        return run

@@ -1,7 +1,11 @@
-"""The answers this process is generating now, so a cancel request can reach the right one.
+"""The answers this process is generating now, so a cancel can reach the right one.
 
-A cancel is cooperative: the generation loop sees the flag (and a wake-up in its queue) and
-stops between two deltas, so what was published is exactly what gets stored.
+Every worker hears every GenerationCancelled (core NATS on the relayed events, `hear`), and
+stops the answer if it runs here. A cancel is cooperative: the generation loop sees the flag
+(and a wake-up in its queue) and stops between two deltas, so what was published is exactly
+what gets stored. A cancel recorded before any worker picked the request up is not lost
+either: the asked chat context says `cancel_requested`, and a pushed one is covered by the
+cancels `InFlight` keeps for answers not started yet.
 """
 
 from __future__ import annotations
@@ -12,6 +16,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from uuid import UUID
 
+import structlog
+from nats.aio.msg import Msg
+
+from contracts.events import GenerationCancelled
+from contracts.relayed import relayed_event
+
+log = structlog.get_logger(__name__)
 WAKE = object()  # put in the generation's queue to make it look at the flag at once
 
 
@@ -31,7 +42,7 @@ class CancelHandle:
 class InFlight:
     """The answers under way here, and the cancels heard for answers not started yet.
 
-    A worker that answers from a pushed context (see `pushed_contexts`) never asked whether a
+    A worker that answers from a pushed context (see `context`) never asked whether a
     cancel was recorded after that push; every worker hears every cancel, so one heard before
     its answer starts is kept for `remember` seconds and applies as soon as it registers."""
 
@@ -61,6 +72,21 @@ class InFlight:
             return False
         handle.request()
         return True
+
+    async def hear(self, msg: Msg) -> None:
+        """The GenerationCancelled listener."""
+        try:
+            event, record = relayed_event(msg.data, GenerationCancelled)
+        except ValueError:
+            log.warning("malformed GenerationCancelled ignored")
+            return
+        if self.cancel(event.message_id):
+            correlation = (record.get("metadata") or {}).get("correlation_id")
+            log.info(
+                "cancelling generation",
+                message_id=str(event.message_id),
+                correlation_id=correlation,
+            )
 
     def _keep(self, message_id: UUID) -> None:
         if self.remember <= 0:

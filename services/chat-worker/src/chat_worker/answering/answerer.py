@@ -1,0 +1,166 @@
+"""Answers one AssistantMessageRequested delivery, from context to acknowledgement.
+
+1. The context (`context`): pushed with PostChat for a first delivery, else asked for. Gone →
+   ack. Already finished → make sure the stream has its terminal event (`outcome`), ack.
+2. The attempts (`attempts`, `coalescing`): generated and streamed, retried or restarted.
+3. The outcome (`outcome`): recorded through a threads command, then the terminal token
+   event, then the ack. The ack comes only after the threads service recorded the outcome;
+   if it cannot be reached the delivery is nacked and comes back later, and the heartbeat
+   keeps the delivery ours meanwhile.
+4. After the ack, the title of a new thread (`titles`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from nats.aio.msg import Msg
+
+from chat_worker.answering.attempts import Generation, Request
+from chat_worker.answering.cancels import CancelHandle, InFlight
+from chat_worker.answering.context import AnswerContext, ContextSource
+from chat_worker.answering.outcome import Outcome, publish_terminal, record, repair_terminal
+from chat_worker.answering.prompt import build_prompt
+from chat_worker.answering.request import parse_request
+from chat_worker.answering.titles import TitleJob, Titles
+from chat_worker.answering.token_stream import TokenStreams
+from chat_worker.config import Settings
+from chat_worker.providers.base import ProviderError
+from chat_worker.providers.registry import ProviderRegistry
+from chat_worker.threads_client import ThreadsClient, ThreadsUnavailable
+from contracts.base import Envelope
+from contracts.events import AssistantMessageRequested
+
+log = structlog.get_logger(__name__)
+
+
+class Answerer:
+    def __init__(
+        self,
+        settings: Settings,
+        contexts: ContextSource,
+        inflight: InFlight,
+        streams: TokenStreams,
+        registry: ProviderRegistry,
+        threads: ThreadsClient,
+        titles: Titles,
+    ) -> None:
+        self.settings = settings
+        self.contexts = contexts
+        self.inflight = inflight
+        self.streams = streams
+        self.registry = registry
+        self.threads = threads
+        self.titles = titles
+
+    async def handle(self, msg: Msg) -> None:
+        parsed = parse_request(msg.data)
+        if parsed is None:
+            log.error("malformed AssistantMessageRequested; terminating it", subject=msg.subject)
+            await msg.term()
+            return
+        req, meta = parsed
+        delivered = msg.metadata.num_delivered or 1
+        # Every line logged for this answer, its title included, carries the request's ids.
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=str(meta.correlation_id),
+            message_id=str(req.message_id),
+            delivery=delivered,
+        ):
+            await self._settle(msg, req, meta, delivered)
+
+    async def _settle(
+        self, msg: Msg, req: AssistantMessageRequested, meta: Envelope, delivered: int
+    ) -> None:
+        """Answer, then ack (outcome recorded) or nack (try again later); then the title."""
+        handle = self.inflight.register(req.message_id)
+        heartbeat = asyncio.create_task(self._heartbeat(msg))
+        title_job: TitleJob | None = None
+        try:
+            settled, title_job = await self._answer(req, meta, handle, delivered)
+        except ThreadsUnavailable as exc:
+            log.warning("threads service unavailable; will be redelivered", error=str(exc))
+            settled = False
+        except Exception:
+            log.exception("answer failed; will be redelivered")
+            settled = False
+        finally:
+            heartbeat.cancel()
+            self.inflight.release(req.message_id)
+        if settled:
+            await msg.ack()
+        else:
+            await msg.nak(delay=self._redelivery_delay(delivered))
+        if title_job is not None:
+            await title_job()
+
+    def _redelivery_delay(self, delivered: int) -> float:
+        steps = self.settings.backoff or [self.settings.ack_wait]
+        return steps[min(delivered - 1, len(steps) - 1)]
+
+    async def _heartbeat(self, msg: Msg) -> None:
+        """Keeps the delivery ours while we work: resets the server's ack timer."""
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_interval)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    async def _answer(
+        self, req: AssistantMessageRequested, meta: Envelope, handle: CancelHandle, delivered: int
+    ) -> tuple[bool, TitleJob | None]:
+        """(settled, the title to write after the ack)."""
+        found = await self.contexts.for_delivery(req, meta, delivered)
+        if found is None:
+            log.info("thread or message gone; dropping the request")
+            return True, None
+        if found.finished:
+            await repair_terminal(self.streams, req, found.view)
+            return True, None
+        log.info(
+            "answering",
+            provider=req.provider,
+            model=req.model,
+            attempt=found.first_attempt,
+            context=found.source,
+        )
+        generation = Generation(
+            self.settings,
+            new_stream=lambda attempt: self.streams.open(req.thread_id, req.message_id, attempt),
+            cancel=handle,
+        )
+        outcome = await self._generate(req, found, generation)
+        tokens = (
+            generation.attempts[-1]
+            if generation.attempts
+            else self.streams.open(req.thread_id, req.message_id, outcome.attempt)
+        )
+        if not await record(self.threads, req, meta, outcome):
+            return True, None  # another delivery finished it first: its terminal event stands
+        await publish_terminal(tokens, outcome)
+        log.info(
+            "answer recorded",
+            outcome=outcome.kind,
+            attempt=outcome.attempt,
+            chars=len(outcome.content),
+            code=outcome.code or None,
+        )
+        return True, self.titles.job_for(req, meta, found.view, outcome)
+
+    async def _generate(
+        self, req: AssistantMessageRequested, found: AnswerContext, generation: Generation
+    ) -> Outcome:
+        first = found.first_attempt
+        if found.view.cancel_requested or generation.cancel.requested:
+            return Outcome("cancelled", first)
+        try:
+            if isinstance(found.creds, ProviderError):
+                raise found.creds
+            creds = found.creds
+            adapter = self.registry.get(req.provider)
+        except ProviderError as err:
+            return Outcome("failed", first, code=err.code, error=err.message)
+        system, history = build_prompt(found.view, self.settings.max_document_chars)
+        request = Request(adapter, creds, req.model, system, history, self.settings.max_tokens)
+        return await generation.run(request, first)

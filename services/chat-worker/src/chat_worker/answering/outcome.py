@@ -1,0 +1,121 @@
+"""An answer's outcome: recorded by the threads service first, then ended on its stream.
+
+The order matters. Recording comes first, with a command id per attempt, so whichever
+delivery records first decides the stored answer and a second is refused; only the delivery
+whose outcome was stored publishes the terminal token event. A stored outcome whose stream
+lacks its terminal event (the worker died in between) is repaired by the next delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import structlog
+
+from chat_worker.answering.token_stream import TokenStream, TokenStreams
+from chat_worker.threads_client import Refused, ThreadsClient
+from contracts.base import Command, Envelope
+from contracts.commands import (
+    CompleteAssistantMessage,
+    FailAssistantMessage,
+    RecordCancelledMessage,
+)
+from contracts.errors import ErrorCode
+from contracts.events import AssistantMessageRequested
+from contracts.tokens import is_terminal
+from contracts.views import ChatContextView, OutcomeRecordedView
+
+log = structlog.get_logger(__name__)
+OutcomeKind = Literal["complete", "failed", "cancelled"]
+
+
+@dataclass
+class Outcome:
+    kind: OutcomeKind
+    attempt: int
+    content: str = ""
+    finish_reason: str = "stop"
+    usage: dict[str, Any] | None = None
+    code: str = ""
+    error: str = ""
+
+
+def outcome_command(
+    req: AssistantMessageRequested, meta: Envelope, outcome: Outcome
+) -> Command[OutcomeRecordedView]:
+    common: dict[str, Any] = {
+        "meta": meta,
+        "command_id": f"outcome:{req.message_id}:{outcome.attempt}",
+        "thread_id": req.thread_id,
+        "message_id": req.message_id,
+        "attempt": outcome.attempt,
+        "content": outcome.content,
+    }
+    if outcome.kind == "complete":
+        return CompleteAssistantMessage(
+            **common, finish_reason=outcome.finish_reason, usage=outcome.usage
+        )
+    if outcome.kind == "cancelled":
+        return RecordCancelledMessage(**common)
+    return FailAssistantMessage(**common, code=outcome.code, error=outcome.error)
+
+
+async def record(
+    threads: ThreadsClient, req: AssistantMessageRequested, meta: Envelope, outcome: Outcome
+) -> bool:
+    """True if this delivery's outcome is the stored one; False if the message was already
+    finished (or its thread deleted) when it arrived. An outcome refused as invalid (text the
+    store cannot hold) is recorded as a failure instead, and `outcome` says so."""
+    command = outcome_command(req, meta, outcome)
+    try:
+        await threads.call_until_answered(command)
+        return True
+    except Refused as refused:
+        if refused.code in (ErrorCode.CONFLICT, ErrorCode.NOT_FOUND):
+            log.info("outcome not recorded", reason=refused.detail)
+            return False
+        log.error("outcome refused", code=refused.code, detail=refused.detail)
+    outcome.kind, outcome.code = "failed", "provider_error"
+    outcome.error, outcome.content = "The answer could not be stored", ""
+    fallback = outcome_command(req, meta, outcome).model_copy(
+        update={"command_id": f"{command.command_id}:fail"}
+    )
+    try:
+        await threads.call_until_answered(fallback)
+    except Refused:
+        return False
+    return True
+
+
+async def publish_terminal(tokens: TokenStream, outcome: Outcome) -> None:
+    await tokens.start()
+    if outcome.kind == "complete":
+        await tokens.end(outcome.finish_reason, outcome.usage)
+    elif outcome.kind == "cancelled":
+        await tokens.cancelled()
+    else:
+        await tokens.error(outcome.code, outcome.error)
+
+
+async def repair_terminal(
+    streams: TokenStreams, req: AssistantMessageRequested, ctx: ChatContextView
+) -> None:
+    """A finished message whose stream lacks its terminal event gets it now, so no reader
+    waits forever."""
+    last = await streams.last_token(req.thread_id, req.message_id)
+    if last is None or is_terminal(last) or ctx.message is None:
+        return
+    tokens = streams.open(req.thread_id, req.message_id, int(last.get("attempt", 1)))
+    tokens.started, tokens.seq = True, int(last.get("seq", 0))
+    stored = ctx.message
+    error = stored.metadata or {}
+    outcome = Outcome(
+        "complete" if stored.status == "complete" else stored.status,  # type: ignore[arg-type]
+        tokens.attempt,
+        stored.content,
+        usage=stored.usage,
+        code=str(error.get("error_code", "provider_error")),
+        error=str(error.get("error", "")),
+    )
+    await publish_terminal(tokens, outcome)

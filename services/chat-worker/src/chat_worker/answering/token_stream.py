@@ -1,0 +1,87 @@
+"""Publishes one attempt of one answer to the TOKENS stream, on `tokens.<thread>.<message>`.
+
+`start`, then deltas numbered 1, 2, 3 ..., then one terminal event (`end`, `error`,
+`cancelled`), each encoded by `contracts.tokens`. Each publish waits for JetStream's ack, so
+`content` (the deltas published) is exactly what a reader of the stream can get: the text
+stored for a cancelled or failed answer is this, never more. No headers (no `Nats-Msg-Id`): a
+publish is never retried in place (a failed one fails the delivery, and the redelivery is a
+new, announced attempt), and headers would cost every reader a parse per chunk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from contracts.subjects import TOKENS_STREAM, tokens_subject
+from contracts.tokens import TokenFields, TokenKind, decode_token, encode_token
+
+
+class TokenStream:
+    def __init__(
+        self, js: JetStreamContext, thread_id: UUID, message_id: UUID, attempt: int, timeout: float
+    ) -> None:
+        self.js = js
+        self.subject = tokens_subject(thread_id, message_id)
+        self.message_id = str(message_id)
+        self.attempt = attempt
+        self.timeout = timeout
+        self.seq = 0
+        self.started = False
+        self._parts: list[str] = []
+
+    @property
+    def content(self) -> str:
+        return "".join(self._parts)
+
+    async def _publish(self, kind: TokenKind, seq: int, **fields: Any) -> None:
+        payload = encode_token(kind, self.message_id, self.attempt, seq, **fields)
+        await self.js.publish(self.subject, payload, stream=TOKENS_STREAM, timeout=self.timeout)
+
+    async def start(self) -> None:
+        if not self.started:
+            await self._publish("start", 0)
+            self.started = True
+
+    async def delta(self, text: str) -> None:
+        await self.start()
+        self.seq += 1
+        await self._publish("delta", self.seq, text=text)
+        self._parts.append(text)
+
+    async def end(self, finish_reason: str, usage: dict[str, Any] | None) -> None:
+        await self._publish("end", self.seq, finish_reason=finish_reason, usage=usage)
+
+    async def error(self, code: str, message: str) -> None:
+        await self._publish("error", self.seq, code=code, error=message)
+
+    async def cancelled(self) -> None:
+        await self._publish("cancelled", self.seq)
+
+
+class TokenStreams:
+    """Opens the stream of an answer's attempt, and reads back the newest event of an answer
+    (an earlier delivery may have published tokens, or all but the terminal one)."""
+
+    def __init__(self, js: JetStreamContext, timeout: float) -> None:
+        self.js = js
+        self.timeout = timeout
+
+    def open(self, thread_id: UUID, message_id: UUID, attempt: int) -> TokenStream:
+        return TokenStream(self.js, thread_id, message_id, attempt, self.timeout)
+
+    async def last_token(self, thread_id: UUID, message_id: UUID) -> TokenFields | None:
+        """The newest token event of a message, or None if it has none (or they expired)."""
+        try:
+            msg = await self.js.get_last_msg(TOKENS_STREAM, tokens_subject(thread_id, message_id))
+        except NotFoundError:
+            return None
+        return decode_token(msg.data)
+
+
+def next_attempt(requested: int, last: TokenFields | None) -> int:
+    """The attempt this delivery answers as: past any attempt an earlier one published."""
+    return max(requested, int(last.get("attempt", 1)) + 1 if last else 1)

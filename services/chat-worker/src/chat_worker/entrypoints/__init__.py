@@ -1,0 +1,1 @@
+"""How the chat worker is run: `serve` (the `switchboard-chat-worker` command, see `cli`)."""

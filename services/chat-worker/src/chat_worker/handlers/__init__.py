@@ -1,1 +1,0 @@
-"""NATS handlers of the chat worker; each module builds one router from the `Worker`."""
