@@ -9,6 +9,7 @@ import pytest
 
 from chat_worker.providers.base import (
     ChatMessage,
+    ChatRequest,
     ProviderCredentials,
     ProviderError,
     StreamResult,
@@ -52,7 +53,7 @@ async def collect(
     parts = [
         t
         async for t in adapter(read_timeout).stream_chat(
-            creds(fake, key), model, "Be brief.", history, result, max_tokens=50
+            creds(fake, key), ChatRequest(model, "Be brief.", history, 50), result
         )
     ]
     return parts, result

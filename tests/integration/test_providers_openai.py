@@ -9,11 +9,12 @@ import pytest
 
 from chat_worker.providers.base import (
     ChatMessage,
+    ChatRequest,
     ProviderCredentials,
     ProviderError,
     StreamResult,
 )
-from chat_worker.providers.openai_compat import OpenAICompatAdapter
+from chat_worker.providers.chat_completions import ChatCompletionsAdapter
 from chat_worker.providers.options import ClientOptions
 from tests.support.adapters import closing
 from tests.support.fake_providers import Behaviour, FakeProviders
@@ -32,9 +33,9 @@ def _fresh(fake: FakeProviders) -> None:
     fake.reset()
 
 
-def adapter(name: str = "openai", read_timeout: float = 10.0) -> OpenAICompatAdapter:
+def adapter(name: str = "openai", read_timeout: float = 10.0) -> ChatCompletionsAdapter:
     return closing(
-        OpenAICompatAdapter(name, ClientOptions(connect_timeout=2, read_timeout=read_timeout))
+        ChatCompletionsAdapter(name, ClientOptions(connect_timeout=2, read_timeout=read_timeout))
     )
 
 
@@ -54,7 +55,7 @@ async def collect(
     parts = [
         t
         async for t in adapter(**kw).stream_chat(  # type: ignore[arg-type]
-            creds(fake, key), model, "Be brief.", history, result, max_tokens=50
+            creds(fake, key), ChatRequest(model, "Be brief.", history, 50), result
         )
     ]
     return parts, result
@@ -132,7 +133,7 @@ async def test_dropped_stream_is_unavailable_after_the_first_tokens(fake: FakePr
 
     async def consume() -> None:
         async for text in adapter().stream_chat(
-            creds(fake), "drop", "", [ChatMessage("user", "hi")], StreamResult()
+            creds(fake), ChatRequest("drop", "", [ChatMessage("user", "hi")]), StreamResult()
         ):
             got.append(text)
 
@@ -160,7 +161,7 @@ async def test_nothing_listening_is_unavailable() -> None:
     dead = ProviderCredentials("openai", api_key=KEY, base_url="http://127.0.0.1:9/v1")
     with pytest.raises(ProviderError) as caught:
         async for _ in adapter().stream_chat(
-            dead, "m", "", [ChatMessage("user", "x")], StreamResult()
+            dead, ChatRequest("m", "", [ChatMessage("user", "x")]), StreamResult()
         ):
             pass
     assert caught.value.code == "provider_unavailable"

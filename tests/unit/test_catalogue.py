@@ -17,7 +17,7 @@ from chat_worker.catalogue import Catalogue
 from chat_worker.config import Settings
 from chat_worker.credentials import CredentialResolver
 from chat_worker.providers.base import (
-    ChatMessage,
+    ChatRequest,
     ModelInfo,
     ProviderCredentials,
     ProviderError,
@@ -40,14 +40,7 @@ class StandIn:
     calls: list[ProviderCredentials] = field(default_factory=list)
 
     def stream_chat(
-        self,
-        creds: ProviderCredentials,
-        model: str,
-        system: str,
-        messages: list[ChatMessage],
-        result: StreamResult,
-        *,
-        max_tokens: int = 4096,
+        self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
     ) -> AsyncIterator[str]:
         raise NotImplementedError
 

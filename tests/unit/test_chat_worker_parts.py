@@ -16,6 +16,7 @@ from chat_worker.answering.titles import clean_title
 from chat_worker.config import Settings
 from chat_worker.providers.base import (
     ChatMessage,
+    ChatRequest,
     ModelInfo,
     ProviderCredentials,
     ProviderError,
@@ -62,14 +63,7 @@ class Scripted:
         self.delay = delay
 
     async def stream_chat(
-        self,
-        creds: ProviderCredentials,
-        model: str,
-        system: str,
-        messages: list[ChatMessage],
-        result: StreamResult,
-        *,
-        max_tokens: int = 4096,
+        self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
     ) -> AsyncIterator[str]:
         script = self.scripts[min(self.calls, len(self.scripts) - 1)]
         self.calls += 1
@@ -101,7 +95,9 @@ async def generate(adapter: Scripted, cancel: CancelHandle | None = None, **kw: 
     gen = Generation(
         settings(**kw), new_stream=lambda a: MemoryTokens(a, log), cancel=cancel or CancelHandle()
     )  # type: ignore[arg-type]
-    request = Request(adapter, ProviderCredentials("x"), "m", "", [ChatMessage("user", "q")], 99)
+    request = Request(
+        adapter, ProviderCredentials("x"), ChatRequest("m", "", [ChatMessage("user", "q")], 99)
+    )
     outcome = await gen.run(request, 1)
     return outcome, log
 
@@ -140,7 +136,9 @@ async def test_the_first_delta_goes_out_before_the_rest_of_a_buffered_read_is_pa
 
     adapter.stream_chat = counting  # type: ignore[method-assign]
     gen = Generation(settings(), new_stream=lambda a: Watching(a, log), cancel=CancelHandle())  # type: ignore[arg-type]
-    request = Request(adapter, ProviderCredentials("x"), "m", "", [ChatMessage("user", "q")], 99)
+    request = Request(
+        adapter, ProviderCredentials("x"), ChatRequest("m", "", [ChatMessage("user", "q")], 99)
+    )
     outcome = await gen.run(request, 1)
     assert outcome.content == "".join(words)
     assert produced_at_first_delta == [1]
@@ -176,7 +174,9 @@ async def test_the_start_is_on_the_wire_before_the_provider_request_is_built() -
 
     adapter.stream_chat = building  # type: ignore[method-assign]
     gen = Generation(settings(), new_stream=lambda a: Flushed(a, log), cancel=CancelHandle())  # type: ignore[arg-type]
-    request = Request(adapter, ProviderCredentials("x"), "m", "", [ChatMessage("user", "q")], 99)
+    request = Request(
+        adapter, ProviderCredentials("x"), ChatRequest("m", "", [ChatMessage("user", "q")], 99)
+    )
     outcome = await gen.run(request, 1)
     assert outcome.content == "ab"
     kinds = [kind for _, kind, _ in log]

@@ -1,10 +1,11 @@
 """Explicit provisioning at every start: the TOKENS stream and the durable `chat-worker`
 consumer on EVENTS.
 
-Neither is left to FastStream's implicit declaration: a durable's config is not updated by a
-subscriber once it exists (config drift), and `declare=True` would rewrite a stream silently.
-`add_consumer` with the same durable name updates the running consumer to these settings.
-EVENTS belongs to the threads service; the worker waits for it rather than creating it.
+Neither is left to an implicit declaration by whatever binds first: a durable's config is not
+updated by a subscriber once it exists (config drift), and a stream declared on the way would
+be rewritten silently. `add_consumer` with the same durable name updates the running consumer
+to these settings. EVENTS belongs to the threads service; the worker waits for it rather than
+creating it.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def tokens_stream_config(settings: Settings) -> StreamConfig:
     """TOKENS on file with `persist_mode: async` by default: the server acks a token event
     before it is written to disk (ADR-56), which overrides `sync_interval: always` for this
     stream alone. Token events are a delivery channel, the answer itself is stored by the
-    threads service; an fsync per event cost ~0.4 ms on every token's way to the client and
-    competed for the disk with the commits that do need it. What a crash of the NATS server
+    threads service; an fsync per event would delay every token on its way to the client and
+    compete for the disk with the commits that do need it. What a crash of the NATS server
     (not of a worker) may lose is the last moments of in-flight answers, which restart."""
     memory = settings.tokens_memory_storage
     return StreamConfig(

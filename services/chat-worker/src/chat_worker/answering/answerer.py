@@ -27,7 +27,7 @@ from chat_worker.answering.request import parse_request
 from chat_worker.answering.titles import TitleJob, Titles
 from chat_worker.answering.token_stream import TokenStreams
 from chat_worker.config import Settings
-from chat_worker.providers.base import ProviderError
+from chat_worker.providers.base import ChatRequest, ProviderError
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.threads_client import ThreadsClient, ThreadsUnavailable
 from contracts.base import Envelope
@@ -162,5 +162,6 @@ class Answerer:
         except ProviderError as err:
             return Outcome("failed", first, code=err.code, error=err.message)
         system, history = build_prompt(found.view, self.settings.max_document_chars)
-        request = Request(adapter, creds, req.model, system, history, self.settings.max_tokens)
+        chat = ChatRequest(req.model, system, history, self.settings.max_tokens)
+        request = Request(adapter, creds, chat)
         return await generation.run(request, first)

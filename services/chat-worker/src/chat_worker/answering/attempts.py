@@ -25,7 +25,7 @@ from chat_worker.answering.outcome import Outcome
 from chat_worker.answering.token_stream import TokenStream
 from chat_worker.config import Settings
 from chat_worker.providers.base import (
-    ChatMessage,
+    ChatRequest,
     ProviderAdapter,
     ProviderCredentials,
     ProviderError,
@@ -36,16 +36,13 @@ from contracts.text import make_storable
 log = structlog.get_logger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
     """One call to a provider, made again by each attempt."""
 
     adapter: ProviderAdapter
     creds: ProviderCredentials
-    model: str
-    system: str
-    messages: list[ChatMessage]
-    max_tokens: int
+    chat: ChatRequest
 
 
 @dataclass
@@ -121,14 +118,7 @@ async def pump(
 ) -> None:
     """The provider's stream into `queue`: storable text, then END or the ProviderError."""
     try:
-        async for text in request.adapter.stream_chat(
-            request.creds,
-            request.model,
-            request.system,
-            request.messages,
-            result,
-            max_tokens=request.max_tokens,
-        ):
+        async for text in request.adapter.stream_chat(request.creds, request.chat, result):
             if text:
                 queue.put_nowait(make_storable(text))
                 if not first_out.is_set():

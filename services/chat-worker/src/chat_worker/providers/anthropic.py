@@ -19,7 +19,7 @@ from anthropic.types import (
 )
 
 from chat_worker.providers.base import (
-    ChatMessage,
+    ChatRequest,
     ModelInfo,
     ProviderCredentials,
     StreamResult,
@@ -52,22 +52,19 @@ class AnthropicAdapter:
         await self._clients.aclose()
 
     async def stream_chat(
-        self,
-        creds: ProviderCredentials,
-        model: str,
-        system: str,
-        messages: list[ChatMessage],
-        result: StreamResult,
-        *,
-        max_tokens: int = 4096,
+        self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
     ) -> AsyncIterator[str]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
-            extra: dict[str, Any] = {"system": system} if system else {}
+            extra: dict[str, Any] = {"system": chat.system} if chat.system else {}
             usage: dict[str, Any] = {}
             with stainless_errors(self.name, anthropic.APIError, creds.api_key):
-                wire: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+                wire: list[Any] = [{"role": m.role, "content": m.content} for m in chat.messages]
                 stream = await client.messages.create(
-                    model=model, max_tokens=max_tokens, messages=wire, stream=True, **extra
+                    model=chat.model,
+                    max_tokens=chat.max_tokens,
+                    messages=wire,
+                    stream=True,
+                    **extra,
                 )
                 async with stream:
                     async for event in stream:

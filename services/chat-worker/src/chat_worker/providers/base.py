@@ -50,6 +50,16 @@ class ChatMessage:
     content: str
 
 
+@dataclass(frozen=True)
+class ChatRequest:
+    """What an adapter is asked: one answer of `model` to a system prompt and a history."""
+
+    model: str
+    system: str
+    messages: list[ChatMessage]
+    max_tokens: int = 4096
+
+
 @dataclass
 class StreamResult:
     """Filled in by the adapter as the stream ends."""
@@ -68,14 +78,7 @@ class ProviderAdapter(Protocol):
     name: str
 
     def stream_chat(
-        self,
-        creds: ProviderCredentials,
-        model: str,
-        system: str,
-        messages: list[ChatMessage],
-        result: StreamResult,
-        *,
-        max_tokens: int = 4096,
+        self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
     ) -> AsyncIterator[str]:
         """Yields text deltas; sets `result` at the end; raises ProviderError."""
         ...

@@ -11,7 +11,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
-from chat_worker.providers.base import ChatMessage, ModelInfo, ProviderCredentials, StreamResult
+from chat_worker.providers.base import ChatRequest, ModelInfo, ProviderCredentials, StreamResult
 
 MODELS = (ModelInfo("echo", "Echo"), ModelInfo("echo-slow", "Echo (slow, 50 ms per word)"))
 SLOW_DELAY = 0.05
@@ -34,18 +34,11 @@ class EchoAdapter:
     name = "echo"
 
     async def stream_chat(
-        self,
-        creds: ProviderCredentials,
-        model: str,
-        system: str,
-        messages: list[ChatMessage],
-        result: StreamResult,
-        *,
-        max_tokens: int = 4096,
+        self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
     ) -> AsyncIterator[str]:
-        last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        last = next((m.content for m in reversed(chat.messages) if m.role == "user"), "")
         words = echo_words(last)
-        delay = SLOW_DELAY if model == "echo-slow" else 0.0
+        delay = SLOW_DELAY if chat.model == "echo-slow" else 0.0
         for i, word in enumerate(words):
             if delay and i:
                 await asyncio.sleep(delay)
@@ -54,7 +47,8 @@ class EchoAdapter:
             yield word
         result.finish_reason = "stop"
         result.usage = {
-            "input_tokens": sum(len(m.content.split()) for m in messages) + len(system.split()),
+            "input_tokens": sum(len(m.content.split()) for m in chat.messages)
+            + len(chat.system.split()),
             "output_tokens": len(words),
         }
 

@@ -14,7 +14,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from chat_worker.providers.base import (
-    ChatMessage,
+    ChatRequest,
     ModelInfo,
     ProviderCredentials,
     ProviderError,
@@ -63,28 +63,21 @@ class GoogleAdapter:
         )
 
     async def stream_chat(
-        self,
-        creds: ProviderCredentials,
-        model: str,
-        system: str,
-        messages: list[ChatMessage],
-        result: StreamResult,
-        *,
-        max_tokens: int = 4096,
+        self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
     ) -> AsyncIterator[str]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
             contents = [
                 types.Content(
                     role="user" if m.role == "user" else "model", parts=[types.Part(text=m.content)]
                 )
-                for m in messages
+                for m in chat.messages
             ]
             config = types.GenerateContentConfig(
-                system_instruction=system or None, max_output_tokens=max_tokens
+                system_instruction=chat.system or None, max_output_tokens=chat.max_tokens
             )
             try:
                 stream = await client.aio.models.generate_content_stream(
-                    model=model, contents=contents, config=config
+                    model=chat.model, contents=contents, config=config
                 )
                 async for chunk in stream:
                     if chunk.usage_metadata is not None:

@@ -5,8 +5,8 @@ connections warm across answers. Keys live only in this process's memory.
 
 The openai and anthropic clients are built on their SDK's documented aiohttp transport
 (`DefaultAioHttpClient`), and google-genai uses aiohttp by itself when it is installed: it
-costs about half the CPU per streamed answer of the default httpx2 transport, and about a
-millisecond less before the first token (measured in the issue 4 notes).
+costs less CPU per streamed answer than the default httpx2 transport, and less time before
+the first token.
 """
 
 from __future__ import annotations

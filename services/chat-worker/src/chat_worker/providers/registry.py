@@ -26,9 +26,9 @@ def build_adapter(provider: str, options: ClientOptions) -> ProviderAdapter:
 
         return GoogleAdapter(options)
     if info.sdk == "openai":
-        from chat_worker.providers.openai_compat import OpenAICompatAdapter
+        from chat_worker.providers.chat_completions import ChatCompletionsAdapter
 
-        return OpenAICompatAdapter(provider, options)
+        return ChatCompletionsAdapter(provider, options)
     return EchoAdapter()
 
 
