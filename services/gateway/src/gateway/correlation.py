@@ -13,7 +13,9 @@ import time
 from uuid import UUID, uuid4
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from gateway.asgi import HttpMiddleware, header
 
 log = structlog.get_logger("gateway.requests")
 HEADER = b"x-request-id"
@@ -30,29 +32,22 @@ def correlation_from(raw: str | bytes | None) -> UUID:
     return uuid4()
 
 
-class CorrelationId:
-    """Pure ASGI middleware (streams pass through untouched). Puts the id in
-    `request.state.correlation_id` and in the structlog context of the request."""
+class CorrelationId(HttpMiddleware):
+    """Puts the id in `request.state.correlation_id` and in the structlog context of the
+    request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        raw = next((v for k, v in scope["headers"] if k == HEADER), None)
-        correlation = correlation_from(raw)
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        correlation = correlation_from(header(scope, HEADER))
         scope.setdefault("state", {})["correlation_id"] = correlation
         value = str(correlation)
-        header = (HEADER, value.encode())
+        id_header = (HEADER, value.encode())
         started = time.perf_counter()
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [
                     *(h for h in message.get("headers", ()) if h[0].lower() != HEADER),
-                    header,
+                    id_header,
                 ]
                 status = message["status"]
                 if scope["method"] not in READS or status >= 500:

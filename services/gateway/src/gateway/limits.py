@@ -16,6 +16,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.asgi import HttpMiddleware, header
 from gateway.v1_wire import error_response
 
 
@@ -24,27 +25,21 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"Request body is over the {limit} byte limit")
 
 
-class BodySizeLimit:
-    """Pure ASGI middleware (no buffering; streaming responses are untouched)."""
+class BodySizeLimit(HttpMiddleware):
+    """No buffering: streaming responses are untouched."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, drain_bytes: int | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
         self.drain_bytes = drain_bytes if drain_bytes is not None else 4 * max_bytes
 
     def _declared_length(self, scope: Scope) -> int | None:
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    return int(value)
-                except ValueError:
-                    return None
-        return None
+        try:
+            return int(header(scope, b"content-length") or b"")
+        except ValueError:
+            return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.max_bytes
         declared = self._declared_length(scope)
         if declared is not None and declared > limit:

@@ -6,22 +6,17 @@ import time
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from gateway.asgi import HttpMiddleware
 from observability.metrics import HTTP_SECONDS
 
 
-class LatencyMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware): streaming responses pass through untouched. For a
-    stream the figure is the time to the response start."""
+class LatencyMiddleware(HttpMiddleware):
+    """Not BaseHTTPMiddleware, which would buffer: for a stream the figure is the time to the
+    response start."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

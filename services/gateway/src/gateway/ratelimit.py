@@ -18,6 +18,7 @@ from uuid import UUID
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.asgi import HttpMiddleware, header
 from gateway.config import Settings
 from gateway.security import AccessTokens
 from gateway.v1_wire import error_response
@@ -119,14 +120,14 @@ class Slot:
             self._slots._release(self._user_id)
 
 
-class UserLimits:
-    """Pure ASGI middleware: charges each authenticated write or chat to its user's bucket and
-    holds a stream slot for as long as an answer stream is being sent (the whole response,
-    however it ends). Requests without a valid access token pass untouched: the routes answer 401.
-    It runs before routing, so a refused request has reached nothing and stored nothing."""
+class UserLimits(HttpMiddleware):
+    """Charges each authenticated write or chat to its user's bucket and holds a stream slot
+    for as long as an answer stream is being sent (the whole response, however it ends).
+    Requests without a valid access token pass untouched: the routes answer 401. It runs
+    before routing, so a refused request has reached nothing and stored nothing."""
 
     def __init__(self, app: ASGIApp, settings: Settings, access_tokens: AccessTokens) -> None:
-        self.app = app
+        super().__init__(app)
         self.access_tokens = access_tokens
         self.writes = RateBuckets(
             settings.rate_limit_writes_per_minute, settings.rate_limit_writes_burst
@@ -137,18 +138,15 @@ class UserLimits:
         self.streams = StreamSlots(settings.max_streams_per_user)
 
     def _user(self, scope: Scope) -> UUID | None:
-        for name, value in scope.get("headers", ()):
-            if name == b"authorization":
-                scheme, _, credential = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and credential.strip():
-                    return self.access_tokens.verify(credential.strip())
-                return None
+        value = header(scope, b"authorization")
+        if value is None:
+            return None
+        scheme, _, credential = value.decode("latin-1").partition(" ")
+        if scheme.lower() == "bearer" and credential.strip():
+            return self.access_tokens.verify(credential.strip())
         return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope["method"], scope["path"]
         chat = method == "POST" and CHAT_PATH.fullmatch(path) is not None
         stream = chat or (method == "GET" and STREAM_PATH.fullmatch(path) is not None)

@@ -62,6 +62,18 @@ class CancelOut(BaseModel):
     status: str
 
 
+def sse(events: AsyncIterator[bytes], headers: dict[str, str] | None = None) -> StreamingResponse:
+    """An event stream no proxy buffers or caches: every token reaches the client at once."""
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers={**SSE_HEADERS, **(headers or {})}
+    )
+
+
+async def _events(*chunks: bytes) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
 def jetstream(request: Request, bus: Bus) -> JetStreamContext:
     """One JetStream context per bus (the app's NATS connection), made on first use."""
     cached: tuple[Bus, JetStreamContext] | None = getattr(request.app.state, "jetstream", None)
@@ -195,11 +207,7 @@ async def post_chat(
     message_id = UUID(started["message_id"])
     renderer.message_id = str(message_id)  # the first answer's, on an Idempotency-Key replay
     head = event(b"message_start", orjson.dumps(started))
-    return StreamingResponse(
-        _answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head),
-        media_type="text/event-stream",
-        headers=SSE_HEADERS,
-    )
+    return sse(_answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head))
 
 
 @router.get(
@@ -233,28 +241,15 @@ async def stream_message(
     js = jetstream(request, bus)
     last = await last_answer_event(js, thread_id, message_id)
     finished = message.status != "streaming"
-
-    async def replay(body: bytes) -> AsyncIterator[bytes]:
-        yield head
-        yield body
-
     if finished and last is None:  # tokens expired (or never existed): the stored answer
-        body = stored_answer(view, renderer)
-        return StreamingResponse(replay(body), media_type="text/event-stream", headers=SSE_HEADERS)
+        return sse(_events(head, stored_answer(view, renderer)))
     if last is not None and after is not None and last[0] <= after:
         seq, token = last
         if token.get("kind") in TERMINAL_KINDS:  # the client has it all: repeat the end only
-            body = terminal(str(token["kind"]), str(message_id), token, seq)
-            return StreamingResponse(
-                replay(body), media_type="text/event-stream", headers=SSE_HEADERS
-            )
+            return sse(_events(head, terminal(str(token["kind"]), str(message_id), token, seq)))
     reader = AnswerStreamReader(js, thread_id, message_id, renderer.render, after=after)
     await reader.open()
-    return StreamingResponse(
-        _answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head),
-        media_type="text/event-stream",
-        headers=SSE_HEADERS,
-    )
+    return sse(_answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head))
 
 
 @router.post(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import codecs
 import posixpath
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -135,96 +137,74 @@ async def read_document(request: Request, limit: int) -> DocumentIn:
     )
 
 
-async def add_document(
-    request: Request,
-    bus: BusDep,
-    user_id: UUID,
-    command_id: str,
-    limit: int,
-    *,
-    project_id: UUID | None = None,
-    thread_id: UUID | None = None,
-) -> DocumentView:
-    body = await read_document(request, limit)
-    cmd = AddDocument(
-        meta=envelope(request, user_id),
-        command_id=command_id,
-        document_id=uuid4(),
-        project_id=project_id,
-        thread_id=thread_id,
-        filename=body.filename,
-        content_type=body.content_type,
-        content=body.content,
+@dataclass(frozen=True)
+class Owner:
+    """Whose documents: a project's or a thread's (exactly one id is set)."""
+
+    project_id: UUID | None = None
+    thread_id: UUID | None = None
+
+
+async def project_owner(project_id: UUID) -> Owner:
+    return Owner(project_id=project_id)
+
+
+async def thread_owner(thread_id: UUID) -> Owner:
+    return Owner(thread_id=thread_id)
+
+
+def owner_routes(kind: str, path: str, owner: Callable[..., Awaitable[Owner]]) -> None:
+    """Add and list, the same for a project's documents and a thread's: only the owner's id,
+    taken from its path, differs."""
+    # A default, not an Annotated alias: annotations are strings here, and `owner` is local.
+    of_owner = Depends(owner)
+
+    @router.post(
+        f"{path}/documents",
+        name=f"post_{kind}_document",
+        status_code=201,
+        response_model=DocumentView,
+        responses=ADD_RESPONSES,
+        openapi_extra=UPLOAD_BODY,
     )
-    return DocumentView.model_validate(await bus.call(subjects.DOCUMENT_ADD, cmd))
+    async def post_document(
+        request: Request,
+        bus: BusDep,
+        user_id: UserId,
+        command_id: CommandId,
+        settings: SettingsDep,
+        of: Owner = of_owner,
+    ) -> DocumentView:
+        body = await read_document(request, settings.max_document_bytes)
+        cmd = AddDocument(
+            meta=envelope(request, user_id),
+            command_id=command_id,
+            document_id=uuid4(),
+            project_id=of.project_id,
+            thread_id=of.thread_id,
+            filename=body.filename,
+            content_type=body.content_type,
+            content=body.content,
+        )
+        return DocumentView.model_validate(await bus.call(subjects.DOCUMENT_ADD, cmd))
 
-
-@router.post(
-    "/api/projects/{project_id}/documents",
-    status_code=201,
-    response_model=DocumentView,
-    responses=ADD_RESPONSES,
-    openapi_extra=UPLOAD_BODY,
-)
-async def post_project_document(
-    project_id: UUID,
-    request: Request,
-    bus: BusDep,
-    user_id: UserId,
-    command_id: CommandId,
-    settings: SettingsDep,
-) -> DocumentView:
-    limit = settings.max_document_bytes
-    return await add_document(request, bus, user_id, command_id, limit, project_id=project_id)
-
-
-@router.post(
-    "/api/threads/{thread_id}/documents",
-    status_code=201,
-    response_model=DocumentView,
-    responses=ADD_RESPONSES,
-    openapi_extra=UPLOAD_BODY,
-)
-async def post_thread_document(
-    thread_id: UUID,
-    request: Request,
-    bus: BusDep,
-    user_id: UserId,
-    command_id: CommandId,
-    settings: SettingsDep,
-) -> DocumentView:
-    limit = settings.max_document_bytes
-    return await add_document(request, bus, user_id, command_id, limit, thread_id=thread_id)
-
-
-async def list_documents(
-    request: Request,
-    bus: BusDep,
-    user_id: UUID,
-    *,
-    project_id: UUID | None = None,
-    thread_id: UUID | None = None,
-) -> DocumentsOut:
-    query = ListDocuments(
-        meta=envelope(request, user_id), project_id=project_id, thread_id=thread_id
+    @router.get(
+        f"{path}/documents",
+        name=f"get_{kind}_documents",
+        response_model=DocumentsOut,
+        responses=NOT_FOUND,
     )
-    return DocumentsOut.model_validate(await bus.call(subjects.DOCUMENTS_LIST, query))
+    async def get_documents(
+        request: Request, bus: BusDep, user_id: UserId, of: Owner = of_owner
+    ) -> DocumentsOut:
+        query = ListDocuments(
+            meta=envelope(request, user_id), project_id=of.project_id, thread_id=of.thread_id
+        )
+        return DocumentsOut.model_validate(await bus.call(subjects.DOCUMENTS_LIST, query))
 
 
-@router.get(
-    "/api/projects/{project_id}/documents", response_model=DocumentsOut, responses=NOT_FOUND
-)
-async def get_project_documents(
-    project_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> DocumentsOut:
-    return await list_documents(request, bus, user_id, project_id=project_id)
-
-
-@router.get("/api/threads/{thread_id}/documents", response_model=DocumentsOut, responses=NOT_FOUND)
-async def get_thread_documents(
-    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> DocumentsOut:
-    return await list_documents(request, bus, user_id, thread_id=thread_id)
+owner_routes("project", "/api/projects/{project_id}", project_owner)
+owner_routes("thread", "/api/threads/{thread_id}", thread_owner)
 
 
 @router.get("/api/documents/{document_id}", response_model=DocumentDetailView, responses=NOT_FOUND)

@@ -3,17 +3,16 @@ threads of one project (create inside it, list it)."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from contracts import subjects
 from contracts.commands import CreateProject, DeleteProject, UpdateProject
 from contracts.queries import GetProject, ListProjects
 from contracts.views import ProjectView, ThreadPageView, ThreadView
 from gateway.api.responses import not_found
-from gateway.api.threads import BAD_CURSOR, create_thread, list_threads, page_params
+from gateway.api.threads import BAD_CURSOR, Window, create_thread, list_threads
 from gateway.deps import BusDep, CommandId, UserId, envelope
 from gateway.schemas import MessageOut, ProjectIn, ProjectPatch, ProjectsOut, ThreadIn
 
@@ -106,16 +105,6 @@ async def post_project_thread(
     tags=["threads"],
 )
 async def get_project_threads(
-    project_id: UUID,
-    request: Request,
-    bus: BusDep,
-    user_id: UserId,
-    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
-    page_size: Annotated[int | None, Query(ge=1, le=50)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
-    offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
-    q: Annotated[str | None, Query(max_length=255)] = None,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    project_id: UUID, request: Request, bus: BusDep, user_id: UserId, window: Window
 ) -> Response:
-    off, size = page_params(page, page_size, limit, offset)
-    return await list_threads(request, bus, user_id, off, size, project_id, q, cursor)
+    return await list_threads(request, bus, user_id, window, project_id)

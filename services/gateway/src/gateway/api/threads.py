@@ -3,11 +3,12 @@ rename/move, delete, and the thread's event history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID, uuid4
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from contracts import subjects
 from contracts.commands import CreateThread, DeleteThread, UpdateThread
@@ -54,10 +55,7 @@ async def post_thread(
 
 
 def page_params(
-    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
-    page_size: Annotated[int | None, Query(ge=1, le=50)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
-    offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
+    page: int | None, page_size: int | None, limit: int | None, offset: int | None
 ) -> tuple[int, int]:
     """(offset, limit) from page/page_size or limit/offset; page wins when both are given."""
     size = page_size or limit or 25
@@ -66,25 +64,46 @@ def page_params(
     return offset, size
 
 
+@dataclass(frozen=True)
+class ListWindow:
+    """Which part of a thread list: the page, a title search, a cursor."""
+
+    offset: int
+    limit: int
+    q: str | None
+    cursor: str | None
+
+
+async def list_window(
+    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    page_size: Annotated[int | None, Query(ge=1, le=50)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
+    q: Annotated[Text | None, Query(max_length=255, description="search in titles")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="next_cursor of the previous page")
+    ] = None,
+) -> ListWindow:
+    """The query parameters of both thread lists (all threads, one project's)."""
+    off, size = page_params(page, page_size, limit, offset)
+    return ListWindow(off, size, q, cursor)
+
+
+Window = Annotated[ListWindow, Depends(list_window)]
+
+
 async def list_threads(
-    request: Request,
-    bus: BusDep,
-    user_id: UUID,
-    offset: int,
-    limit: int,
-    project_id: UUID | None,
-    q: str | None,
-    cursor: str | None,
+    request: Request, bus: BusDep, user_id: UUID, window: ListWindow, project_id: UUID | None
 ) -> Response:
     """The page exactly as the threads service shaped it (a `ThreadPageView`), passed through
     without validating and re-serialising it once more: this is the hottest read there is."""
     query = ListThreads(
         meta=envelope(request, user_id),
-        offset=offset,
-        limit=limit,
+        offset=window.offset,
+        limit=window.limit,
         project_id=project_id,
-        q=q,
-        cursor=cursor,
+        q=window.q,
+        cursor=window.cursor,
     )
     page = await bus.call(subjects.THREADS_LIST, query)
     return Response(orjson.dumps(page), media_type="application/json")
@@ -95,18 +114,10 @@ async def get_threads(
     request: Request,
     bus: BusDep,
     user_id: UserId,
-    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
-    page_size: Annotated[int | None, Query(ge=1, le=50)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=50)] = None,
-    offset: Annotated[int | None, Query(ge=0, le=50_000_000)] = None,
+    window: Window,
     project_id: UUID | None = None,
-    q: Annotated[Text | None, Query(max_length=255, description="search in titles")] = None,
-    cursor: Annotated[
-        str | None, Query(max_length=512, description="next_cursor of the previous page")
-    ] = None,
 ) -> Response:
-    off, size = page_params(page, page_size, limit, offset)
-    return await list_threads(request, bus, user_id, off, size, project_id, q, cursor)
+    return await list_threads(request, bus, user_id, window, project_id)
 
 
 @router.get("/api/threads/{thread_id}", response_model=ThreadDetailView, responses=NOT_FOUND)

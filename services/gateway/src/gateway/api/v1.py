@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,7 +29,7 @@ from contracts.commands import CreateThread, PostChat, PostMessage
 from contracts.queries import GetChatMessage, GetThread
 from contracts.views import ChatMessageView, ThreadView
 from gateway.answer_stream import AnswerStreamReader
-from gateway.api.chat import post_and_subscribe
+from gateway.api.chat import post_and_subscribe, sse
 from gateway.api.models import fetch_models
 from gateway.bus import Bus
 from gateway.deps import BusDep, UserId, envelope
@@ -199,8 +199,7 @@ async def chat_completions(
         request, bus, user_id, thread.id, message_id, answer, reader, streamed=body.stream
     )
     if body.stream:
-        headers |= {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+        return sse(events, headers)
     async for _ in events:
         pass
     if answer.error is not None:
