@@ -15,6 +15,7 @@ from contracts.subjects import TOKENS_STREAM, tokens_subject
 from tests.conftest import User
 from tests.support.servers import Infra
 from tests.support.sse_client import Event, events, read_all, text_of
+from tests.support.stack import Stack
 
 
 async def make_thread(user: User, **fields: Any) -> dict[str, Any]:
@@ -186,14 +187,17 @@ async def test_cancel_stores_exactly_what_was_streamed(user: User) -> None:
     assert r.json()["status"] == "cancelled"
 
 
-async def test_titles_are_generated_once_for_new_chats(user: User) -> None:
+async def test_titles_are_generated_once_for_new_chats(user: User, stack: Stack) -> None:
     thread = await make_thread(user)
     assert thread["title"] == "New Chat"
     await chat(user, thread["id"], "Planning the quarterly roadmap review meeting agenda")
     title = await wait_for_title(user, thread["id"])
     assert title == "Planning the quarterly roadmap review meeting"
-    await chat(user, thread["id"], "Something else entirely now")
-    await asyncio.sleep(0.5)
+    evs = await chat(user, thread["id"], "Something else entirely now")
+    settled = await stack.logged(
+        "chat-worker", "delivery settled", message_id=evs[0].data["message_id"]
+    )
+    assert settled["title_job"] is False
     r = await user.get(f"/api/threads/{thread['id']}")
     assert r.json()["title"] == title
 
@@ -208,10 +212,13 @@ async def wait_for_title(user: User, thread_id: str, timeout: float = 10.0) -> s
     raise AssertionError("no title was generated")
 
 
-async def test_a_user_chosen_title_is_never_replaced(user: User) -> None:
+async def test_a_user_chosen_title_is_never_replaced(user: User, stack: Stack) -> None:
     thread = await make_thread(user, title="Mine")
-    await chat(user, thread["id"], "Words that would make a title")
-    await asyncio.sleep(0.5)
+    evs = await chat(user, thread["id"], "Words that would make a title")
+    settled = await stack.logged(
+        "chat-worker", "delivery settled", message_id=evs[0].data["message_id"]
+    )
+    assert settled["title_job"] is False
     r = await user.get(f"/api/threads/{thread['id']}")
     assert r.json()["title"] == "Mine"
 

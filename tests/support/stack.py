@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -10,8 +11,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 
 from tests.support.servers import Infra, free_port
 
@@ -79,6 +82,30 @@ class Stack:
     def stop(self) -> None:
         for svc in reversed(list(self.services.values())):
             svc.stop()
+
+    async def logged(
+        self, prefix: str, event: str, timeout: float = 15.0, **fields: str
+    ) -> dict[str, Any]:
+        """The first JSON log line `event` with these `fields` from the services whose name
+        starts with `prefix`: for asserting that something did not happen once the service
+        says it is done, instead of sleeping and hoping."""
+        deadline = time.monotonic() + timeout
+        logs = [s.log_path for name, s in self.services.items() if name.startswith(prefix)]
+        while time.monotonic() < deadline:
+            for path in logs:
+                for line in path.read_bytes().splitlines():
+                    if b'"' + event.encode() + b'"' not in line:
+                        continue
+                    try:
+                        record = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        continue
+                    if record.get("msg") == event and all(
+                        str(record.get(k)) == v for k, v in fields.items()
+                    ):
+                        return dict(record)
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"no {event!r} {fields} logged by {prefix}*")
 
 
 def service_env(extra: dict[str, str]) -> dict[str, str]:

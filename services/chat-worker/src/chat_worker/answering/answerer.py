@@ -95,6 +95,8 @@ class Answerer:
             await msg.nak(delay=self._redelivery_delay(delivered))
         if title_job is not None:
             await title_job()
+        # The last word on this delivery: nothing more comes of it (tests wait for this line).
+        log.info("delivery settled", acked=settled, title_job=title_job is not None)
 
     def _redelivery_delay(self, delivered: int) -> float:
         steps = self.settings.backoff or [self.settings.ack_wait]
