@@ -19,6 +19,7 @@ import pytest_asyncio
 from nats.js import JetStreamContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.testing import capture_logs
 
 from chat_worker.answering.token_stream import TokenStreams
 from chat_worker.bootstrap import bootstrap
@@ -130,7 +131,13 @@ async def test_an_answer_recorded_before_the_advisory_keeps_its_outcome(
         complete_assistant_message.handle,
     )
     assert reply.ok, reply.error
-    await asyncio.sleep(2.5)  # ack wait (1 s), the advisory, and its handling
+    with capture_logs() as logs:  # the worker's word that it heard the advisory and kept it
+        for _ in range(100):
+            if any(e["event"] == "exhausted answer keeps the outcome it had" for e in logs):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the advisory was not handled")
     row = await _status(engine, cmd.assistant_message_id, "complete")
     assert (row["status"], row["content"]) == ("complete", "Here I am")
     assert await scene.tokens.last_token(cmd.thread_id, cmd.assistant_message_id) is None

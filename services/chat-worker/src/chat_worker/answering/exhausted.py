@@ -69,5 +69,7 @@ class ExhaustedRequests:
                     tokens = self.streams.open(req.thread_id, req.message_id, attempt)
                     await publish_terminal(tokens, outcome)
                     log.warning("answer failed: its deliveries ran out", attempt=attempt)
+                else:
+                    log.info("exhausted answer keeps the outcome it had")
             except Exception as exc:  # threads service or NATS away: it stays unfinished
                 log.error("exhausted answer not recorded", error=type(exc).__name__)
