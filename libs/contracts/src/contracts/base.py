@@ -46,7 +46,7 @@ class Message(BaseModel):
     schema_version: int = 1
 
 
-R = TypeVar("R", bound=BaseModel, default=BaseModel)
+R = TypeVar("R", bound=BaseModel, default=BaseModel, covariant=True)
 
 
 class Request(Message, Generic[R]):
