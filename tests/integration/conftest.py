@@ -15,17 +15,14 @@ from nats.js import JetStreamContext
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts.subjects import CHAT_CONTEXT_PUSH_FILTER, THREADS_QUEUE
+from contracts.subjects import CHAT_CONTEXT_PUSH_FILTER
 from devstack.nats import start_nats
 from tests.support.adapters import close_all
 from tests.support.servers import Infra, free_port
-from threads.bootstrap import build_service
+from threads.bootstrap import running_service
 from threads.config import Settings
-from threads.entrypoints.nats_routes import build_routes
-from threads.entrypoints.request_server import RequestServer
 from threads.service import ThreadsService
-from threads.store.announcer import announcer
-from threads.store.relay import RELAY_LOCK_KEY, OutboxRelay
+from threads.store.relay import RELAY_LOCK_KEY
 from threads.streams import provision_events_stream
 
 
@@ -52,9 +49,9 @@ async def _close_adapters() -> AsyncIterator[None]:
 
 @dataclass
 class Wired:
-    """A threads service serving its subjects on a NATS server of its own, its commit hooks
-    wired as `threads serve` wires them, and what a listener heard of the chat-context pushes
-    and the thread events (core NATS, in the order they were published)."""
+    """The threads service as `threads serve` runs it (`bootstrap.running_service`), on a NATS
+    server of its own, and what a listener heard of the chat-context pushes and the thread
+    events (core NATS, in the order they were published)."""
 
     service: ThreadsService
     nats_url: str
@@ -63,43 +60,42 @@ class Wired:
 
 
 @pytest_asyncio.fixture
-async def wired(tmp_path: Path, database_url: str, engine: AsyncEngine) -> AsyncIterator[Wired]:
-    # A server of its own, and the relay lock held throughout: the session stack's worker would
-    # otherwise answer these requests, which its relay would publish from the shared outbox.
+async def relay_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """The relay lock held throughout: a test's own threads service then relays only its own
+    commands' events (the fast path), never the shared outbox to its own NATS server."""
     lock_holder = await engine.connect()
     await lock_holder.execute(select(func.pg_advisory_lock(RELAY_LOCK_KEY)))
+    try:
+        yield
+    finally:
+        await lock_holder.execute(select(func.pg_advisory_unlock(RELAY_LOCK_KEY)))
+        await lock_holder.close()
+
+
+@pytest_asyncio.fixture
+async def wired(
+    tmp_path: Path, database_url: str, engine: AsyncEngine, relay_lock: None
+) -> AsyncIterator[Wired]:
+    # A server of its own: on the session's, the session stack's worker would answer these
+    # requests.
     server = start_nats(
         tmp_path / "nats", free_port(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
-    nc = await nats.connect(server.url)
-    listener = await nats.connect(server.url)
-    requests: RequestServer | None = None
-    relay: OutboxRelay | None = None
+    settings = Settings(database_url=database_url, nats_url=server.url)
     try:
-        js = nc.jetstream()
-        await provision_events_stream(js)
-        service = build_service(Settings(database_url=database_url, nats_url=server.url), engine)
-        relay = OutboxRelay(engine, js)
-        service.uow.on_announce = announcer(nc)
-        service.uow.on_commit = relay.relay_committed
-        requests = RequestServer(nc, build_routes(service), THREADS_QUEUE)
-        await requests.start()
-        heard: list[Msg] = []
+        listener = await nats.connect(server.url)
+        try:
+            heard: list[Msg] = []
 
-        async def hear(msg: Msg) -> None:
-            heard.append(msg)
+            async def hear(msg: Msg) -> None:
+                heard.append(msg)
 
-        await listener.subscribe(CHAT_CONTEXT_PUSH_FILTER, cb=hear)
-        await listener.subscribe("events.thread.>", cb=hear)
-        await listener.flush()
-        yield Wired(service, server.url, nc, heard)
+            await listener.subscribe(CHAT_CONTEXT_PUSH_FILTER, cb=hear)
+            await listener.subscribe("events.thread.>", cb=hear)
+            await listener.flush()
+            async with running_service(settings, engine=engine) as service:
+                yield Wired(service, server.url, service.nc, heard)
+        finally:
+            await listener.close()
     finally:
-        if requests is not None:
-            await requests.stop()
-        if relay is not None:
-            await relay.flush()
-        await listener.close()
-        await nc.close()
         server.stop()
-        await lock_holder.execute(select(func.pg_advisory_unlock(RELAY_LOCK_KEY)))
-        await lock_holder.close()

@@ -32,7 +32,8 @@ async def connect(
     nc = NATS()
 
     async def disconnected() -> None:
-        log.warning("nats disconnected")
+        if not nc.is_closed:  # a close is no news
+            log.warning("nats disconnected")
         if on_disconnect is not None:
             await on_disconnect()
 

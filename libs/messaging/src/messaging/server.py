@@ -49,11 +49,13 @@ class RouteServer:
 
     async def start(self) -> None:
         """Listeners first (a push must be heard before the request it goes with is fetched),
-        then the request subjects, then the JetStream consumers."""
+        then the request subjects (the NATS server has taken them all when this returns), then the
+        JetStream consumers."""
         for listen in self.table.of(Listen):
             await self._listen(listen)
         for answer in self.table.of(Answer):
             await self._answer_on(answer)
+        await self.nc.flush()
         for consume in self.table.of(Consume):
             await consume.consumer.start(self.nc)
             self._consumers.append(consume)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from tqdm import tqdm
 
+from threads.bootstrap import build_projector, build_replay_engine
 from threads.config import Settings
-from threads.projections import default_projector
 from threads.replay.lock import ReplayAlreadyRunning
 from threads.replay.runner import ReplayReport, replay
 
@@ -19,16 +18,8 @@ PHASES = {
 }
 
 
-def replay_engine(settings: Settings) -> AsyncEngine:
-    """Not the service's engine: its statement timeout (30 s) would cut a large COPY or index
-    build short. Two connections: the replay's own and its loader's."""
-    return create_async_engine(
-        settings.database_url, pool_size=2, max_overflow=1, connect_args={"timeout": 5}
-    )
-
-
 async def run_replay(settings: Settings, *, check: bool) -> int:
-    engine = replay_engine(settings)
+    engine = build_replay_engine(settings)
     bar = tqdm(
         total=0, unit="ev", unit_scale=True, file=sys.stderr, desc="replay", dynamic_ncols=True
     )
@@ -43,7 +34,7 @@ async def run_replay(settings: Settings, *, check: bool) -> int:
 
     try:
         report = await replay(
-            engine, default_projector(), check=check, progress=progress, phase=phase
+            engine, build_projector(), check=check, progress=progress, phase=phase
         )
     except ReplayAlreadyRunning as exc:
         print(f"replay: {exc}", file=sys.stderr)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from contracts.commands import AddDocument
 from contracts.replies import Reply
 from threads.domain import document
-from threads.handlers.lookups import require_project, require_thread
 from threads.queries.documents import fetch_document
+from threads.store.ownership import require_project, require_thread
 from threads.store.unit_of_work import HandlerContext
 
 

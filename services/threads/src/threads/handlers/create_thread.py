@@ -7,8 +7,8 @@ from sqlalchemy import select
 from contracts.commands import CreateThread
 from contracts.replies import Reply
 from threads.domain import thread
-from threads.handlers.lookups import require_project
 from threads.queries.threads import fetch_thread
+from threads.store.ownership import require_project
 from threads.store.tables import task_routes
 from threads.store.unit_of_work import HandlerContext
 

@@ -8,8 +8,8 @@ from contracts.commands import DeleteMessage
 from contracts.replies import Reply
 from threads.domain import thread
 from threads.domain.errors import not_found
-from threads.handlers.lookups import load_thread_for_write
 from threads.store.tables import messages
+from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contracts.commands import DeleteThread
 from contracts.replies import Reply
 from threads.domain import thread
-from threads.handlers.lookups import load_thread_for_write
+from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
 
 

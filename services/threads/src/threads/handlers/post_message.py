@@ -7,8 +7,8 @@ from __future__ import annotations
 from contracts.commands import PostMessage
 from contracts.replies import Reply
 from threads.domain import thread
-from threads.handlers.lookups import load_thread_for_write
 from threads.queries.messages import fetch_message
+from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts.commands import SetGeneratedTitle
 from contracts.replies import Reply
 from threads.domain import chat
-from threads.handlers.lookups import load_thread_for_write
+from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from contracts.commands import UpdateThread
 from contracts.replies import Reply
 from threads.domain import thread
-from threads.handlers.lookups import load_thread_for_write, require_project, thread_project
 from threads.queries.threads import fetch_thread
+from threads.store.ownership import require_project, thread_project
+from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
 
 

@@ -199,7 +199,7 @@ async def chat_context(
     if user_id is None:
         return None
     provider = credentials_for if ring is not None else None
-    row = await _context_row(conn, user_id, thread_id, message_id, provider)
+    row = await context_row(conn, user_id, thread_id, message_id, provider)
     if row is None:
         return None
     credentials = None
@@ -217,25 +217,13 @@ async def chat_context(
             )
         except DomainError as err:  # unknown provider or undecryptable key: as if none saved
             log.warning("credentials not available", provider=provider, reason=err.detail)
-    return _context_view(row, message_id, credentials)
+    return context_view(row, message_id, credentials)
 
 
-async def context_to_push(
-    conn: AsyncConnection, user_id: UUID, thread_id: UUID, message_id: UUID, provider: str
-) -> ChatContextView | None:
-    """The context the worker would ask for, for PostChat's push; None (no push) when the
-    user saved a config for the provider: a push reaches every worker, so it never carries
-    an API key, and that worker asks instead. In the push, `credentials` None means none
-    saved (the deployment's settings apply), as in the query's answer."""
-    row = await _context_row(conn, user_id, thread_id, message_id, provider)
-    if row is None or row.saved_config is not None:
-        return None
-    return _context_view(row, message_id, None)
-
-
-async def _context_row(
+async def context_row(
     conn: AsyncConnection, user_id: UUID, thread_id: UUID, message_id: UUID, provider: str | None
 ) -> Any:
+    """The context's one statement; `saved_config` and the sealed key are those of `provider`."""
     params = {
         "thread_id": thread_id,
         "user_id": user_id,
@@ -246,9 +234,10 @@ async def _context_row(
     return (await conn.execute(_CONTEXT, params)).first()
 
 
-def _context_view(
+def context_view(
     row: Any, message_id: UUID, credentials: ProviderCredentialsView | None
 ) -> ChatContextView:
+    """The view of a `context_row`, as of the answer `message_id`."""
     thread = thread_view(row)
     rows: list[dict[str, Any]] = row.history
     wanted = str(message_id)

@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from typing import Any
+import functools
+from typing import Any, Union
 from uuid import UUID
 
-import orjson
 import structlog
 from nats.js import JetStreamContext
+from pydantic import BaseModel, create_model
 from sqlalchemy import ARRAY, BigInteger, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.events import EVENT_TYPES
+from contracts.relayed import RelayedEvent, encode_relayed
 from contracts.subjects import event_subject
 from observability.metrics import RELAY_LAG, RELAY_LAG_SECONDS, RELAY_PUBLISHED
 from threads.store.event_store import StoredEvent, _row_to_event
@@ -41,13 +42,13 @@ log = structlog.get_logger(__name__)
 RELAY_LOCK_KEY = 0x5357_4254_524C_5931  # any constant shared by all replicas
 
 
-def encode_json(payload: dict[str, Any]) -> bytes:
-    """orjson, or the standard library for what orjson refuses (integers past 64 bits, which
-    JSONB happily stores): one odd event must never stall the relay for everyone behind it."""
-    try:
-        return orjson.dumps(payload)
-    except TypeError:
-        return json.dumps(payload, ensure_ascii=False).encode()
+@functools.cache
+def relayed_event_model() -> type[BaseModel]:
+    """What the relay publishes: a `RelayedEvent` whose `data` is any domain event."""
+    any_event: Any = Union[tuple(EVENT_TYPES.values())]  # noqa: UP007
+    return create_model(
+        "RelayedDomainEvent", __base__=RelayedEvent, __doc__=RelayedEvent.__doc__, data=any_event
+    )
 
 
 def _headers(event_id: UUID, metadata: dict[str, Any]) -> dict[str, str]:
@@ -68,8 +69,8 @@ def _public(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 
 # The delete's commit does not wait for its WAL flush (`synchronous_commit` off for this
 # transaction, set by an InitPlan before any row is touched): a delete lost in a crash only
-# republishes, which the duplicate window drops. One fsync fewer per command, and it used to
-# land on the disk just as the next request's first token was being written.
+# republishes, which the duplicate window drops. One fsync fewer per command, off the disk
+# while the next request's first token is being written.
 _NO_FLUSH_WAIT = (
     select(func.set_config("synchronous_commit", "off", True)).scalar_subquery().is_not(None)
 )
@@ -176,18 +177,16 @@ class OutboxRelay:
             *(
                 self.js.publish(
                     event_subject(e.stream_id, e.type),
-                    encode_json(
-                        {
-                            "event_id": str(e.event_id),
-                            "type": e.type,
-                            "schema_version": e.schema_version,
-                            "stream_id": e.stream_id,
-                            "version": e.version,
-                            "position": e.position,
-                            "recorded_at": e.recorded_at.isoformat(),
-                            "data": _public(e.type, e.data),
-                            "metadata": e.metadata,
-                        }
+                    encode_relayed(
+                        event_id=e.event_id,
+                        event_type=e.type,
+                        schema_version=e.schema_version,
+                        stream_id=e.stream_id,
+                        version=e.version,
+                        position=e.position,
+                        recorded_at=e.recorded_at,
+                        data=_public(e.type, e.data),
+                        metadata=e.metadata,
                     ),
                     timeout=self.publish_timeout,
                     headers=_headers(e.event_id, e.metadata),

@@ -4,9 +4,10 @@ Everything a command changes (events, outbox rows, read models, the processed-co
 commits in one transaction or not at all. A version conflict reruns the handler on fresh state
 a bounded number of times, then answers 409. Postgres being unreachable answers 503.
 
-Once committed, the command's announcements (core NATS hints such as PostChat's chat-context
-push) are handed to `on_announce`, then its events to `on_commit` (the relay): in that order,
-so a hint is on the wire before the events it goes with.
+Once committed, the command's announcements (core NATS hints: PostChat's context push, see
+`threads.chat_context_push`) are handed to `on_announce`, then its events to `on_commit` (the
+relay): in that order, so a hint is on the wire before the events it goes with. Both hooks are
+given to the constructor (`bootstrap.running_service` builds them together).
 
 Idempotency costs no extra round trip on the common path: the first attempt does not look for
 an earlier reply; the processed-command row it inserts at the end (or with the append, see
@@ -41,7 +42,7 @@ from threads.store.tables import processed_commands
 
 log = structlog.get_logger(__name__)
 
-C = TypeVar("C", bound=Command)
+C = TypeVar("C", bound=Command[Any])
 
 
 @dataclass

@@ -1,8 +1,9 @@
-"""Loads a thread and one of its assistant messages for a chat command, in one read.
+"""A thread's state, and one of its answers', loaded for a command under the stream's lock.
 
-The stream is locked (writers of one thread queue up, see `store.locks`) and one query reads
-the thread's own events and this message's lifecycle events (filtered in SQL by message id,
-however long the thread): the outcome commands sit on the path of every answer.
+Writers of one thread queue up on its lock (see `store.locks`), then read its events. For a
+chat outcome, one query reads the thread's own events and this message's lifecycle events
+(filtered in SQL by message id, however long the thread): those commands sit on the path of
+every answer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from threads.store.locks import LockedRead, load_locked
 from threads.store.tables import events
 from threads.store.unit_of_work import HandlerContext
 
+_THREAD_STATE = LockedRead.of(events.c.event_type.in_(thread.STATE_EVENTS))
 # The thread's own events and one answer's lifecycle events.
 _ANSWER = LockedRead.of(
     or_(
@@ -25,6 +27,15 @@ _ANSWER = LockedRead.of(
         & (events.c.data["message_id"].astext == bindparam("message_id", type_=String())),
     )
 )
+
+
+async def load_thread_for_write(
+    ctx: HandlerContext[Any], thread_id: UUID
+) -> tuple[str, int, thread.ThreadState | None]:
+    """Queue behind other writers of the thread, then load its state: (stream, version, state)."""
+    stream = thread.stream_id(thread_id)
+    version, stored = await load_locked(ctx.conn, _THREAD_STATE, stream)
+    return stream, version, thread.fold([e.to_domain() for e in stored])
 
 
 async def load_for_answer(
