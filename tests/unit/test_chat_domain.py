@@ -84,27 +84,27 @@ def test_unstorable_or_empty_content_is_invalid(content: str) -> None:
 def test_an_answer_is_completed_once() -> None:
     message_id = uuid.uuid4()
     answer = requested(message_id)
-    [done] = chat.decide_complete(THREAD, answer, complete(message_id), user_id=USER)
+    [done] = chat.decide_outcome(THREAD, answer, complete(message_id), user_id=USER)
     assert isinstance(done, AssistantMessageCompleted)
     finished = chat.evolve_answer(answer, done)
     with pytest.raises(DomainError) as caught:
-        chat.decide_complete(THREAD, finished, complete(message_id), user_id=USER)
+        chat.decide_outcome(THREAD, finished, complete(message_id), user_id=USER)
     assert (caught.value.code, caught.value.detail) == (ErrorCode.CONFLICT, chat.ALREADY_FINISHED)
     fail = FailAssistantMessage(
         thread_id=THREAD.thread_id, message_id=message_id, code="provider_error", error="x"
     )
     with pytest.raises(DomainError):
-        chat.decide_fail(THREAD, finished, fail, user_id=USER)
+        chat.decide_outcome(THREAD, finished, fail, user_id=USER)
     cancelled = RecordCancelledMessage(
         thread_id=THREAD.thread_id, message_id=message_id, content=""
     )
     with pytest.raises(DomainError):
-        chat.decide_record_cancelled(THREAD, finished, cancelled, user_id=USER)
+        chat.decide_outcome(THREAD, finished, cancelled, user_id=USER)
 
 
 def test_completing_an_unknown_message_is_not_found() -> None:
     with pytest.raises(DomainError) as caught:
-        chat.decide_complete(THREAD, None, complete(uuid.uuid4()), user_id=USER)
+        chat.decide_outcome(THREAD, None, complete(uuid.uuid4()), user_id=USER)
     assert caught.value.code == ErrorCode.NOT_FOUND
 
 
@@ -116,7 +116,7 @@ def test_cancel_is_recorded_once_and_only_while_streaming() -> None:
     asked = chat.evolve_answer(answer, cancel)
     assert asked is not None and asked.cancel_requested and asked.status == "streaming"
     assert chat.decide_cancel(THREAD, asked, message_id, user_id=USER) == []
-    [done] = chat.decide_complete(THREAD, answer, complete(message_id), user_id=USER)
+    [done] = chat.decide_outcome(THREAD, answer, complete(message_id), user_id=USER)
     assert (
         chat.decide_cancel(THREAD, chat.evolve_answer(answer, done), message_id, user_id=USER) == []
     )

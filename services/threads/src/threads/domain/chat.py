@@ -29,9 +29,10 @@ from contracts.events import (
     ThreadRenamed,
     UserMessagePosted,
 )
+from contracts.text import DEFAULT_TITLE
 from threads.domain.errors import DomainError, invalid, not_found
 from threads.domain.text import require_json, require_text
-from threads.domain.thread import CONTENT_MAX, DEFAULT_TITLE, TITLE_MAX, ThreadState, require_owned
+from threads.domain.thread import CONTENT_MAX, TITLE_MAX, ThreadState, require_owned
 
 AnswerStatus = Literal["streaming", "complete", "failed", "cancelled"]
 # The events of one thread stream that move an assistant message's lifecycle.
@@ -115,65 +116,45 @@ def _require_streaming(answer: AnswerState | None) -> AnswerState:
     return answer
 
 
-def decide_complete(
+Outcome = CompleteAssistantMessage | FailAssistantMessage | RecordCancelledMessage
+
+
+def decide_outcome(
     thread: ThreadState | None,
     answer: AnswerState | None,
-    cmd: CompleteAssistantMessage,
+    cmd: Outcome,
     *,
     user_id: UUID | None,
 ) -> list[DomainEvent]:
+    """An answer's one outcome (completed, failed or cancelled): only a streaming answer in the
+    user's own thread gets one, so an answer is never stored twice."""
     require_owned(thread, user_id)
     _require_streaming(answer)
-    return [
-        AssistantMessageCompleted(
+    content = require_text(cmd.content, "content")
+    event: DomainEvent
+    if isinstance(cmd, CompleteAssistantMessage):
+        event = AssistantMessageCompleted(
             message_id=cmd.message_id,
             thread_id=cmd.thread_id,
-            content=require_text(cmd.content, "content"),
+            content=content,
             finish_reason=cmd.finish_reason,
             usage=require_json(cmd.usage, "usage"),
             attempt=cmd.attempt,
         )
-    ]
-
-
-def decide_fail(
-    thread: ThreadState | None,
-    answer: AnswerState | None,
-    cmd: FailAssistantMessage,
-    *,
-    user_id: UUID | None,
-) -> list[DomainEvent]:
-    require_owned(thread, user_id)
-    _require_streaming(answer)
-    return [
-        AssistantMessageFailed(
+    elif isinstance(cmd, FailAssistantMessage):
+        event = AssistantMessageFailed(
             message_id=cmd.message_id,
             thread_id=cmd.thread_id,
             code=cmd.code,
             error=require_text(cmd.error, "error"),
-            content=require_text(cmd.content, "content"),
+            content=content,
             attempt=cmd.attempt,
         )
-    ]
-
-
-def decide_record_cancelled(
-    thread: ThreadState | None,
-    answer: AnswerState | None,
-    cmd: RecordCancelledMessage,
-    *,
-    user_id: UUID | None,
-) -> list[DomainEvent]:
-    require_owned(thread, user_id)
-    _require_streaming(answer)
-    return [
-        AssistantMessageCancelled(
-            message_id=cmd.message_id,
-            thread_id=cmd.thread_id,
-            content=require_text(cmd.content, "content"),
-            attempt=cmd.attempt,
+    else:
+        event = AssistantMessageCancelled(
+            message_id=cmd.message_id, thread_id=cmd.thread_id, content=content, attempt=cmd.attempt
         )
-    ]
+    return [event]
 
 
 def decide_cancel(

@@ -1,30 +1,16 @@
-"""What every stored string must be: storable as Postgres text and JSONB.
-
-Postgres refuses NUL characters in text and JSONB, and lone surrogates cannot be encoded as
-UTF-8; both are refused here as invalid input rather than failing inside the transaction.
-"""
+"""Input text and JSON refused as invalid when Postgres could not store it (the rule is
+`contracts.text.problem`), rather than failing inside the transaction."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from contracts.text import MAX_JSON_DEPTH, problem
 from threads.domain.errors import invalid
-
-MAX_JSON_DEPTH = 32
-
-
-def storable(value: str) -> bool:
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def require_text(value: str, field: str) -> str:
-    if not storable(value):
+    if problem(value) is not None:
         raise invalid(f"{field} contains characters that cannot be stored (NUL or invalid UTF-8)")
     return value
 

@@ -21,10 +21,10 @@ from contracts.providers import (
     THREAD_TYPES,
     invalid_provider_detail,
 )
+from contracts.text import DEFAULT_TITLE
 from threads.domain.errors import conflict, invalid, not_found
 from threads.domain.text import require_json, require_text
 
-DEFAULT_TITLE = "New Chat"
 TITLE_MAX = 255
 AGENT_TYPE_MAX = 50
 CONTENT_MAX = 1_000_000

@@ -2,8 +2,9 @@
 
 Each subscription takes messages freely; a handler then waits here for one of a fixed number
 of slots (a small multiple of the database connections). Waiters are admitted first come
-first served, so under overload every request waits about as long (per-subscription caps
-made the busiest subject's requests wait out the gateway's timeout while others ran). Work
+first served, so under overload every request waits about as long (with a cap per
+subscription, the busiest subject's requests would wait out the gateway's timeout while others
+ran). Work
 already under way goes ahead of new requests: a chat worker asking for an answer's context
 or recording its outcome is finishing a chat that a client is watching.
 """

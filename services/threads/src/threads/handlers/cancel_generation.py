@@ -7,8 +7,8 @@ from __future__ import annotations
 from contracts.commands import CancelGeneration
 from contracts.replies import Reply
 from threads.domain import chat
-from threads.store.thread_loads import load_for_answer
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_for_answer
 
 
 async def handle(ctx: HandlerContext[CancelGeneration]) -> Reply:

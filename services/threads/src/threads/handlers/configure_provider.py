@@ -10,15 +10,14 @@ from threads.queries.providers import get_provider
 from threads.store.crypto import KeyRing
 from threads.store.secrets import delete_secret, put_secret
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_provider_settings
 
 
 async def handle(ctx: HandlerContext[ConfigureProvider], *, keyring: KeyRing) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
     assert user_id is not None
-    stream = domain.stream_id(user_id)
-    version, stored = await ctx.load(stream)
-    state = domain.fold([e.to_domain() for e in stored])
+    stream, version, state = await load_provider_settings(ctx, user_id)
     event = domain.decide_configure(state, cmd, user_id=user_id)
     if cmd.api_key_set:
         api_key = (cmd.api_key or "").strip()

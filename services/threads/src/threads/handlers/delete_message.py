@@ -9,8 +9,8 @@ from contracts.replies import Reply
 from threads.domain import thread
 from threads.domain.errors import not_found
 from threads.store.tables import messages
-from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_thread_for_write
 
 
 async def handle(ctx: HandlerContext[DeleteMessage]) -> Reply:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from contracts.commands import DeleteThread
 from contracts.replies import Reply
 from threads.domain import thread
-from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_thread_for_write
 
 
 async def handle(ctx: HandlerContext[DeleteThread]) -> Reply:

@@ -11,8 +11,8 @@ from contracts.replies import Reply
 from contracts.views import ChatStartedView
 from threads import chat_context_push
 from threads.domain import chat
-from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_thread_for_write
 
 
 async def handle(ctx: HandlerContext[PostChat], *, push_max_bytes: int = 0) -> Reply:

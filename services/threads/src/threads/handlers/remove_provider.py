@@ -10,15 +10,14 @@ from contracts.views import AckView
 from threads.domain import provider_settings as domain
 from threads.store.secrets import delete_secret
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_provider_settings
 
 
 async def handle(ctx: HandlerContext[RemoveProvider]) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
     assert user_id is not None
-    stream = domain.stream_id(user_id)
-    version, stored = await ctx.load(stream)
-    state = domain.fold([e.to_domain() for e in stored])
+    stream, version, state = await load_provider_settings(ctx, user_id)
     events = domain.decide_remove(state, cmd.provider, user_id=user_id)
     await delete_secret(ctx.conn, user_id, cmd.provider)
     await ctx.append(stream, version, events)

@@ -6,16 +6,13 @@ from contracts.commands import UpdateProject
 from contracts.replies import Reply
 from threads.domain import project
 from threads.queries.projects import fetch_project
-from threads.store.locks import lock_stream
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_project_for_write
 
 
 async def handle(ctx: HandlerContext[UpdateProject]) -> Reply:
     cmd = ctx.command
-    stream = project.stream_id(cmd.project_id)
-    await lock_stream(ctx.conn, stream)
-    version, stored = await ctx.load(stream)
-    state = project.fold([e.to_domain() for e in stored])
+    stream, version, state = await load_project_for_write(ctx, cmd.project_id)
     await ctx.append(stream, version, project.decide_update(state, cmd, user_id=cmd.meta.user_id))
     view = await fetch_project(ctx.conn, cmd.meta.user_id, cmd.project_id)
     assert view is not None

@@ -8,8 +8,8 @@ from contracts.replies import Reply
 from threads.domain import thread
 from threads.queries.threads import fetch_thread
 from threads.store.ownership import require_project, thread_project
-from threads.store.thread_loads import load_thread_for_write
 from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_thread_for_write
 
 
 async def handle(ctx: HandlerContext[UpdateThread]) -> Reply:

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from contracts.queries import ListThreads
+from contracts.text import problem
 from contracts.views import EventView, ThreadDetailView, ThreadPageView, ThreadView
 from threads.domain.errors import invalid, not_found
-from threads.domain.text import storable
 from threads.queries.messages import thread_messages
 from threads.queries.views import thread_view
 from threads.store.event_store import load_stream
@@ -74,7 +74,7 @@ async def list_threads(conn: AsyncConnection, user_id: UUID, q: ListThreads) -> 
     if q.project_id is not None:
         where.append(threads.c.project_id == q.project_id)
     if q.q:
-        if not storable(q.q):
+        if problem(q.q) is not None:
             raise invalid("q contains characters that cannot be searched")
         where.append(threads.c.title.ilike(f"%{_escape_like(q.q)}%", escape="\\"))
     order = (threads.c.last_activity_at.desc(), threads.c.id.desc())

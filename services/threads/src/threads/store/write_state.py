@@ -1,9 +1,9 @@
-"""A thread's state, and one of its answers', loaded for a command under the stream's lock.
+"""What a command handler loads before it decides: an aggregate's stream, version and state.
 
-Writers of one thread queue up on its lock (see `store.locks`), then read its events. For a
-chat outcome, one query reads the thread's own events and this message's lifecycle events
-(filtered in SQL by message id, however long the thread): those commands sit on the path of
-every answer.
+Writers of one thread or project queue up on its stream's lock (see `store.locks`), then read
+its events. For a chat outcome, one query reads the thread's own events and this message's
+lifecycle events (filtered in SQL by message id, however long the thread): those commands sit
+on the path of every answer.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from uuid import UUID
 
 from sqlalchemy import String, bindparam, or_
 
-from threads.domain import chat, thread
-from threads.store.locks import LockedRead, load_locked
+from threads.domain import chat, project, thread
+from threads.domain import provider_settings as settings
+from threads.store.locks import LockedRead, load_locked, lock_stream
 from threads.store.tables import events
 from threads.store.unit_of_work import HandlerContext
 
@@ -47,3 +48,22 @@ async def load_for_answer(
     state = thread.fold([e.to_domain() for e in loaded if e.type in thread.STATE_EVENTS])
     answer = chat.fold_answer([e.to_domain() for e in loaded if e.type in chat.ANSWER_EVENTS])
     return stream, version, state, answer
+
+
+async def load_project_for_write(
+    ctx: HandlerContext[Any], project_id: UUID
+) -> tuple[str, int, project.ProjectState | None]:
+    """Queue behind other writers of the project, then load its state."""
+    stream = project.stream_id(project_id)
+    await lock_stream(ctx.conn, stream)
+    version, stored = await ctx.load(stream)
+    return stream, version, project.fold([e.to_domain() for e in stored])
+
+
+async def load_provider_settings(
+    ctx: HandlerContext[Any], user_id: UUID
+) -> tuple[str, int, settings.ProviderSettingsState]:
+    """The user's provider settings (no lock: a stale version reruns the command)."""
+    stream = settings.stream_id(user_id)
+    version, stored = await ctx.load(stream)
+    return stream, version, settings.fold([e.to_domain() for e in stored])
