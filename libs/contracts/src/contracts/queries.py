@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -28,6 +28,7 @@ from contracts.views import (
     TaskRoutesView,
     ThreadDetailView,
     ThreadPageView,
+    ThreadView,
     UserView,
 )
 
@@ -63,10 +64,20 @@ class ListThreads(Query[ThreadPageView]):
     cursor: str | None = None
 
 
+# The thread with its messages; `with_messages` false leaves them out: `GetThreadAlone`.
 class GetThread(Query[ThreadDetailView]):
     subject: ClassVar[str] = s.THREAD_GET
     thread_id: UUID
     with_messages: bool = True
+
+
+class GetThreadAlone(Query[ThreadView]):
+    """`GetThread` without the messages, typed as such: the same subject and the same wire
+    shape (`with_messages` false), so the route serving `GetThread` answers it."""
+
+    subject: ClassVar[str] = s.THREAD_GET
+    thread_id: UUID
+    with_messages: Literal[False] = False
 
 
 class ThreadEvents(Query[EventListView]):

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-import orjson
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -25,24 +24,9 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from contracts.subjects import TOKENS_STREAM, tokens_subject
-from gateway.bus import unavailable
 
 Render = Callable[[int, bytes], bytes]
 INACTIVE_THRESHOLD = 5.0  # seconds the server keeps a consumer nobody listens to any more
-
-
-async def last_answer_event(
-    js: JetStreamContext, thread_id: UUID, message_id: UUID
-) -> tuple[int, dict[str, Any]] | None:
-    """The newest token event of a message and its sequence; None if it has none (or the
-    TOKENS stream does not exist yet). NATS trouble raises 503."""
-    try:
-        msg = await js.get_last_msg(TOKENS_STREAM, tokens_subject(thread_id, message_id))
-    except NotFoundError:
-        return None
-    except (NatsError, TimeoutError, OSError) as exc:
-        raise unavailable() from exc
-    return int(msg.seq or 0), orjson.loads(msg.data or b"{}")
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

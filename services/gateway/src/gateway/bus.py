@@ -3,14 +3,16 @@
 The gateway talks nats-py directly rather than through FastStream: it only sends requests and
 reads token streams, and the hot path should not pay for per-message framework parsing.
 
-Replies are `contracts.replies.Reply`; an error reply becomes the HTTP status of its code. No
-answer in time, no responders, or NATS down → 503 with Retry-After: the caller may retry with
-the same Idempotency-Key and nothing is applied twice.
+Every request names its subject and its reply model (`contracts.base.Request`): `call` returns
+that model, `call_raw` the reply's data unvalidated, for the paths that only pass it on. An
+error reply becomes the HTTP status of its code. No answer in time, no responders, or NATS
+down → 503 with Retry-After: the caller may retry with the same Idempotency-Key and nothing
+is applied twice.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
 import structlog
@@ -18,12 +20,14 @@ from fastapi import HTTPException
 from nats.aio.client import Client as NATS
 from nats.errors import ConnectionClosedError, NoRespondersError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeoutError
+from pydantic import BaseModel
 
-from contracts.base import Command, Query
+from contracts.base import Request
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
 
 log = structlog.get_logger(__name__)
+R = TypeVar("R", bound=BaseModel)
 
 STATUS = {
     ErrorCode.NOT_FOUND: 404,
@@ -40,23 +44,37 @@ def unavailable(detail: str = "Service temporarily unavailable") -> HTTPExceptio
     return HTTPException(503, detail, headers=RETRY_AFTER)
 
 
+def reply_data(reply: Reply) -> dict[str, Any]:
+    """A successful reply's data; an error reply raises its HTTP status."""
+    if not reply.ok:
+        assert reply.error is not None
+        status = STATUS.get(reply.error.code, 400)
+        headers = RETRY_AFTER if status == 503 else None
+        raise HTTPException(status, reply.error.detail, headers=headers)
+    return reply.data or {}
+
+
+def reply_of(request: Request[R], reply: Reply) -> R:
+    """A successful reply as the request's reply model; an error reply raises its status."""
+    return cast(R, request.reply_model().model_validate(reply_data(reply)))
+
+
 class Bus:
     def __init__(self, nc: NATS, timeout: float) -> None:
         self.nc = nc
         self.timeout = timeout
 
-    async def ask(
-        self, subject: str, message: Command | Query, timeout: float | None = None
-    ) -> Reply:
-        """Send and wait for the reply; transport failures raise 503."""
+    async def ask(self, request: Request[Any], timeout: float | None = None) -> Reply:
+        """Send on the request's subject and wait for the reply; transport failures raise 503."""
         if not self.nc.is_connected:
             raise unavailable("Message bus unavailable")
+        subject = request.subject
         try:
             msg = await self.nc.request(
                 subject,
-                message.model_dump_json().encode(),
+                request.model_dump_json().encode(),
                 timeout=timeout or self.timeout,
-                headers={"correlation_id": str(message.meta.correlation_id)},
+                headers={"correlation_id": str(request.meta.correlation_id)},
             )
         except (NoRespondersError, NatsTimeoutError, TimeoutError) as exc:
             log.warning("no reply", subject=subject, error=type(exc).__name__)
@@ -65,14 +83,10 @@ class Bus:
             raise unavailable("Message bus unavailable") from exc
         return Reply.model_validate(orjson.loads(msg.data))
 
-    async def call(
-        self, subject: str, message: Command | Query, timeout: float | None = None
-    ) -> dict[str, Any]:
-        """`ask`, then turn an error reply into its HTTP status; returns the reply's data."""
-        reply = await self.ask(subject, message, timeout)
-        if not reply.ok:
-            assert reply.error is not None
-            status = STATUS.get(reply.error.code, 400)
-            headers = RETRY_AFTER if status == 503 else None
-            raise HTTPException(status, reply.error.detail, headers=headers)
-        return reply.data or {}
+    async def call(self, request: Request[R], timeout: float | None = None) -> R:
+        """`ask`, then the reply as the request's reply model (errors as HTTP statuses)."""
+        return reply_of(request, await self.ask(request, timeout))
+
+    async def call_raw(self, request: Request[Any], timeout: float | None = None) -> dict[str, Any]:
+        """`call` without validating the reply: for paths that pass the data on as it is."""
+        return reply_data(await self.ask(request, timeout))

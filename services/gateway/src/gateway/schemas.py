@@ -7,14 +7,7 @@ from uuid import UUID
 
 from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr
 
-from contracts.views import (
-    DocumentView,
-    EventView,
-    MessageView,
-    ProjectView,
-    ProviderView,
-    UserView,
-)
+from contracts.views import UserView
 from gateway.known_names import ProviderName, TaskName, ThreadType
 from gateway.storable import JsonObject, Text
 
@@ -50,10 +43,6 @@ class ThreadIn(BaseModel):
     agent_type: Text | None = Field(default=None, max_length=50)
 
 
-class MessageOut(BaseModel):
-    message: str
-
-
 # -- projects, threads, messages, documents ---------------------------------------------------
 
 
@@ -67,10 +56,6 @@ class ProjectPatch(BaseModel):
 
     name: Text | None = Field(default=None, min_length=1, max_length=255)
     description: Text | None = Field(default=None, max_length=10_000)
-
-
-class ProjectsOut(BaseModel):
-    projects: list[ProjectView]
 
 
 class ThreadPatch(BaseModel):
@@ -90,22 +75,10 @@ class MessageIn(BaseModel):
     metadata: JsonObject = None
 
 
-class MessagesOut(BaseModel):
-    messages: list[MessageView]
-
-
 class DocumentIn(BaseModel):
     filename: Text = Field(min_length=1, max_length=255)
     content: Text
     content_type: Text = Field(default="text/plain", min_length=1, max_length=127)
-
-
-class DocumentsOut(BaseModel):
-    documents: list[DocumentView]
-
-
-class EventsOut(BaseModel):
-    events: list[EventView]
 
 
 # -- providers and task routes --------------------------------------------------------------
@@ -118,10 +91,6 @@ class ProviderConfigIn(BaseModel):
     api_key: SecretStr | None = Field(default=None, max_length=1024)
     base_url: str | None = Field(default=None, max_length=2048)
     enabled: bool | None = None
-
-
-class ProvidersOut(BaseModel):
-    providers: list[ProviderView]
 
 
 class TaskRouteIn(BaseModel):

@@ -1,5 +1,6 @@
 """Server-sent events of the chat stream, rendered straight to bytes (orjson, no pydantic):
-this runs once per streamed chunk, on the way of every token to its client.
+this runs once per streamed chunk, on the way of every token to its client. Token events are
+read with `contracts.tokens` (orjson into a `TypedDict`).
 
 The events (see the HTTP spec, "Chat"):
 - `message_start` {thread_id, user_message_id, message_id, provider, model}
@@ -16,9 +17,9 @@ from typing import Any
 
 import orjson
 
+from contracts.tokens import TokenFields, decode_token, is_terminal
 from contracts.views import ChatMessageView
 
-TERMINAL_KINDS = frozenset({"end", "error", "cancelled"})
 KEEP_ALIVE = b": keep-alive\n\n"
 
 
@@ -28,7 +29,9 @@ def event(name: bytes, data: Any, ident: int | None = None) -> bytes:
     return head + b"event: " + name + b"\ndata: " + payload + b"\n\n"
 
 
-def terminal(kind: str, message_id: str, token: dict[str, Any], ident: int | None) -> bytes:
+def terminal(message_id: str, token: TokenFields, ident: int | None) -> bytes:
+    """The SSE event of a terminal token event (`end`, `error`, `cancelled`)."""
+    kind = token.get("kind")
     if kind == "end":
         return event(
             b"message_end",
@@ -62,7 +65,7 @@ class TokenRenderer:
         self.last_id: int | None = None
 
     def render(self, seq: int, raw: bytes) -> bytes:
-        token = orjson.loads(raw)
+        token = decode_token(raw)
         kind = token.get("kind")
         self.last_id = seq
         if kind == "delta":
@@ -80,9 +83,9 @@ class TokenRenderer:
                 self.emitted = True
                 return event(b"restart", {"message_id": self.message_id, "attempt": attempt}, seq)
             return b""
-        if kind in TERMINAL_KINDS:
+        if is_terminal(token):
             self.done = True
-            return terminal(kind, self.message_id, token, seq)
+            return terminal(self.message_id, token, seq)
         return b""
 
     @property
@@ -103,12 +106,11 @@ def stored_answer(view: ChatMessageView, renderer: TokenRenderer) -> bytes:
         if message.content:
             out.append(event(b"token", {"text": message.content}))
     if message.status == "complete":
-        token: dict[str, Any] = {"finish_reason": view.finish_reason, "usage": message.usage}
-        out.append(terminal("end", message_id, token, None))
+        token = TokenFields(kind="end", finish_reason=view.finish_reason, usage=message.usage)
     elif message.status == "failed":
-        token = {"code": view.error_code, "error": view.error}
-        out.append(terminal("error", message_id, token, None))
+        token = TokenFields(kind="error", code=view.error_code, error=view.error)
     else:
-        out.append(terminal("cancelled", message_id, {}, None))
+        token = TokenFields(kind="cancelled")
+    out.append(terminal(message_id, token, None))
     renderer.done = True
     return b"".join(out)

@@ -1,7 +1,7 @@
 """What request text and JSON values must be to be stored exactly as given, checked at the edge
 so that bad input is a 422 and never a failure (or a silent change) further down.
 
-Postgres text and JSONB refuse NUL characters, and lone surrogates are not UTF-8. JSON numbers
+Strings follow `contracts.text.problem`, the rule every service stores by. JSON numbers
 must be finite (NaN and Infinity are not JSON) and integers must fit in 64 bits, the most the
 message bus's JSON decoder keeps exactly; so must large floats, which JSONB turns into integers.
 """
@@ -13,17 +13,15 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-MAX_JSON_DEPTH = 32
+from contracts.text import MAX_JSON_DEPTH, problem
+
 INT64 = range(-(2**63), 2**63)
 
 
 def storable_text(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid UTF-8 (no lone surrogates)") from None
+    reason = problem(value)
+    if reason is not None:
+        raise ValueError(reason)
     return value
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.providers import PROVIDERS
+from contracts.tokens import decode_token, is_terminal
 from contracts.views import ChatMessageView
 from gateway.storable import Text
 
@@ -172,7 +173,7 @@ class Answer:
         return self.chunk({"role": "assistant", "content": ""})
 
     def render(self, _seq: int, raw: bytes) -> bytes:
-        token = orjson.loads(raw)
+        token = decode_token(raw)
         kind = token.get("kind")
         if kind == "delta":
             text = token.get("text", "")
@@ -184,13 +185,13 @@ class Answer:
                 self.parts.clear()
             self.attempt = attempt
             return b""
+        if not is_terminal(token):
+            return b""
         if kind == "end":
             self.finish_reason = token.get("finish_reason") or "stop"
             self.usage = usage_of(token.get("usage"))
         elif kind == "error":
             self.error = (token.get("code") or "provider_error", token.get("error") or "")
-        elif kind != "cancelled":
-            return b""
         self.done = True
         return self.last()
 

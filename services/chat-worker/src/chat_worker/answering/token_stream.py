@@ -14,10 +14,10 @@ from typing import Any
 from uuid import UUID
 
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 from contracts.subjects import TOKENS_STREAM, tokens_subject
-from contracts.tokens import TokenFields, TokenKind, decode_token, encode_token
+from contracts.tokens import TokenFields, TokenKind, encode_token
+from messaging.answer_tokens import last_token
 
 
 class TokenStream:
@@ -75,11 +75,8 @@ class TokenStreams:
 
     async def last_token(self, thread_id: UUID, message_id: UUID) -> TokenFields | None:
         """The newest token event of a message, or None if it has none (or they expired)."""
-        try:
-            msg = await self.js.get_last_msg(TOKENS_STREAM, tokens_subject(thread_id, message_id))
-        except NotFoundError:
-            return None
-        return decode_token(msg.data)
+        last = await last_token(self.js, thread_id, message_id)
+        return last[1] if last is not None else None
 
 
 def next_attempt(requested: int, last: TokenFields | None) -> int:

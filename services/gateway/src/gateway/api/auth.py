@@ -6,12 +6,11 @@ from uuid import uuid4
 
 from fastapi import APIRouter, HTTPException, Request
 
-from contracts import subjects
 from contracts.commands import RegisterUser
 from contracts.errors import ErrorCode
 from contracts.queries import GetCredentials, GetUser
 from contracts.views import CredentialsView, UserView
-from gateway.bus import unavailable
+from gateway.bus import Bus, reply_of, unavailable
 from gateway.deps import (
     AccessTokensDep,
     BusDep,
@@ -47,25 +46,23 @@ async def register(
         display_name=body.display_name,
         password_hash=await passwords.hash(body.password),
     )
-    reply = await bus.ask(subjects.USER_REGISTER, cmd)
-    if not reply.ok:
-        await bus.call(subjects.USER_REGISTER, cmd)  # raises the mapped HTTP error
-    user = UserView.model_validate(reply.data)
-    if reply.replayed and not await _password_matches(
-        bus, request, email, body.password, passwords
-    ):
-        raise HTTPException(409, "Email already registered")
+    reply = await bus.ask(cmd)
+    user = reply_of(cmd, reply)
+    if reply.replayed:
+        # The email's first registration, answered again: only its own password gets it.
+        creds = await _credentials(bus, request, email)
+        if not await passwords.verify(creds.password_hash if creds else None, body.password):
+            raise HTTPException(409, "Email already registered")
     return RegisterOut(user=user, access_token=access_tokens.issue(user.id))
 
 
-async def _password_matches(
-    bus: BusDep, request: Request, email: str, password: str, passwords: PasswordsDep
-) -> bool:
-    reply = await bus.ask(
-        subjects.USER_CREDENTIALS, GetCredentials(meta=envelope(request, None), email=email)
-    )
-    creds = CredentialsView.model_validate(reply.data) if reply.ok else None
-    return await passwords.verify(creds.password_hash if creds else None, password)
+async def _credentials(bus: Bus, request: Request, email: str) -> CredentialsView | None:
+    """The email's credentials; None when there are none (or the lookup was refused)."""
+    query = GetCredentials(meta=envelope(request, None), email=email)
+    reply = await bus.ask(query)
+    if reply.error is not None and reply.error.code == ErrorCode.UNAVAILABLE:
+        raise unavailable()
+    return reply_of(query, reply) if reply.ok else None
 
 
 @router.post("/api/auth/login", response_model=AccessTokenOut)
@@ -76,12 +73,7 @@ async def login(
     access_tokens: AccessTokensDep,
     passwords: PasswordsDep,
 ) -> AccessTokenOut:
-    reply = await bus.ask(
-        subjects.USER_CREDENTIALS, GetCredentials(meta=envelope(request, None), email=body.email)
-    )
-    if reply.error is not None and reply.error.code == ErrorCode.UNAVAILABLE:
-        raise unavailable()
-    creds = CredentialsView.model_validate(reply.data) if reply.ok else None
+    creds = await _credentials(bus, request, body.email)
     # An unknown email is verified against a dummy hash: the same work, the same time.
     if not await passwords.verify(creds.password_hash if creds else None, body.password):
         raise HTTPException(401, "Incorrect email or password")
@@ -91,7 +83,4 @@ async def login(
 
 @router.get("/api/me", response_model=UserView)
 async def me(user_id: UserId, request: Request, bus: BusDep) -> UserView:
-    data = await bus.call(
-        subjects.USER_GET, GetUser(meta=envelope(request, user_id), user_id=user_id)
-    )
-    return UserView.model_validate(data)
+    return await bus.call(GetUser(meta=envelope(request, user_id), user_id=user_id))

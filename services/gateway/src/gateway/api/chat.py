@@ -17,25 +17,20 @@ from uuid import UUID, uuid4
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from contracts import subjects
 from contracts.commands import CancelGeneration, PostChat
 from contracts.queries import GetChatMessage
+from contracts.tokens import is_terminal
 from contracts.views import ChatMessageView
-from gateway.answer_stream import AnswerStreamReader, Render, last_answer_event
-from gateway.bus import Bus
+from gateway.answer_stream import AnswerStreamReader, Render
+from gateway.bus import Bus, unavailable
 from gateway.deps import BusDep, CommandId, UserId, envelope
-from gateway.sse import (
-    KEEP_ALIVE,
-    TERMINAL_KINDS,
-    TokenRenderer,
-    event,
-    stored_answer,
-    terminal,
-)
+from gateway.sse import KEEP_ALIVE, TokenRenderer, event, stored_answer, terminal
 from gateway.storable import JsonObject, Text
+from messaging.answer_tokens import last_token
 
 router = APIRouter(tags=["chat"])
 
@@ -88,7 +83,7 @@ async def _chat_message(
     query = GetChatMessage(
         meta=envelope(request, user_id), thread_id=thread_id, message_id=message_id
     )
-    view = ChatMessageView.model_validate(await bus.call(subjects.CHAT_MESSAGE, query))
+    view = await bus.call(query)
     if view.message.role != "assistant":
         raise HTTPException(404, "Message not found")
     return view
@@ -150,7 +145,7 @@ async def post_and_subscribe(
     answer: the reader is then made for that one (`render` has seen nothing yet)."""
     js = jetstream(request, bus)
     reader = AnswerStreamReader(js, cmd.thread_id, cmd.assistant_message_id, render)
-    posting = asyncio.ensure_future(bus.call(subjects.CHAT_POST, cmd))
+    posting = asyncio.ensure_future(bus.call_raw(cmd))
     # One loop turn: the command is queued for the connection's writer before the
     # subscription's setup (CPU that never yields) runs; it is on the first token's path.
     await asyncio.sleep(0)
@@ -239,14 +234,17 @@ async def stream_message(
         },
     )
     js = jetstream(request, bus)
-    last = await last_answer_event(js, thread_id, message_id)
+    try:
+        last = await last_token(js, thread_id, message_id)
+    except (NatsError, TimeoutError, OSError) as exc:
+        raise unavailable() from exc
     finished = message.status != "streaming"
     if finished and last is None:  # tokens expired (or never existed): the stored answer
         return sse(_events(head, stored_answer(view, renderer)))
     if last is not None and after is not None and last[0] <= after:
         seq, token = last
-        if token.get("kind") in TERMINAL_KINDS:  # the client has it all: repeat the end only
-            return sse(_events(head, terminal(str(token["kind"]), str(message_id), token, seq)))
+        if is_terminal(token):  # the client has it all: repeat the end only
+            return sse(_events(head, terminal(str(message_id), token, seq)))
     reader = AnswerStreamReader(js, thread_id, message_id, renderer.render, after=after)
     await reader.open()
     return sse(_answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head))
@@ -272,7 +270,5 @@ async def cancel_generation(
         thread_id=thread_id,
         message_id=message_id,
     )
-    data = await bus.call(subjects.CHAT_CANCEL, cmd)
-    return CancelOut(
-        message="Cancellation requested", message_id=message_id, status=str(data["status"])
-    )
+    cancel = await bus.call(cmd)
+    return CancelOut(message="Cancellation requested", message_id=message_id, status=cancel.status)

@@ -19,13 +19,13 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from contracts import subjects
 from contracts.commands import AddDocument, DeleteDocument
 from contracts.queries import GetDocument, ListDocuments
-from contracts.views import DocumentDetailView, DocumentView
+from contracts.text import problem
+from contracts.views import AckView, DocumentDetailView, DocumentListView, DocumentView
 from gateway.api.responses import Responses, error, not_found
 from gateway.deps import BusDep, CommandId, SettingsDep, UserId, envelope
-from gateway.schemas import DocumentIn, DocumentsOut, MessageOut
+from gateway.schemas import DocumentIn
 
 router = APIRouter(tags=["documents"])
 NOT_FOUND = not_found("project, thread or document")
@@ -75,7 +75,7 @@ def _decode_text(data: bytes) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise HTTPException(415, "Only UTF-8 text documents are supported") from None
-    if "\x00" in text:
+    if problem(text) is not None:  # strict UTF-8 already: NUL bytes, so not a text file
         raise HTTPException(415, "Only text documents are supported (the file holds NUL bytes)")
     return text
 
@@ -186,21 +186,21 @@ def owner_routes(kind: str, path: str, owner: Callable[..., Awaitable[Owner]]) -
             content_type=body.content_type,
             content=body.content,
         )
-        return DocumentView.model_validate(await bus.call(subjects.DOCUMENT_ADD, cmd))
+        return await bus.call(cmd)
 
     @router.get(
         f"{path}/documents",
         name=f"get_{kind}_documents",
-        response_model=DocumentsOut,
+        response_model=DocumentListView,
         responses=NOT_FOUND,
     )
     async def get_documents(
         request: Request, bus: BusDep, user_id: UserId, of: Owner = of_owner
-    ) -> DocumentsOut:
+    ) -> DocumentListView:
         query = ListDocuments(
             meta=envelope(request, user_id), project_id=of.project_id, thread_id=of.thread_id
         )
-        return DocumentsOut.model_validate(await bus.call(subjects.DOCUMENTS_LIST, query))
+        return await bus.call(query)
 
 
 owner_routes("project", "/api/projects/{project_id}", project_owner)
@@ -212,14 +212,14 @@ async def get_document(
     document_id: UUID, request: Request, bus: BusDep, user_id: UserId
 ) -> DocumentDetailView:
     query = GetDocument(meta=envelope(request, user_id), document_id=document_id)
-    return DocumentDetailView.model_validate(await bus.call(subjects.DOCUMENT_GET, query))
+    return await bus.call(query)
 
 
-@router.delete("/api/documents/{document_id}", response_model=MessageOut, responses=NOT_FOUND)
+@router.delete("/api/documents/{document_id}", response_model=AckView, responses=NOT_FOUND)
 async def delete_document(
     document_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
-) -> MessageOut:
+) -> AckView:
     cmd = DeleteDocument(
         meta=envelope(request, user_id), command_id=command_id, document_id=document_id
     )
-    return MessageOut.model_validate(await bus.call(subjects.DOCUMENT_DELETE, cmd))
+    return await bus.call(cmd)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from contracts import subjects
-from contracts.base import Query
+from contracts.queries import CheckHealth
 from gateway.deps import BusDep
 
 router = APIRouter(tags=["operations"])
@@ -23,7 +22,7 @@ async def readyz(request: Request, bus: BusDep) -> JSONResponse:
     checks = {"nats": bus.nc.is_connected, "threads": False}
     if checks["nats"]:
         try:
-            reply = await bus.ask(subjects.HEALTH_THREADS, Query(), timeout=2.0)
+            reply = await bus.ask(CheckHealth(), timeout=2.0)
             checks["threads"] = reply.ok
         except Exception:
             checks["threads"] = False

@@ -6,13 +6,12 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request
 
-from contracts import subjects
 from contracts.commands import DeleteMessage, PostMessage
 from contracts.queries import ListMessages
-from contracts.views import MessageView
+from contracts.views import AckView, MessageListView, MessageView
 from gateway.api.responses import not_found
 from gateway.deps import BusDep, CommandId, UserId, envelope
-from gateway.schemas import MessageIn, MessageOut, MessagesOut
+from gateway.schemas import MessageIn
 
 router = APIRouter(tags=["messages"])
 THREAD_NOT_FOUND = not_found("thread")
@@ -42,30 +41,30 @@ async def post_message(
         artifact_data=body.artifact_data,
         metadata=body.metadata,
     )
-    return MessageView.model_validate(await bus.call(subjects.MESSAGE_POST, cmd))
+    return await bus.call(cmd)
 
 
 @router.get(
     "/api/threads/{thread_id}/messages",
-    response_model=MessagesOut,
+    response_model=MessageListView,
     responses=THREAD_NOT_FOUND,
 )
 async def get_messages(
     thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> MessagesOut:
+) -> MessageListView:
     query = ListMessages(meta=envelope(request, user_id), thread_id=thread_id)
-    return MessagesOut.model_validate(await bus.call(subjects.MESSAGES_LIST, query))
+    return await bus.call(query)
 
 
 @router.delete(
     "/api/messages/{message_id}",
-    response_model=MessageOut,
+    response_model=AckView,
     responses=not_found("message"),
 )
 async def delete_message(
     message_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
-) -> MessageOut:
+) -> AckView:
     cmd = DeleteMessage(
         meta=envelope(request, user_id), command_id=command_id, message_id=message_id
     )
-    return MessageOut.model_validate(await bus.call(subjects.MESSAGE_DELETE, cmd))
+    return await bus.call(cmd)

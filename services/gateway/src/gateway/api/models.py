@@ -12,7 +12,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 
-from contracts import subjects
 from contracts.queries import ListModels
 from contracts.views import ModelsView
 from gateway.bus import Bus
@@ -29,7 +28,7 @@ def catalogue_deadline(timeout: float) -> float:
 
 async def fetch_models(request: Request, bus: Bus, user_id: UUID) -> ModelsView:
     query = ListModels(meta=envelope(request, user_id), deadline=catalogue_deadline(bus.timeout))
-    return ModelsView.model_validate(await bus.call(subjects.MODELS_LIST, query))
+    return await bus.call(query)
 
 
 @router.get("/api/models", response_model=ModelsView)

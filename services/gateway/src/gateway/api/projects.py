@@ -7,14 +7,13 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request, Response
 
-from contracts import subjects
 from contracts.commands import CreateProject, DeleteProject, UpdateProject
 from contracts.queries import GetProject, ListProjects
-from contracts.views import ProjectView, ThreadPageView, ThreadView
+from contracts.views import AckView, ProjectListView, ProjectView, ThreadPageView, ThreadView
 from gateway.api.responses import not_found
 from gateway.api.threads import BAD_CURSOR, Window, create_thread, list_threads
 from gateway.deps import BusDep, CommandId, UserId, envelope
-from gateway.schemas import MessageOut, ProjectIn, ProjectPatch, ProjectsOut, ThreadIn
+from gateway.schemas import ProjectIn, ProjectPatch, ThreadIn
 
 router = APIRouter(tags=["projects"])
 NOT_FOUND = not_found("project")
@@ -31,13 +30,12 @@ async def post_project(
         name=body.name,
         description=body.description,
     )
-    return ProjectView.model_validate(await bus.call(subjects.PROJECT_CREATE, cmd))
+    return await bus.call(cmd)
 
 
-@router.get("/api/projects", response_model=ProjectsOut)
-async def get_projects(request: Request, bus: BusDep, user_id: UserId) -> ProjectsOut:
-    data = await bus.call(subjects.PROJECTS_LIST, ListProjects(meta=envelope(request, user_id)))
-    return ProjectsOut.model_validate(data)
+@router.get("/api/projects", response_model=ProjectListView)
+async def get_projects(request: Request, bus: BusDep, user_id: UserId) -> ProjectListView:
+    return await bus.call(ListProjects(meta=envelope(request, user_id)))
 
 
 @router.get("/api/projects/{project_id}", response_model=ProjectView, responses=NOT_FOUND)
@@ -45,7 +43,7 @@ async def get_project(
     project_id: UUID, request: Request, bus: BusDep, user_id: UserId
 ) -> ProjectView:
     query = GetProject(meta=envelope(request, user_id), project_id=project_id)
-    return ProjectView.model_validate(await bus.call(subjects.PROJECT_GET, query))
+    return await bus.call(query)
 
 
 @router.patch("/api/projects/{project_id}", response_model=ProjectView, responses=NOT_FOUND)
@@ -65,18 +63,18 @@ async def patch_project(
         description=body.description,
         description_set="description" in body.model_fields_set,
     )
-    return ProjectView.model_validate(await bus.call(subjects.PROJECT_UPDATE, cmd))
+    return await bus.call(cmd)
 
 
-@router.delete("/api/projects/{project_id}", response_model=MessageOut, responses=NOT_FOUND)
+@router.delete("/api/projects/{project_id}", response_model=AckView, responses=NOT_FOUND)
 async def delete_project(
     project_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
-) -> MessageOut:
+) -> AckView:
     """Its threads stay (now without a project); its documents are deleted."""
     cmd = DeleteProject(
         meta=envelope(request, user_id), command_id=command_id, project_id=project_id
     )
-    return MessageOut.model_validate(await bus.call(subjects.PROJECT_DELETE, cmd))
+    return await bus.call(cmd)
 
 
 @router.post(

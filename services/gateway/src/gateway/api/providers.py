@@ -6,14 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from contracts import subjects
 from contracts.commands import ConfigureProvider, RemoveProvider
 from contracts.providers import PROVIDER_NAMES
 from contracts.queries import ListProviders
-from contracts.views import ProviderView
+from contracts.views import AckView, ProviderListView, ProviderView
 from gateway.deps import BusDep, CommandId, UserId, envelope
 from gateway.known_names import one_of
-from gateway.schemas import MessageOut, ProviderConfigIn, ProvidersOut
+from gateway.schemas import ProviderConfigIn
 
 router = APIRouter(tags=["providers"])
 ProviderPath = Annotated[
@@ -23,10 +22,9 @@ ProviderPath = Annotated[
 ]
 
 
-@router.get("/api/providers", response_model=ProvidersOut)
-async def list_providers(request: Request, bus: BusDep, user_id: UserId) -> ProvidersOut:
-    data = await bus.call(subjects.PROVIDERS_LIST, ListProviders(meta=envelope(request, user_id)))
-    return ProvidersOut.model_validate(data)
+@router.get("/api/providers", response_model=ProviderListView)
+async def list_providers(request: Request, bus: BusDep, user_id: UserId) -> ProviderListView:
+    return await bus.call(ListProviders(meta=envelope(request, user_id)))
 
 
 @router.put("/api/providers/{provider}/config", response_model=ProviderView)
@@ -50,12 +48,12 @@ async def configure_provider(
         base_url_set="base_url" in given,
         enabled=body.enabled,
     )
-    return ProviderView.model_validate(await bus.call(subjects.PROVIDER_CONFIGURE, cmd))
+    return await bus.call(cmd)
 
 
-@router.delete("/api/providers/{provider}", response_model=MessageOut)
+@router.delete("/api/providers/{provider}", response_model=AckView)
 async def remove_provider(
     provider: ProviderPath, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
-) -> MessageOut:
+) -> AckView:
     cmd = RemoveProvider(meta=envelope(request, user_id), command_id=command_id, provider=provider)
-    return MessageOut.model_validate(await bus.call(subjects.PROVIDER_REMOVE, cmd))
+    return await bus.call(cmd)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from contracts import subjects
 from contracts.commands import SetTaskRoutes
 from contracts.events import TaskRoute
 from contracts.queries import GetTaskRoutes
@@ -17,8 +16,7 @@ router = APIRouter(tags=["providers"])
 
 @router.get("/api/task-routes", response_model=TaskRoutesView)
 async def get_task_routes(request: Request, bus: BusDep, user_id: UserId) -> TaskRoutesView:
-    data = await bus.call(subjects.TASK_ROUTES_GET, GetTaskRoutes(meta=envelope(request, user_id)))
-    return TaskRoutesView.model_validate(data)
+    return await bus.call(GetTaskRoutes(meta=envelope(request, user_id)))
 
 
 @router.put("/api/task-routes", response_model=TaskRoutesView)
@@ -32,4 +30,4 @@ async def put_task_routes(
         use_separate_models=body.use_separate_models,
         routes=[TaskRoute(task=r.task, provider=r.provider, model=r.model) for r in body.routes],
     )
-    return TaskRoutesView.model_validate(await bus.call(subjects.TASK_ROUTES_SET, cmd))
+    return await bus.call(cmd)

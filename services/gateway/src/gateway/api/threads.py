@@ -10,13 +10,12 @@ from uuid import UUID, uuid4
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from contracts import subjects
 from contracts.commands import CreateThread, DeleteThread, UpdateThread
 from contracts.queries import GetThread, ListThreads, ThreadEvents
-from contracts.views import ThreadDetailView, ThreadPageView, ThreadView
+from contracts.views import AckView, EventListView, ThreadDetailView, ThreadPageView, ThreadView
 from gateway.api.responses import Responses, error, not_found
 from gateway.deps import BusDep, CommandId, UserId, envelope
-from gateway.schemas import EventsOut, MessageOut, ThreadIn, ThreadPatch
+from gateway.schemas import ThreadIn, ThreadPatch
 from gateway.storable import Text
 
 router = APIRouter(tags=["threads"])
@@ -44,7 +43,7 @@ async def create_thread(
         thread_type=body.thread_type,
         agent_type=body.agent_type,
     )
-    return ThreadView.model_validate(await bus.call(subjects.THREAD_CREATE, cmd))
+    return await bus.call(cmd)
 
 
 @router.post("/api/threads", status_code=201, response_model=ThreadView)
@@ -105,7 +104,7 @@ async def list_threads(
         q=window.q,
         cursor=window.cursor,
     )
-    page = await bus.call(subjects.THREADS_LIST, query)
+    page = await bus.call_raw(query)
     return Response(orjson.dumps(page), media_type="application/json")
 
 
@@ -124,10 +123,7 @@ async def get_threads(
 async def get_thread(
     thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
 ) -> ThreadDetailView:
-    data = await bus.call(
-        subjects.THREAD_GET, GetThread(meta=envelope(request, user_id), thread_id=thread_id)
-    )
-    return ThreadDetailView.model_validate(data)
+    return await bus.call(GetThread(meta=envelope(request, user_id), thread_id=thread_id))
 
 
 @router.patch("/api/threads/{thread_id}", response_model=ThreadView, responses=NOT_FOUND)
@@ -149,22 +145,22 @@ async def patch_thread(
         move="project_id" in body.model_fields_set,
         project_id=body.project_id,
     )
-    return ThreadView.model_validate(await bus.call(subjects.THREAD_UPDATE, cmd))
+    return await bus.call(cmd)
 
 
-@router.delete("/api/threads/{thread_id}", response_model=MessageOut, responses=NOT_FOUND)
+@router.delete("/api/threads/{thread_id}", response_model=AckView, responses=NOT_FOUND)
 async def delete_thread(
     thread_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
-) -> MessageOut:
+) -> AckView:
     """Its messages and documents go with it."""
     cmd = DeleteThread(meta=envelope(request, user_id), command_id=command_id, thread_id=thread_id)
-    return MessageOut.model_validate(await bus.call(subjects.THREAD_DELETE, cmd))
+    return await bus.call(cmd)
 
 
-@router.get("/api/threads/{thread_id}/events", response_model=EventsOut, responses=NOT_FOUND)
+@router.get("/api/threads/{thread_id}/events", response_model=EventListView, responses=NOT_FOUND)
 async def get_thread_events(
     thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> EventsOut:
+) -> EventListView:
     """The thread's event history, oldest first, each event in its current shape."""
     query = ThreadEvents(meta=envelope(request, user_id), thread_id=thread_id)
-    return EventsOut.model_validate(await bus.call(subjects.THREAD_EVENTS, query))
+    return await bus.call(query)

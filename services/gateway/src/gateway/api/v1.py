@@ -24,10 +24,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contracts import subjects
 from contracts.commands import CreateThread, PostChat, PostMessage
-from contracts.queries import GetChatMessage, GetThread
-from contracts.views import ChatMessageView, ThreadView
+from contracts.queries import GetChatMessage, GetThreadAlone
+from contracts.views import ThreadView
 from gateway.answer_stream import AnswerStreamReader
 from gateway.api.chat import post_and_subscribe, sse
 from gateway.api.models import fetch_models
@@ -74,8 +73,8 @@ async def _thread(request: Request, bus: Bus, user_id: UUID, raw: str) -> Thread
         thread_id = UUID(raw)
     except ValueError:
         raise HTTPException(404, "Thread not found") from None
-    query = GetThread(meta=envelope(request, user_id), thread_id=thread_id, with_messages=False)
-    return ThreadView.model_validate(await bus.call(subjects.THREAD_GET, query))
+    query = GetThreadAlone(meta=envelope(request, user_id), thread_id=thread_id)
+    return await bus.call(query)
 
 
 async def _new_thread(
@@ -93,7 +92,7 @@ async def _new_thread(
         thread_type="assistant",
         agent_type="openai",
     )
-    thread = ThreadView.model_validate(await bus.call(subjects.THREAD_CREATE, cmd))
+    thread = await bus.call(cmd)
     system = [m.text() for m in body.messages[:-1] if m.role in ("system", "developer")]
     for i, message in enumerate(body.messages[:-1]):
         if message.role in ("system", "developer"):
@@ -107,7 +106,7 @@ async def _new_thread(
             content=message.text(),
             metadata={"source": "openai", "system": system} if system else None,
         )
-        await bus.call(subjects.MESSAGE_POST, post)
+        await bus.call(post)
     return thread
 
 
@@ -145,12 +144,11 @@ async def _stream(
                     meta=envelope(request, user_id), thread_id=thread_id, message_id=message_id
                 )
                 try:
-                    data = await bus.call(subjects.CHAT_MESSAGE, query)
+                    view = await bus.call(query)
                 except HTTPException:
                     if not streamed:
                         raise  # a whole answer is refused with a clean 503
                     continue  # mid-stream (NATS away for a moment): ask again later
-                view = ChatMessageView.model_validate(data)
                 if view.message.status != "streaming":
                     tail = await reader.next(0.5) if await reader.open() else None
                     yield tail if tail is not None else answer.finish_from(view)

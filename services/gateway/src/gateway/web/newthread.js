@@ -26,7 +26,7 @@ export async function newThreadView(main, { projects, onCreated }) {
     ...(byProvider.get(provider.value) || []).map((m) => h("option", { value: m.id }, `${m.display_name} (${m.id})`)));
   provider.addEventListener("change", fillModels);
   fillModels();
-  const title = h("input", { id: "new-title", name: "title", placeholder: "New Chat", maxLength: 255 });
+  const title = h("input", { id: "new-title", name: "title", placeholder: "Title (optional)", maxLength: 255 });
   const project = h("select", { id: "new-project", name: "project" },
     h("option", { value: "" }, "No project"), projects.map((p) => h("option", { value: p.id }, p.name)));
   const form = h("form", { className: "card", id: "new-thread",
