@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the bus, the current user, the Idempotency-Key.
+"""FastAPI dependencies: the bus, the current user, the envelope of a user's request, the
+Idempotency-Key.
 
 They are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker thread, a
 hop to another thread and back on every request; none of these block, so none needs one.
@@ -74,6 +75,14 @@ def envelope(request: Request, user_id: UUID | None) -> Envelope:
 
 
 UserId = Annotated[UUID, Depends(current_user_id)]
+
+
+async def user_envelope(request: Request, user_id: UserId) -> Envelope:
+    """The envelope of the signed-in user's request, for a route that sends one message."""
+    return envelope(request, user_id)
+
+
+Meta = Annotated[Envelope, Depends(user_envelope)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 CommandId = Annotated[str, Depends(idempotency_key)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

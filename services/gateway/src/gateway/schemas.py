@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, EmailStr, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, EmailStr, Field
 
 from contracts.views import UserView
 from gateway.known_names import ProviderName, TaskName, ThreadType
-from gateway.storable import JsonObject, Text
+from gateway.storable import JsonObject, Secret, Text
 
 
 class RegisterIn(BaseModel):
@@ -88,8 +88,8 @@ class ProviderConfigIn(BaseModel):
     """Fields left out keep their value. `api_key`: "" deletes the stored key, null changes
     nothing (a form cannot show the key back). `base_url`: "" or null returns to the default."""
 
-    api_key: SecretStr | None = Field(default=None, max_length=1024)
-    base_url: str | None = Field(default=None, max_length=2048)
+    api_key: Secret | None = Field(default=None, max_length=1024)
+    base_url: Text | None = Field(default=None, max_length=2048)
     enabled: bool | None = None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, SecretStr
 
 from contracts.text import MAX_JSON_DEPTH, problem
 
@@ -22,6 +22,12 @@ def storable_text(value: str) -> str:
     reason = problem(value)
     if reason is not None:
         raise ValueError(reason)
+    return value
+
+
+def storable_secret(value: SecretStr) -> SecretStr:
+    """A secret is stored too (sealed, as UTF-8): the same rule, without echoing the value."""
+    storable_text(value.get_secret_value())
     return value
 
 
@@ -55,4 +61,5 @@ def storable_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 Text = Annotated[str, AfterValidator(storable_text)]
+Secret = Annotated[SecretStr, AfterValidator(storable_secret)]
 JsonObject = Annotated[dict[str, Any] | None, AfterValidator(storable_json)]

@@ -27,7 +27,7 @@ from contracts.tokens import is_terminal
 from contracts.views import ChatMessageView
 from gateway.answer_stream import AnswerStreamReader, Render
 from gateway.bus import Bus, unavailable
-from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.deps import BusDep, CommandId, Meta, UserId, envelope
 from gateway.sse import KEEP_ALIVE, TokenRenderer, event, stored_answer, terminal
 from gateway.storable import JsonObject, Text
 from messaging.answer_tokens import last_token
@@ -259,13 +259,12 @@ async def stream_message(
 async def cancel_generation(
     thread_id: UUID,
     message_id: UUID,
-    request: Request,
     bus: BusDep,
-    user_id: UserId,
+    meta: Meta,
     command_id: CommandId,
 ) -> CancelOut:
     cmd = CancelGeneration(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         thread_id=thread_id,
         message_id=message_id,

@@ -24,7 +24,7 @@ from contracts.queries import GetDocument, ListDocuments
 from contracts.text import problem
 from contracts.views import AckView, DocumentDetailView, DocumentListView, DocumentView
 from gateway.api.responses import Responses, error, not_found
-from gateway.deps import BusDep, CommandId, SettingsDep, UserId, envelope
+from gateway.deps import BusDep, CommandId, Meta, SettingsDep
 from gateway.schemas import DocumentIn
 
 router = APIRouter(tags=["documents"])
@@ -170,14 +170,14 @@ def owner_routes(kind: str, path: str, owner: Callable[..., Awaitable[Owner]]) -
     async def post_document(
         request: Request,
         bus: BusDep,
-        user_id: UserId,
+        meta: Meta,
         command_id: CommandId,
         settings: SettingsDep,
         of: Owner = of_owner,
     ) -> DocumentView:
         body = await read_document(request, settings.max_document_bytes)
         cmd = AddDocument(
-            meta=envelope(request, user_id),
+            meta=meta,
             command_id=command_id,
             document_id=uuid4(),
             project_id=of.project_id,
@@ -194,12 +194,8 @@ def owner_routes(kind: str, path: str, owner: Callable[..., Awaitable[Owner]]) -
         response_model=DocumentListView,
         responses=NOT_FOUND,
     )
-    async def get_documents(
-        request: Request, bus: BusDep, user_id: UserId, of: Owner = of_owner
-    ) -> DocumentListView:
-        query = ListDocuments(
-            meta=envelope(request, user_id), project_id=of.project_id, thread_id=of.thread_id
-        )
+    async def get_documents(bus: BusDep, meta: Meta, of: Owner = of_owner) -> DocumentListView:
+        query = ListDocuments(meta=meta, project_id=of.project_id, thread_id=of.thread_id)
         return await bus.call(query)
 
 
@@ -208,18 +204,14 @@ owner_routes("thread", "/api/threads/{thread_id}", thread_owner)
 
 
 @router.get("/api/documents/{document_id}", response_model=DocumentDetailView, responses=NOT_FOUND)
-async def get_document(
-    document_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> DocumentDetailView:
-    query = GetDocument(meta=envelope(request, user_id), document_id=document_id)
+async def get_document(document_id: UUID, bus: BusDep, meta: Meta) -> DocumentDetailView:
+    query = GetDocument(meta=meta, document_id=document_id)
     return await bus.call(query)
 
 
 @router.delete("/api/documents/{document_id}", response_model=AckView, responses=NOT_FOUND)
 async def delete_document(
-    document_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+    document_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId
 ) -> AckView:
-    cmd = DeleteDocument(
-        meta=envelope(request, user_id), command_id=command_id, document_id=document_id
-    )
+    cmd = DeleteDocument(meta=meta, command_id=command_id, document_id=document_id)
     return await bus.call(cmd)

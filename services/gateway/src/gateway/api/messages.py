@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from contracts.commands import DeleteMessage, PostMessage
 from contracts.queries import ListMessages
 from contracts.views import AckView, MessageListView, MessageView
 from gateway.api.responses import not_found
-from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.deps import BusDep, CommandId, Meta
 from gateway.schemas import MessageIn
 
 router = APIRouter(tags=["messages"])
@@ -26,13 +26,12 @@ THREAD_NOT_FOUND = not_found("thread")
 async def post_message(
     thread_id: UUID,
     body: MessageIn,
-    request: Request,
     bus: BusDep,
-    user_id: UserId,
+    meta: Meta,
     command_id: CommandId,
 ) -> MessageView:
     cmd = PostMessage(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         thread_id=thread_id,
         message_id=uuid4(),
@@ -49,10 +48,8 @@ async def post_message(
     response_model=MessageListView,
     responses=THREAD_NOT_FOUND,
 )
-async def get_messages(
-    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> MessageListView:
-    query = ListMessages(meta=envelope(request, user_id), thread_id=thread_id)
+async def get_messages(thread_id: UUID, bus: BusDep, meta: Meta) -> MessageListView:
+    query = ListMessages(meta=meta, thread_id=thread_id)
     return await bus.call(query)
 
 
@@ -62,9 +59,7 @@ async def get_messages(
     responses=not_found("message"),
 )
 async def delete_message(
-    message_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+    message_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId
 ) -> AckView:
-    cmd = DeleteMessage(
-        meta=envelope(request, user_id), command_id=command_id, message_id=message_id
-    )
+    cmd = DeleteMessage(meta=meta, command_id=command_id, message_id=message_id)
     return await bus.call(cmd)

@@ -8,14 +8,13 @@ and never turns the whole call into a 503.
 
 from __future__ import annotations
 
-from uuid import UUID
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Request
-
+from contracts.base import Envelope
 from contracts.queries import ListModels
 from contracts.views import ModelsView
 from gateway.bus import Bus
-from gateway.deps import BusDep, UserId, envelope
+from gateway.deps import BusDep, Meta
 
 router = APIRouter(tags=["providers"])
 
@@ -26,11 +25,10 @@ def catalogue_deadline(timeout: float) -> float:
     return max(min(timeout * 0.75, timeout - 0.5), timeout / 2)
 
 
-async def fetch_models(request: Request, bus: Bus, user_id: UUID) -> ModelsView:
-    query = ListModels(meta=envelope(request, user_id), deadline=catalogue_deadline(bus.timeout))
-    return await bus.call(query)
+async def fetch_models(bus: Bus, meta: Envelope) -> ModelsView:
+    return await bus.call(ListModels(meta=meta, deadline=catalogue_deadline(bus.timeout)))
 
 
 @router.get("/api/models", response_model=ModelsView)
-async def list_models(request: Request, bus: BusDep, user_id: UserId) -> ModelsView:
-    return await fetch_models(request, bus, user_id)
+async def list_models(bus: BusDep, meta: Meta) -> ModelsView:
+    return await fetch_models(bus, meta)

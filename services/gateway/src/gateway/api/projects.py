@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from contracts.commands import CreateProject, DeleteProject, UpdateProject
 from contracts.queries import GetProject, ListProjects
 from contracts.views import AckView, ProjectListView, ProjectView, ThreadPageView, ThreadView
 from gateway.api.responses import not_found
 from gateway.api.threads import BAD_CURSOR, Window, create_thread, list_threads
-from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.deps import BusDep, CommandId, Meta
 from gateway.schemas import ProjectIn, ProjectPatch, ThreadIn
 
 router = APIRouter(tags=["projects"])
@@ -21,10 +21,10 @@ NOT_FOUND = not_found("project")
 
 @router.post("/api/projects", status_code=201, response_model=ProjectView)
 async def post_project(
-    body: ProjectIn, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+    body: ProjectIn, bus: BusDep, meta: Meta, command_id: CommandId
 ) -> ProjectView:
     cmd = CreateProject(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         project_id=uuid4(),
         name=body.name,
@@ -34,15 +34,13 @@ async def post_project(
 
 
 @router.get("/api/projects", response_model=ProjectListView)
-async def get_projects(request: Request, bus: BusDep, user_id: UserId) -> ProjectListView:
-    return await bus.call(ListProjects(meta=envelope(request, user_id)))
+async def get_projects(bus: BusDep, meta: Meta) -> ProjectListView:
+    return await bus.call(ListProjects(meta=meta))
 
 
 @router.get("/api/projects/{project_id}", response_model=ProjectView, responses=NOT_FOUND)
-async def get_project(
-    project_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> ProjectView:
-    query = GetProject(meta=envelope(request, user_id), project_id=project_id)
+async def get_project(project_id: UUID, bus: BusDep, meta: Meta) -> ProjectView:
+    query = GetProject(meta=meta, project_id=project_id)
     return await bus.call(query)
 
 
@@ -50,13 +48,12 @@ async def get_project(
 async def patch_project(
     project_id: UUID,
     body: ProjectPatch,
-    request: Request,
     bus: BusDep,
-    user_id: UserId,
+    meta: Meta,
     command_id: CommandId,
 ) -> ProjectView:
     cmd = UpdateProject(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         project_id=project_id,
         name=body.name,
@@ -68,12 +65,10 @@ async def patch_project(
 
 @router.delete("/api/projects/{project_id}", response_model=AckView, responses=NOT_FOUND)
 async def delete_project(
-    project_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+    project_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId
 ) -> AckView:
     """Its threads stay (now without a project); its documents are deleted."""
-    cmd = DeleteProject(
-        meta=envelope(request, user_id), command_id=command_id, project_id=project_id
-    )
+    cmd = DeleteProject(meta=meta, command_id=command_id, project_id=project_id)
     return await bus.call(cmd)
 
 
@@ -87,13 +82,12 @@ async def delete_project(
 async def post_project_thread(
     project_id: UUID,
     body: ThreadIn,
-    request: Request,
     bus: BusDep,
-    user_id: UserId,
+    meta: Meta,
     command_id: CommandId,
 ) -> ThreadView:
     """A thread inside the project (a `project_id` in the body is ignored: the path wins)."""
-    return await create_thread(body, project_id, request, bus, user_id, command_id)
+    return await create_thread(body, project_id, bus, meta, command_id)
 
 
 @router.get(
@@ -103,6 +97,6 @@ async def post_project_thread(
     tags=["threads"],
 )
 async def get_project_threads(
-    project_id: UUID, request: Request, bus: BusDep, user_id: UserId, window: Window
+    project_id: UUID, bus: BusDep, meta: Meta, window: Window
 ) -> Response:
-    return await list_threads(request, bus, user_id, window, project_id)
+    return await list_threads(bus, meta, window, project_id)

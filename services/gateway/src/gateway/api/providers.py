@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from contracts.commands import ConfigureProvider, RemoveProvider
 from contracts.providers import PROVIDER_NAMES
 from contracts.queries import ListProviders
 from contracts.views import AckView, ProviderListView, ProviderView
-from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.deps import BusDep, CommandId, Meta
 from gateway.known_names import one_of
 from gateway.schemas import ProviderConfigIn
 
@@ -23,23 +23,22 @@ ProviderPath = Annotated[
 
 
 @router.get("/api/providers", response_model=ProviderListView)
-async def list_providers(request: Request, bus: BusDep, user_id: UserId) -> ProviderListView:
-    return await bus.call(ListProviders(meta=envelope(request, user_id)))
+async def list_providers(bus: BusDep, meta: Meta) -> ProviderListView:
+    return await bus.call(ListProviders(meta=meta))
 
 
 @router.put("/api/providers/{provider}/config", response_model=ProviderView)
 async def configure_provider(
     provider: ProviderPath,
     body: ProviderConfigIn,
-    request: Request,
     bus: BusDep,
-    user_id: UserId,
+    meta: Meta,
     command_id: CommandId,
 ) -> ProviderView:
     given = body.model_fields_set
     api_key = body.api_key.get_secret_value() if body.api_key is not None else None
     cmd = ConfigureProvider(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         provider=provider,
         api_key=api_key,
@@ -53,7 +52,7 @@ async def configure_provider(
 
 @router.delete("/api/providers/{provider}", response_model=AckView)
 async def remove_provider(
-    provider: ProviderPath, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+    provider: ProviderPath, bus: BusDep, meta: Meta, command_id: CommandId
 ) -> AckView:
-    cmd = RemoveProvider(meta=envelope(request, user_id), command_id=command_id, provider=provider)
+    cmd = RemoveProvider(meta=meta, command_id=command_id, provider=provider)
     return await bus.call(cmd)

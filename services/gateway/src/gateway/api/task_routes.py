@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from contracts.commands import SetTaskRoutes
 from contracts.events import TaskRoute
 from contracts.queries import GetTaskRoutes
 from contracts.views import TaskRoutesView
-from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.deps import BusDep, CommandId, Meta
 from gateway.schemas import TaskRoutesIn
 
 router = APIRouter(tags=["providers"])
 
 
 @router.get("/api/task-routes", response_model=TaskRoutesView)
-async def get_task_routes(request: Request, bus: BusDep, user_id: UserId) -> TaskRoutesView:
-    return await bus.call(GetTaskRoutes(meta=envelope(request, user_id)))
+async def get_task_routes(bus: BusDep, meta: Meta) -> TaskRoutesView:
+    return await bus.call(GetTaskRoutes(meta=meta))
 
 
 @router.put("/api/task-routes", response_model=TaskRoutesView)
 async def put_task_routes(
-    body: TaskRoutesIn, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
+    body: TaskRoutesIn, bus: BusDep, meta: Meta, command_id: CommandId
 ) -> TaskRoutesView:
     """Replaces every route; an unknown task or provider → 400 and nothing changes."""
     cmd = SetTaskRoutes(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         use_separate_models=body.use_separate_models,
         routes=[TaskRoute(task=r.task, provider=r.provider, model=r.model) for r in body.routes],

@@ -8,13 +8,14 @@ from typing import Annotated
 from uuid import UUID, uuid4
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from contracts.base import Envelope
 from contracts.commands import CreateThread, DeleteThread, UpdateThread
 from contracts.queries import GetThread, ListThreads, ThreadEvents
 from contracts.views import AckView, EventListView, ThreadDetailView, ThreadPageView, ThreadView
 from gateway.api.responses import Responses, error, not_found
-from gateway.deps import BusDep, CommandId, UserId, envelope
+from gateway.deps import BusDep, CommandId, Meta
 from gateway.schemas import ThreadIn, ThreadPatch
 from gateway.storable import Text
 
@@ -25,15 +26,10 @@ BAD_CURSOR: Responses = {400: error("A `cursor` that is not the `next_cursor` of
 
 
 async def create_thread(
-    body: ThreadIn,
-    project_id: UUID | None,
-    request: Request,
-    bus: BusDep,
-    user_id: UUID,
-    command_id: str,
+    body: ThreadIn, project_id: UUID | None, bus: BusDep, meta: Envelope, command_id: str
 ) -> ThreadView:
     cmd = CreateThread(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         thread_id=uuid4(),
         project_id=project_id,
@@ -47,10 +43,8 @@ async def create_thread(
 
 
 @router.post("/api/threads", status_code=201, response_model=ThreadView)
-async def post_thread(
-    body: ThreadIn, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
-) -> ThreadView:
-    return await create_thread(body, body.project_id, request, bus, user_id, command_id)
+async def post_thread(body: ThreadIn, bus: BusDep, meta: Meta, command_id: CommandId) -> ThreadView:
+    return await create_thread(body, body.project_id, bus, meta, command_id)
 
 
 def page_params(
@@ -92,12 +86,12 @@ Window = Annotated[ListWindow, Depends(list_window)]
 
 
 async def list_threads(
-    request: Request, bus: BusDep, user_id: UUID, window: ListWindow, project_id: UUID | None
+    bus: BusDep, meta: Envelope, window: ListWindow, project_id: UUID | None
 ) -> Response:
     """The page exactly as the threads service shaped it (a `ThreadPageView`), passed through
     without validating and re-serialising it once more: this is the hottest read there is."""
     query = ListThreads(
-        meta=envelope(request, user_id),
+        meta=meta,
         offset=window.offset,
         limit=window.limit,
         project_id=project_id,
@@ -110,35 +104,28 @@ async def list_threads(
 
 @router.get("/api/threads", response_model=ThreadPageView, responses=BAD_CURSOR)
 async def get_threads(
-    request: Request,
-    bus: BusDep,
-    user_id: UserId,
-    window: Window,
-    project_id: UUID | None = None,
+    bus: BusDep, meta: Meta, window: Window, project_id: UUID | None = None
 ) -> Response:
-    return await list_threads(request, bus, user_id, window, project_id)
+    return await list_threads(bus, meta, window, project_id)
 
 
 @router.get("/api/threads/{thread_id}", response_model=ThreadDetailView, responses=NOT_FOUND)
-async def get_thread(
-    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> ThreadDetailView:
-    return await bus.call(GetThread(meta=envelope(request, user_id), thread_id=thread_id))
+async def get_thread(thread_id: UUID, bus: BusDep, meta: Meta) -> ThreadDetailView:
+    return await bus.call(GetThread(meta=meta, thread_id=thread_id))
 
 
 @router.patch("/api/threads/{thread_id}", response_model=ThreadView, responses=NOT_FOUND)
 async def patch_thread(
     thread_id: UUID,
     body: ThreadPatch,
-    request: Request,
     bus: BusDep,
-    user_id: UserId,
+    meta: Meta,
     command_id: CommandId,
 ) -> ThreadView:
     """Rename (`title`) and/or move (`project_id`; null takes it out of its project).
     Renaming does not change `last_activity_at`."""
     cmd = UpdateThread(
-        meta=envelope(request, user_id),
+        meta=meta,
         command_id=command_id,
         thread_id=thread_id,
         title=body.title,
@@ -149,18 +136,14 @@ async def patch_thread(
 
 
 @router.delete("/api/threads/{thread_id}", response_model=AckView, responses=NOT_FOUND)
-async def delete_thread(
-    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId, command_id: CommandId
-) -> AckView:
+async def delete_thread(thread_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId) -> AckView:
     """Its messages and documents go with it."""
-    cmd = DeleteThread(meta=envelope(request, user_id), command_id=command_id, thread_id=thread_id)
+    cmd = DeleteThread(meta=meta, command_id=command_id, thread_id=thread_id)
     return await bus.call(cmd)
 
 
 @router.get("/api/threads/{thread_id}/events", response_model=EventListView, responses=NOT_FOUND)
-async def get_thread_events(
-    thread_id: UUID, request: Request, bus: BusDep, user_id: UserId
-) -> EventListView:
+async def get_thread_events(thread_id: UUID, bus: BusDep, meta: Meta) -> EventListView:
     """The thread's event history, oldest first, each event in its current shape."""
-    query = ThreadEvents(meta=envelope(request, user_id), thread_id=thread_id)
+    query = ThreadEvents(meta=meta, thread_id=thread_id)
     return await bus.call(query)

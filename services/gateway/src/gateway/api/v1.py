@@ -31,7 +31,7 @@ from gateway.answer_stream import AnswerStreamReader
 from gateway.api.chat import post_and_subscribe, sse
 from gateway.api.models import fetch_models
 from gateway.bus import Bus
-from gateway.deps import BusDep, UserId, envelope
+from gateway.deps import BusDep, Meta, UserId, envelope
 from gateway.v1_wire import (
     STREAM_ERROR_STATUS,
     Answer,
@@ -208,8 +208,8 @@ async def chat_completions(
 
 
 @router.get("/v1/models", summary="OpenAI-compatible model list (`provider/model` ids)")
-async def list_models(request: Request, bus: BusDep, user_id: UserId) -> dict[str, Any]:
-    models = await fetch_models(request, bus, user_id)
+async def list_models(bus: BusDep, meta: Meta) -> dict[str, Any]:
+    models = await fetch_models(bus, meta)
     return {
         "object": "list",
         "data": [
