@@ -202,7 +202,7 @@ async def main_async(total: int, seed_value: int) -> None:
     rate = report.events_per_second
     print(
         f"replay: {report.events:,} events in {report.seconds:.1f}s = {rate:,.0f} events/s "
-        f"(read + fold {report.read_seconds:.1f}s, load {report.load_seconds:.1f}s); "
+        f"(read + apply {report.read_seconds:.1f}s, load {report.load_seconds:.1f}s); "
         f"lock held {report.lock_seconds * 1000:.0f} ms; peak RSS {rss_peak:,.0f} MiB "
         f"({rss_before:,.0f} MiB before)"
     )
@@ -219,7 +219,7 @@ async def main_async(total: int, seed_value: int) -> None:
             "| --- | ---: | ---: |",
             f"| raw read (asyncpg cursor in batches, data decoded by orjson; best of 2) "
             f"| {raw_rate:,.0f} | {n / raw_rate:.1f} |",
-            f"| replay: read + fold in memory | {report.events / report.read_seconds:,.0f} "
+            f"| replay: read + apply in memory | {report.events / report.read_seconds:,.0f} "
             f"| {report.read_seconds:.1f} |",
             f"| replay: COPY {report.rows:,} rows, keys, indexes, ANALYZE | "
             f"| {report.load_seconds:.1f} |",
@@ -229,8 +229,8 @@ async def main_async(total: int, seed_value: int) -> None:
             f"Ratio raw read / replay: {raw_rate / rate:.1f}x (target: at least 50,000 events/s "
             "or within 3x of the raw read). Swap lock held "
             f"{report.lock_seconds * 1000:.0f} ms. Peak RSS of the benchmark process during the "
-            f"replay {rss_peak:,.0f} MiB ({rss_before:,.0f} MiB before it; the in-memory "
-            "fold holds every live row of every read model).",
+            f"replay {rss_peak:,.0f} MiB ({rss_before:,.0f} MiB before it; the bulk phase "
+            "holds every live row of every read model in memory).",
             "",
             f"Embedded PostgreSQL (fsync on), {os.cpu_count()} CPUs ({platform.machine()}), "
             f"Python {platform.python_version()}; load average {load_start[0]:.1f} when the run "

@@ -4,7 +4,7 @@ cancelled, documents, provider config, task routes), then `replay --check` finds
 on the whole database, and a swap under the running stack changes nothing a client sees.
 
 The data set must produce every event type of `contracts.events`: a new event type without a
-fold (and a case here) fails this test."""
+case here fails this test."""
 
 from __future__ import annotations
 

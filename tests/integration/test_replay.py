@@ -1,5 +1,6 @@
 """Replay rebuilds exactly the live read models, online, and never loses a write made while
-it runs. The bulk phase folds in memory; these tests hold it to what the SQL projections do,
+it runs. The bulk phase applies the read models' changes in memory, the live path and the
+catch-up compile the same changes to SQL; these tests hold the two interpreters to each other,
 on edge cases the HTTP API rarely makes (tests/e2e/test_replay_equivalence.py covers the API)."""
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from threads.replay import catch_up
 from threads.replay.lock import ReplayAlreadyRunning
 from threads.replay.runner import replay
 from threads.store import event_store
-from threads.store.event_store import _row_to_event
+from threads.store.event_store import StoredEvent, _row_to_event
 from threads.store.tables import READ_MODELS, events, projects, threads
 from threads.store.unit_of_work import UnitOfWork
 
@@ -114,11 +115,11 @@ async def test_check_reports_a_tampered_row(engine: AsyncEngine) -> None:
     assert (await replay(engine, default_projector(), check=True)).differences == []
 
 
-async def test_fold_matches_the_projections_on_edge_cases(engine: AsyncEngine) -> None:
-    """Sequences a client seldom makes, each a place where an in-memory fold could drift from
-    the SQL: numbers JSON decoders disagree on, JSON null versus SQL NULL, an answer finishing
-    after it was deleted, a thread created in a project that is gone, moves, renames, upserts,
-    a v1 event read through its upcaster."""
+async def test_memory_matches_sql_on_edge_cases(engine: AsyncEngine) -> None:
+    """Sequences a client seldom makes, each a place where applying changes in memory could
+    drift from their SQL: numbers JSON decoders disagree on, JSON null versus SQL NULL, an
+    answer finishing after it was deleted, a thread created in a project that is gone, moves,
+    renames, upserts, a v1 event read through its upcaster."""
     user, p1, p2, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     t1, t2, t3, t4 = (uuid.uuid4() for _ in range(4))
     m1, m2, m3, m4 = (uuid.uuid4() for _ in range(4))
@@ -272,9 +273,9 @@ async def test_fold_matches_the_projections_on_edge_cases(engine: AsyncEngine) -
     assert counts == 1
 
 
-def simulated_log_with_every_event_type(events: int) -> list[Any]:
+def simulated_log_with_every_event_type(events: int, seeds: range = range(1, 100)) -> list[Any]:
     """The first seed's log (of about `events` events) that has every event type."""
-    for seed in range(1, 100):
+    for seed in seeds:
         world = World(seed, datetime.now(UTC) - timedelta(days=1))
         rows = [row for batch in world.batches(events) for row in batch]
         if {row[3] for row in rows} == set(EVENT_TYPES):
@@ -282,10 +283,8 @@ def simulated_log_with_every_event_type(events: int) -> list[Any]:
     raise AssertionError(f"no seed makes every event type in {events} events")
 
 
-async def test_fold_matches_the_projections_on_a_simulated_workload(engine: AsyncEngine) -> None:
-    """The benchmark's simulated log at small scale (every event type, in the interleavings a
-    busy system makes), projected live event by event, then rebuilt by the fold."""
-    rows = simulated_log_with_every_event_type(1500)
+async def _simulated(engine: AsyncEngine, seeds: range) -> list[StoredEvent]:
+    rows = simulated_log_with_every_event_type(1500, seeds)
     values = [
         {
             **dict(zip(EVENT_COLUMNS, row, strict=True)),
@@ -301,8 +300,29 @@ async def test_fold_matches_the_projections_on_a_simulated_workload(engine: Asyn
             .where(events.c.event_id.in_([v["event_id"] for v in values]))
             .order_by(events.c.global_position)
         )
-        for row in stored.all():
-            await default_projector()(conn, _row_to_event(row))
+        return [_row_to_event(row) for row in stored.all()]
+
+
+async def test_memory_matches_sql_on_a_simulated_workload(engine: AsyncEngine) -> None:
+    """The benchmark's simulated log at small scale (every event type, in the interleavings a
+    busy system makes), projected live event by event, then rebuilt in memory."""
+    async with engine.begin() as conn:
+        for event in await _simulated(engine, range(1, 100)):
+            await default_projector()(conn, event)
+    report = await replay(engine, default_projector(), check=True)
+    assert report.differences == []
+
+
+async def test_changes_compiled_together_match_memory(engine: AsyncEngine) -> None:
+    """The same kind of log projected eight consecutive events at a time, each window's changes
+    compiled together as one append's are: far more varied sequences than any handler appends
+    (several streams, creations, moves, messages, outcomes and deletions in one compilation,
+    each event with its own time), and still the rows the events make one by one."""
+    projector = default_projector()
+    log = await _simulated(engine, range(100, 200))
+    async with engine.begin() as conn:
+        for start in range(0, len(log), 8):
+            await projector.project_all(conn, log[start : start + 8])
     report = await replay(engine, default_projector(), check=True)
     assert report.differences == []
 

@@ -1,66 +1,69 @@
-"""Projections: one module per read model, each a map from event type to an async function that
-updates its table inside the appending transaction. Replay runs the very same functions.
+"""Projections: one module per read model, each a map from event type to a pure function that
+says which rows the event changes (`projections.changes`). The live path compiles one append's
+changes into SQL run in the appending transaction (`projections.sql`); replay applies the very
+same changes in memory (`threads.replay.memory`) and then, for its catch-up, through SQL.
 
-A projection uses only the event and its `recorded_at`, never the clock, so replay produces
-exactly the rows the live projections produced.
+A definition uses only the event and its `recorded_at`, never the clock, so replay produces
+exactly the rows the live path produced.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from threads.store.event_store import StoredEvent
-
-ProjectionFn = Callable[[AsyncConnection, StoredEvent], Awaitable[None]]
-PairFn = Callable[[AsyncConnection, StoredEvent, StoredEvent], Awaitable[None]]
+from threads.projections.changes import Change, ChangeFn, Definition, Event
+from threads.projections.sql import execute
 
 
 class Projector:
-    """Dispatches a stored event to every projection that cares about its type.
+    """Every read model's definitions, by event type, in the order given.
 
-    `project_all` projects one append's events; where two of them form a known pair (a
-    chat's question and its answer request) and one projection alone handles both types, its
-    pair function writes both in one statement. Replay calls the projector per event."""
+    `project_all` projects one append's events: their changes compiled together, so a chat's
+    question and answer request go in as one statement. Calling the projector projects one
+    event (replay's catch-up, tests)."""
 
-    def __init__(
-        self,
-        *handler_maps: dict[str, ProjectionFn],
-        pairs: dict[tuple[str, str], PairFn] | None = None,
-    ) -> None:
-        self._handlers: dict[str, list[ProjectionFn]] = defaultdict(list)
-        for handlers in handler_maps:
-            for event_type, fn in handlers.items():
-                self._handlers[event_type].append(fn)
-        self._pairs = dict(pairs or {})
-        for first, second in self._pairs:
-            if len(self._handlers[first]) != 1 or len(self._handlers[second]) != 1:
-                raise ValueError(f"{first}, {second}: a pair needs one projection for each")
+    def __init__(self, *definitions: Definition) -> None:
+        by_type: dict[str, list[ChangeFn]] = defaultdict(list)
+        for definition in definitions:
+            for event_type, fn in definition.items():
+                by_type[event_type].append(fn)
+        self.definitions: dict[str, tuple[ChangeFn, ...]] = {
+            t: tuple(fns) for t, fns in by_type.items()
+        }
+        self._collecting: dict[AsyncConnection, list[Change]] = {}
 
-    async def __call__(self, conn: AsyncConnection, event: StoredEvent) -> None:
-        for fn in self._handlers.get(event.type, ()):
-            await fn(conn, event)
+    def changes(self, event: Event) -> list[Change]:
+        fns = self.definitions.get(event.type, ())
+        if len(fns) == 1:
+            return fns[0](event)
+        return [change for fn in fns for change in fn(event)]
 
-    async def project_all(self, conn: AsyncConnection, events: Sequence[StoredEvent]) -> None:
-        i = 0
-        while i < len(events):
-            event = events[i]
-            pair = (
-                self._pairs.get((event.type, events[i + 1].type)) if i + 1 < len(events) else None
-            )
-            if pair is not None:
-                await pair(conn, event, events[i + 1])
-                i += 2
-            else:
+    async def __call__(self, conn: AsyncConnection, event: Any) -> None:
+        changes = self.changes(event)
+        collecting = self._collecting.get(conn)
+        if collecting is not None:  # inside project_all: compiled with the rest
+            collecting.extend(changes)
+        elif changes:
+            await execute(conn, changes)
+
+    async def project_all(self, conn: AsyncConnection, events: Sequence[Any]) -> None:
+        collected: list[Change] = []
+        self._collecting[conn] = collected
+        try:
+            for event in events:
                 await self(conn, event)
-                i += 1
+        finally:
+            del self._collecting[conn]
+        if collected:
+            await execute(conn, collected)
 
 
 def default_projector() -> Projector:
     from threads.projections import (
-        chat_messages,
         documents,
         messages,
         projects,
@@ -71,13 +74,11 @@ def default_projector() -> Projector:
     from threads.projections import threads as threads_rm
 
     return Projector(
-        users.HANDLERS,
-        projects.HANDLERS,  # before threads: a project row changes before its threads' rows
-        threads_rm.HANDLERS,
-        messages.HANDLERS,
-        chat_messages.HANDLERS,
-        documents.HANDLERS,
-        provider_settings.HANDLERS,
-        task_routes.HANDLERS,
-        pairs=chat_messages.PAIRS,
+        users.CHANGES,
+        projects.CHANGES,  # before threads: a project row changes before its threads' rows
+        threads_rm.CHANGES,
+        messages.CHANGES,
+        documents.CHANGES,
+        provider_settings.CHANGES,
+        task_routes.CHANGES,
     )

@@ -5,43 +5,43 @@ A document goes with its scope: deleting its thread or its project removes the r
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from threads.projections import ProjectionFn
-from threads.store.event_store import StoredEvent
+from threads.projections.changes import Change, Definition, Delete, DeleteWhere, Event, Insert
 from threads.store.tables import documents
 
 
-async def document_added(conn: AsyncConnection, event: StoredEvent) -> None:
+def document_added(event: Event) -> list[Change]:
     d = event.data
-    await conn.execute(
-        documents.insert().values(
-            id=d["document_id"],
-            user_id=d["user_id"],
-            project_id=d.get("project_id"),
-            thread_id=d.get("thread_id"),
-            filename=d["filename"],
-            content_type=d["content_type"],
-            size=d["size"],
-            content=d["content"],
-            created_at=event.recorded_at,
+    return [
+        Insert(
+            documents,
+            {
+                "id": d["document_id"],
+                "user_id": d["user_id"],
+                "project_id": d.get("project_id"),
+                "thread_id": d.get("thread_id"),
+                "filename": d["filename"],
+                "content_type": d["content_type"],
+                "size": d["size"],
+                "content": d["content"],
+                "created_at": event.recorded_at,
+            },
         )
-    )
+    ]
 
 
-async def document_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
-    await conn.execute(documents.delete().where(documents.c.id == event.data["document_id"]))
+def document_deleted(event: Event) -> list[Change]:
+    return [Delete(documents, event.data["document_id"])]
 
 
-async def thread_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
-    await conn.execute(documents.delete().where(documents.c.thread_id == event.data["thread_id"]))
+def thread_deleted(event: Event) -> list[Change]:
+    return [DeleteWhere(documents, "thread_id", event.data["thread_id"])]
 
 
-async def project_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
-    await conn.execute(documents.delete().where(documents.c.project_id == event.data["project_id"]))
+def project_deleted(event: Event) -> list[Change]:
+    return [DeleteWhere(documents, "project_id", event.data["project_id"])]
 
 
-HANDLERS: dict[str, ProjectionFn] = {
+CHANGES: Definition = {
     "DocumentAdded": document_added,
     "DocumentDeleted": document_deleted,
     "ThreadDeleted": thread_deleted,

@@ -1,49 +1,119 @@
-"""Read model `messages`: messages stored as given, ordered by `seq`, the global position of
-the event that posted them (so order is the log's order, whatever the clocks say).
+"""Read model `messages`: every message of every thread, ordered by `seq`, the global position
+of the event that posted it (so order is the log's order, whatever the clocks say).
 
-Chat messages (user turns and generated answers) are projected by `chat_messages`; deleting a
-message or its thread removes the row whichever way it came.
+A message stored as given (MessagePosted) and a user's chat turn are `complete` at once. An
+answer's row appears at AssistantMessageRequested as `streaming` with empty content, and its
+outcome fills it in: completed (content, usage), failed (partial content, metadata naming the
+error) or cancelled (the partial content exactly as streamed). Deleting a message or its thread
+removes the row. The thread's count and activity move in `threads.projections.threads`.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import Any
 
-from threads.projections import ProjectionFn
-from threads.store.event_store import StoredEvent
+from threads.projections.changes import (
+    Change,
+    Definition,
+    Delete,
+    DeleteWhere,
+    Event,
+    Insert,
+    Ref,
+    Update,
+)
 from threads.store.tables import messages, threads
 
 
-async def message_posted(conn: AsyncConnection, event: StoredEvent) -> None:
+def message_posted(event: Event) -> list[Change]:
     d = event.data
-    owner = select(threads.c.user_id).where(threads.c.id == d["thread_id"]).scalar_subquery()
-    await conn.execute(
-        messages.insert().values(
-            id=d["message_id"],
-            seq=event.position,
-            thread_id=d["thread_id"],
-            user_id=owner,
-            role=d["role"],
-            content=d["content"],
-            artifact_data=d.get("artifact_data"),
-            metadata=d.get("metadata"),
-            status=literal("complete"),
-            created_at=event.recorded_at,
-        )
-    )
+    row = {
+        "id": d["message_id"],
+        "seq": event.position,
+        "thread_id": d["thread_id"],
+        "role": d["role"],
+        "content": d["content"],
+        "artifact_data": d.get("artifact_data"),
+        "metadata": d.get("metadata"),
+        "status": "complete",
+        "created_at": event.recorded_at,
+    }
+    return [Insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})]
 
 
-async def message_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
-    await conn.execute(messages.delete().where(messages.c.id == event.data["message_id"]))
+def user_message_posted(event: Event) -> list[Change]:
+    d = event.data
+    row = {
+        "id": d["message_id"],
+        "seq": event.position,
+        "thread_id": d["thread_id"],
+        "role": "user",
+        "content": d["content"],
+        "artifact_data": d.get("artifact_data"),
+        "metadata": d.get("metadata"),
+        "status": "complete",
+        "created_at": event.recorded_at,
+    }
+    return [Insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})]
 
 
-async def thread_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
-    await conn.execute(messages.delete().where(messages.c.thread_id == event.data["thread_id"]))
+def assistant_message_requested(event: Event) -> list[Change]:
+    d = event.data
+    row = {
+        "id": d["message_id"],
+        "seq": event.position,
+        "thread_id": d["thread_id"],
+        "user_id": d["user_id"],
+        "role": "assistant",
+        "content": "",
+        "status": "streaming",
+        "provider": d["provider"],
+        "model": d["model"],
+        "attempt": d.get("attempt", 1),
+        "created_at": event.recorded_at,
+    }
+    return [Insert(messages, row)]
 
 
-HANDLERS: dict[str, ProjectionFn] = {
+def _outcome(event: Event, status: str, **extra: Any) -> list[Change]:
+    d = event.data
+    values = {
+        "content": d.get("content", ""),
+        "attempt": d.get("attempt", 1),
+        "status": status,
+        **extra,
+    }
+    return [Update(messages, d["message_id"], set=values)]
+
+
+def assistant_message_completed(event: Event) -> list[Change]:
+    return _outcome(event, "complete", usage=event.data.get("usage"))
+
+
+def assistant_message_failed(event: Event) -> list[Change]:
+    error = {"error_code": event.data["code"], "error": event.data.get("error", "")}
+    return _outcome(event, "failed", metadata=error)
+
+
+def assistant_message_cancelled(event: Event) -> list[Change]:
+    return _outcome(event, "cancelled")
+
+
+def message_deleted(event: Event) -> list[Change]:
+    return [Delete(messages, event.data["message_id"])]
+
+
+def thread_deleted(event: Event) -> list[Change]:
+    return [DeleteWhere(messages, "thread_id", event.data["thread_id"])]
+
+
+CHANGES: Definition = {
     "MessagePosted": message_posted,
+    "UserMessagePosted": user_message_posted,
+    "AssistantMessageRequested": assistant_message_requested,
+    "AssistantMessageCompleted": assistant_message_completed,
+    "AssistantMessageFailed": assistant_message_failed,
+    "AssistantMessageCancelled": assistant_message_cancelled,
     "MessageDeleted": message_deleted,
     "ThreadDeleted": thread_deleted,
 }

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from threads.projections import ProjectionFn
-from threads.store.event_store import StoredEvent
+from threads.projections.changes import Change, Definition, Delete, Event, Upsert
 from threads.store.tables import provider_settings
 
 
-async def provider_configured(conn: AsyncConnection, event: StoredEvent) -> None:
+def provider_configured(event: Event) -> list[Change]:
+    """The row is the event's config, whatever was there."""
     d = event.data
     values = {
         "base_url": d.get("base_url"),
@@ -19,28 +16,16 @@ async def provider_configured(conn: AsyncConnection, event: StoredEvent) -> None
         "key_hint": d.get("key_hint"),
         "updated_at": event.recorded_at,
     }
-    stmt = pg_insert(provider_settings).values(
-        user_id=d["user_id"], provider=d["provider"], **values
-    )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[provider_settings.c.user_id, provider_settings.c.provider],
-            set_=values,
-        )
-    )
+    row = {"user_id": d["user_id"], "provider": d["provider"], **values}
+    return [Upsert(provider_settings, row, set=values)]
 
 
-async def provider_removed(conn: AsyncConnection, event: StoredEvent) -> None:
+def provider_removed(event: Event) -> list[Change]:
     d = event.data
-    await conn.execute(
-        provider_settings.delete().where(
-            provider_settings.c.user_id == d["user_id"],
-            provider_settings.c.provider == d["provider"],
-        )
-    )
+    return [Delete(provider_settings, (d["user_id"], d["provider"]))]
 
 
-HANDLERS: dict[str, ProjectionFn] = {
+CHANGES: Definition = {
     "ProviderConfigured": provider_configured,
     "ProviderRemoved": provider_removed,
 }

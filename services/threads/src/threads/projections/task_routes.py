@@ -3,40 +3,30 @@ whether the title task uses its own model (`use_separate_models`)."""
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from threads.projections import ProjectionFn
-from threads.store.event_store import StoredEvent
+from threads.projections.changes import Change, Definition, DeleteWhere, Event, Insert, Upsert
 from threads.store.tables import preferences, task_routes
 
 
-async def task_routes_set(conn: AsyncConnection, event: StoredEvent) -> None:
+def task_routes_set(event: Event) -> list[Change]:
     d = event.data
     user_id = d["user_id"]
-    await conn.execute(task_routes.delete().where(task_routes.c.user_id == user_id))
-    if d["routes"]:
-        await conn.execute(
-            task_routes.insert(),
-            [
-                {
-                    "user_id": user_id,
-                    "task": r["task"],
-                    "provider": r["provider"],
-                    "model": r["model"],
-                }
-                for r in d["routes"]
-            ],
+    changes: list[Change] = [DeleteWhere(task_routes, "user_id", user_id)]
+    changes.extend(
+        Insert(
+            task_routes,
+            {"user_id": user_id, "task": r["task"], "provider": r["provider"], "model": r["model"]},
         )
-    stmt = pg_insert(preferences).values(
-        user_id=user_id, use_separate_models=d["use_separate_models"]
+        for r in d["routes"]
     )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[preferences.c.user_id],
-            set_={"use_separate_models": d["use_separate_models"]},
+    separate = d["use_separate_models"]
+    changes.append(
+        Upsert(
+            preferences,
+            {"user_id": user_id, "use_separate_models": separate},
+            set={"use_separate_models": separate},
         )
     )
+    return changes
 
 
-HANDLERS: dict[str, ProjectionFn] = {"TaskRoutesSet": task_routes_set}
+CHANGES: Definition = {"TaskRoutesSet": task_routes_set}

@@ -1,219 +1,167 @@
-"""Read model `threads`: the global thread list with project name, message count, activity.
+"""Read model `threads`: the global thread list with project name, message count, activity;
+with it each user's thread total and each project's thread count and last activity.
 
-`message_count` and `last_activity_at` are kept here as messages come and go, so listing
-threads never touches the messages table. Projects' `thread_count` and `last_activity_at` move
-with their threads here too. Where a project row and a thread row both change, the project row
-is updated first, the order every writer follows, so concurrent writers never deadlock.
+`message_count` and `last_activity_at` move here as messages come and go, so listing threads
+never touches the messages table; an answer's outcome moves only the activity, and only while
+the message is there (it may have been deleted while it streamed). Activity only moves forward.
+Where a project row and a thread row both change, the project row changes first, the order
+every writer follows, so concurrent writers never deadlock.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import (
-    BindParameter,
-    DateTime,
-    Integer,
-    TextClause,
-    Uuid,
-    bindparam,
-    func,
-    select,
-    text,
+from threads.projections.changes import (
+    Change,
+    Definition,
+    Delete,
+    Event,
+    Insert,
+    Ref,
+    Update,
+    UpdateWhere,
+    Upsert,
+    When,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from threads.projections import ProjectionFn
-from threads.store.event_store import StoredEvent
-from threads.store.tables import projects, threads, user_thread_counts
-
-_TOUCH_PARAMS = (
-    bindparam("at", type_=DateTime(timezone=True)),
-    bindparam("thread_id", type_=Uuid()),
-    bindparam("delta", type_=Integer()),
-)
+from threads.store.tables import messages, projects, threads, user_thread_counts
 
 
-def touching(change: str | None = None, *params: BindParameter[Any]) -> TextClause:
-    """The thread touch as one statement, for the project and the thread in one round trip.
-
-    The thread's UPDATE reads the project CTE's row count (an InitPlan, evaluated before the
-    first thread row is locked), so the project row is updated first, the order every writer
-    follows. With `change` (a data-modifying statement with RETURNING, run as the CTE
-    `changed`), that change comes first and the thread is touched only if it changed a row:
-    a message and its thread's count in one round trip instead of two."""
-    changed = f"changed AS ({change})," if change else ""
-    guard = "(SELECT count(*) FROM changed) > 0" if change else "TRUE"
-    return text(
-        f"""
-        WITH {changed} project_touched AS (
-            UPDATE projects SET last_activity_at = greatest(projects.last_activity_at, :at)
-            WHERE :at IS NOT NULL AND {guard}
-              AND projects.id = (SELECT t.project_id FROM threads t WHERE t.id = :thread_id)
-            RETURNING 1
-        )
-        UPDATE threads
-        SET message_count = threads.message_count + :delta,
-            last_activity_at = coalesce(greatest(threads.last_activity_at, :at),
-                                        threads.last_activity_at)
-        WHERE threads.id = :thread_id AND {guard}
-          AND (SELECT count(*) FROM project_touched) >= 0
-        """  # noqa: S608  (only this module's constant fragments, never input)
-    ).bindparams(*_TOUCH_PARAMS, *params)
+def touch(thread_id: str, at: Any, delta: int) -> list[Change]:
+    """A message came (`delta` +1), went (-1) or was answered (0). `at` moves the thread's and
+    its project's last activity forward; None leaves activity alone."""
+    add = {"message_count": delta} if delta else None
+    if at is None:
+        return [Update(threads, thread_id, add=add)]
+    later = {"last_activity_at": at}
+    project = Ref(threads, thread_id, "project_id")
+    return [
+        Update(projects, project, later=later),
+        Update(threads, thread_id, add=add, later=later),
+    ]
 
 
-_TOUCH = touching()
-
-
-async def touch_thread(
-    conn: AsyncConnection, thread_id: UUID | str, at: datetime | None, delta: int
-) -> None:
-    """A message came (`delta` +1) or went (-1). `at` (the event's recorded_at) moves the
-    thread's and its project's last activity forward; None leaves activity alone.
-
-    Reusable by every projection of message events (plain and chat messages alike)."""
-    tid = thread_id if isinstance(thread_id, UUID) else UUID(thread_id)
-    await conn.execute(_TOUCH, {"at": at, "thread_id": tid, "delta": delta})
-
-
-async def _count_in_project(
-    conn: AsyncConnection, project_id: object, delta: int, at: datetime | None
-) -> str | None:
-    """Moves the project's thread count (and activity); returns its name as of this update,
-    which holds the row: a rename committed meanwhile is seen, a later one waits for us."""
-    values: dict[str, object] = {"thread_count": projects.c.thread_count + delta}
-    if at is not None:
-        values["last_activity_at"] = func.greatest(projects.c.last_activity_at, at)
-    name: str | None = await conn.scalar(
-        projects.update()
-        .where(projects.c.id == project_id)
-        .values(**values)
-        .returning(projects.c.name)
-    )
-    return name
-
-
-async def _count_for_user(conn: AsyncConnection, user_id: object, delta: int) -> None:
+def _count_for_user(user: Any, delta: int) -> Change:
     """The user's thread total, so the list never counts rows for it."""
-    upsert = pg_insert(user_thread_counts).values(user_id=user_id, thread_count=delta)
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[user_thread_counts.c.user_id],
-            set_={"thread_count": user_thread_counts.c.thread_count + delta},
+    add = {"thread_count": delta}
+    if isinstance(user, Ref):
+        return Upsert(user_thread_counts, {"thread_count": delta}, {"user_id": user}, add=add)
+    return Upsert(user_thread_counts, {"user_id": user, "thread_count": delta}, add=add)
+
+
+def thread_created(event: Event) -> list[Change]:
+    d, at = event.data, event.recorded_at
+    project_id = d.get("project_id")
+    changes: list[Change] = []
+    refs = None
+    if project_id:
+        # The name is read after the project row is updated (and so held): a rename
+        # committing meanwhile is seen, a later one waits for this transaction.
+        changes.append(
+            Update(projects, project_id, add={"thread_count": 1}, later={"last_activity_at": at})
         )
-    )
+        refs = {"project_name": Ref(projects, project_id, "name")}
+    row = {
+        "id": d["thread_id"],
+        "user_id": d["user_id"],
+        "project_id": project_id,
+        "project_name": None,
+        "title": d["title"],
+        "model_provider": d["model_provider"],
+        "model": d["model"],
+        "thread_type": d["thread_type"],
+        "agent_type": d["agent_type"],
+        "message_count": 0,
+        "created_at": at,
+        "updated_at": at,
+        "last_activity_at": at,
+    }
+    changes.append(Insert(threads, row, refs))
+    changes.append(_count_for_user(d["user_id"], +1))
+    return changes
 
 
-async def thread_created(conn: AsyncConnection, event: StoredEvent) -> None:
-    d = event.data
-    project_name = None
-    if d.get("project_id"):
-        # The name comes from the update that locks the project row, not from a read before
-        # it: a rename committing in between would otherwise leave this thread the old name.
-        project_name = await _count_in_project(conn, d["project_id"], +1, event.recorded_at)
-    await conn.execute(
-        threads.insert().values(
-            id=d["thread_id"],
-            user_id=d["user_id"],
-            project_id=d.get("project_id"),
-            project_name=project_name,
-            title=d["title"],
-            model_provider=d["model_provider"],
-            model=d["model"],
-            thread_type=d["thread_type"],
-            agent_type=d["agent_type"],
-            message_count=0,
-            created_at=event.recorded_at,
-            updated_at=event.recorded_at,
-            last_activity_at=event.recorded_at,
-        )
-    )
-    await _count_for_user(conn, d["user_id"], +1)
-
-
-async def thread_renamed(conn: AsyncConnection, event: StoredEvent) -> None:
+def thread_renamed(event: Event) -> list[Change]:
     """Renaming is not activity: last_activity_at stays."""
-    await conn.execute(
-        threads.update()
-        .where(threads.c.id == event.data["thread_id"])
-        .values(title=event.data["title"], updated_at=event.recorded_at)
-    )
+    d = event.data
+    values = {"title": d["title"], "updated_at": event.recorded_at}
+    return [Update(threads, d["thread_id"], set=values)]
 
 
-async def thread_moved(conn: AsyncConnection, event: StoredEvent) -> None:
+def thread_moved(event: Event) -> list[Change]:
     d = event.data
     source, target = d.get("from_project_id"), d.get("to_project_id")
-    # Both project rows in id order, then the thread row (see the module docstring).
-    changes = {source: -1, target: +1}
-    for project_id in sorted((p for p in changes if p), key=str):
-        await _count_in_project(
-            conn,
-            project_id,
-            changes[project_id],
-            event.recorded_at if project_id == target else None,
-        )
-    project_name = None
+    moves = {source: -1, target: +1}
+    changes: list[Change] = []
+    for project_id in sorted((p for p in moves if p), key=str):  # id order, then the thread
+        later = {"last_activity_at": event.recorded_at} if project_id == target else None
+        add = {"thread_count": moves[project_id]}
+        changes.append(Update(projects, project_id, add=add, later=later))
+    values = {"project_id": target, "updated_at": event.recorded_at}
     if target:
-        project_name = await conn.scalar(select(projects.c.name).where(projects.c.id == target))
-    await conn.execute(
-        threads.update()
-        .where(threads.c.id == d["thread_id"])
-        .values(project_id=target, project_name=project_name, updated_at=event.recorded_at)
-    )
+        refs = {"project_name": Ref(projects, target, "name")}
+        changes.append(Update(threads, d["thread_id"], set=values, refs=refs))
+    else:
+        changes.append(Update(threads, d["thread_id"], set={**values, "project_name": None}))
+    return changes
 
 
-async def thread_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
+def thread_deleted(event: Event) -> list[Change]:
     thread_id = event.data["thread_id"]
-    row = (
-        await conn.execute(
-            select(threads.c.project_id, threads.c.user_id).where(threads.c.id == thread_id)
+    project = Ref(threads, thread_id, "project_id")
+    owner = Ref(threads, thread_id, "user_id")
+    return [
+        When(
+            threads,
+            thread_id,
+            [
+                Update(projects, project, add={"thread_count": -1}),
+                _count_for_user(owner, -1),
+                Delete(threads, thread_id),
+            ],
         )
-    ).first()
-    if row is None:
-        return
-    if row.project_id is not None:
-        await _count_in_project(conn, row.project_id, -1, None)
-    await conn.execute(threads.delete().where(threads.c.id == thread_id))
-    await _count_for_user(conn, row.user_id, -1)
+    ]
 
 
-async def project_updated(conn: AsyncConnection, event: StoredEvent) -> None:
+def project_updated(event: Event) -> list[Change]:
     """The denormalised project name follows a rename."""
-    if event.data.get("name") is not None:
-        await conn.execute(
-            threads.update()
-            .where(threads.c.project_id == event.data["project_id"])
-            .values(project_name=event.data["name"])
-        )
+    name = event.data.get("name")
+    if name is None:
+        return []
+    return [UpdateWhere(threads, "project_id", event.data["project_id"], {"project_name": name})]
 
 
-async def project_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
+def project_deleted(event: Event) -> list[Change]:
     """Its threads stay the user's, now without a project."""
-    await conn.execute(
-        threads.update()
-        .where(threads.c.project_id == event.data["project_id"])
-        .values(project_id=None, project_name=None)
-    )
+    values = {"project_id": None, "project_name": None}
+    return [UpdateWhere(threads, "project_id", event.data["project_id"], values)]
 
 
-async def message_posted(conn: AsyncConnection, event: StoredEvent) -> None:
-    await touch_thread(conn, event.data["thread_id"], event.recorded_at, +1)
+def posted(event: Event) -> list[Change]:
+    return touch(event.data["thread_id"], event.recorded_at, +1)
 
 
-async def message_deleted(conn: AsyncConnection, event: StoredEvent) -> None:
-    await touch_thread(conn, event.data["thread_id"], None, -1)
+def message_deleted(event: Event) -> list[Change]:
+    return touch(event.data["thread_id"], None, -1)
 
 
-HANDLERS: dict[str, ProjectionFn] = {
+def answered(event: Event) -> list[Change]:
+    d = event.data
+    return [When(messages, d["message_id"], touch(d["thread_id"], event.recorded_at, 0))]
+
+
+CHANGES: Definition = {
     "ThreadCreated": thread_created,
     "ThreadRenamed": thread_renamed,
     "ThreadMoved": thread_moved,
     "ThreadDeleted": thread_deleted,
     "ProjectUpdated": project_updated,
     "ProjectDeleted": project_deleted,
-    "MessagePosted": message_posted,
+    "MessagePosted": posted,
+    "UserMessagePosted": posted,
+    "AssistantMessageRequested": posted,
+    "AssistantMessageCompleted": answered,
+    "AssistantMessageFailed": answered,
+    "AssistantMessageCancelled": answered,
     "MessageDeleted": message_deleted,
 }

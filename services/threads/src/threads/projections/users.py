@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from threads.projections import ProjectionFn
-from threads.store.event_store import StoredEvent
+from threads.projections.changes import Change, Definition, Event, Insert
 from threads.store.tables import users
 
 
-async def user_registered(conn: AsyncConnection, event: StoredEvent) -> None:
+def user_registered(event: Event) -> list[Change]:
     d = event.data
-    await conn.execute(
-        users.insert().values(
-            id=d["user_id"],
-            email=d["email"],
-            display_name=d.get("display_name"),
-            password_hash=d["password_hash"],
-            created_at=event.recorded_at,
+    return [
+        Insert(
+            users,
+            {
+                "id": d["user_id"],
+                "email": d["email"],
+                "display_name": d.get("display_name"),
+                "password_hash": d["password_hash"],
+                "created_at": event.recorded_at,
+            },
         )
-    )
+    ]
 
 
-HANDLERS: dict[str, ProjectionFn] = {"UserRegistered": user_registered}
+CHANGES: Definition = {"UserRegistered": user_registered}

@@ -1,5 +1,6 @@
-"""The catch-up: the live SQL projections apply, to the shadow tables, every event the bulk
-phase's snapshot could not see; then the shadow tables are swapped in, or compared.
+"""The catch-up: the projector (the read models' definitions compiled to SQL, as on the live
+path) applies, to the shadow tables, every event the bulk phase's snapshot could not see; then
+the shadow tables are swapped in, or compared.
 
 First in rounds without any lock, each from a fresh snapshot, while there is much to apply
 (writes went on during the bulk phase); then one last round under

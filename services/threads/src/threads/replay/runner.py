@@ -1,9 +1,10 @@
 """Runs a replay: bulk phase from one snapshot, catch-up ending under a brief lock, then swap
 or compare.
 
-Bulk phase: read and fold the log as one REPEATABLE READ snapshot sees it (`bulk`), then COPY
+Bulk phase: read the log as one REPEATABLE READ snapshot sees it and apply the read models'
+changes in memory (`bulk`, `memory`), then COPY
 the rows into fresh shadow tables and build their keys and indexes (`load`, `shadow`).
-Catch-up (`catch_up`): the live SQL projections apply every event the snapshot could not see;
+Catch-up (`catch_up`): the same definitions, as SQL, apply every event the snapshot could not see;
 its last round holds the lock and swaps the shadow tables in, or (a check) compares them in
 one snapshot, without a lock.
 """
@@ -21,14 +22,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from threads.projections import Projector
-from threads.replay.bulk import Progress, read_and_fold
+from threads.replay.bulk import Progress, read_and_apply
 from threads.replay.catch_up import (
     catch_up_and_compare,
     catch_up_and_swap,
     catch_up_unlocked,
 )
 from threads.replay.compare import Difference
-from threads.replay.fold import Folder, default_folder
 from threads.replay.load import load_shadow
 from threads.replay.lock import exclusive
 from threads.store.tables import events
@@ -44,7 +44,7 @@ class ReplayReport:
     caught_up: int = 0
     rows: int = 0
     seconds: float = 0.0
-    read_seconds: float = 0.0  # reading and folding
+    read_seconds: float = 0.0  # reading and applying in memory
     load_seconds: float = 0.0  # COPY, indexes, statistics
     lock_seconds: float = 0.0
     swapped: bool = False
@@ -57,7 +57,7 @@ class ReplayReport:
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    """The fold makes millions of objects and no reference cycles: the cyclic collector would
+    """The bulk phase makes millions of objects and no reference cycles: the cyclic collector would
     walk them over and over (more than doubling the time) and free nothing."""
     was_enabled = gc.isenabled()
     gc.disable()
@@ -71,13 +71,13 @@ def _gc_paused() -> Iterator[None]:
 async def _build_shadow(
     engine: AsyncEngine,
     conn: AsyncConnection,
-    folder: Folder,
+    projector: Projector,
     batch: int,
     progress: Progress | None,
     phase: Phase | None,
     report: ReplayReport,
 ) -> str:
-    """Read, fold and load; returns the snapshot. The folded rows are freed on return."""
+    """Read, apply and load; returns the snapshot. The rows in memory are freed on return."""
     started = time.perf_counter()
     await conn.execution_options(isolation_level="REPEATABLE READ")
     async with conn.begin():
@@ -86,8 +86,8 @@ async def _build_shadow(
         total = int(await conn.scalar(select(func.count()).select_from(events)) or 0)
         if progress is not None:
             progress(0, total)
-        models, report.events = await read_and_fold(
-            conn, folder, total=total, batch=batch, progress=progress
+        models, report.events = await read_and_apply(
+            conn, projector, total=total, batch=batch, progress=progress
         )
     await conn.execution_options(isolation_level="READ COMMITTED")
     loading = time.perf_counter()
@@ -119,7 +119,6 @@ async def replay(
     projector: Projector,
     *,
     check: bool = False,
-    folder: Folder | None = None,
     batch: int = 10_000,
     progress: Progress | None = None,
     phase: Phase | None = None,
@@ -128,18 +127,17 @@ async def replay(
 ) -> ReplayReport:
     """Rebuild every read model; swap it in, or with `check` compare it with the live one.
 
-    `projector` runs the catch-up and must be the live one; `folder` (default: the fold of the
-    same projections) runs the bulk phase. `before_catch_up` is awaited between the two, with
-    no lock held (tests write there). Raises `ReplayAlreadyRunning` if another replay runs."""
+    `projector` holds the read models' definitions: applied in memory for the bulk phase, as
+    SQL for the catch-up (it must be the live one). `before_catch_up` is awaited between the
+    two, with no lock held (tests write there). Raises `ReplayAlreadyRunning` if another
+    replay runs."""
     report = ReplayReport()
     started = time.perf_counter()
     async with engine.connect() as conn, exclusive(conn):
         if phase is not None:
             phase("read")
         with _gc_paused():
-            snapshot = await _build_shadow(
-                engine, conn, folder or default_folder(), batch, progress, phase, report
-            )
+            snapshot = await _build_shadow(engine, conn, projector, batch, progress, phase, report)
         if before_catch_up is not None:
             await before_catch_up()
         if phase is not None:

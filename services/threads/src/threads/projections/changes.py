@@ -1,0 +1,109 @@
+"""The vocabulary every read model is written in: the row changes one event makes.
+
+A read model is a set of pure functions, event → changes, and nothing else. Two interpreters
+read them: `projections.sql` compiles one append's changes into as few statements as their
+dependencies allow (the live path, inside the appending transaction), and `replay.memory`
+applies them to in-memory rows (replay's bulk phase). So a read model has one definition, and
+replay rebuilds what the live path built.
+
+Values are bound as their column's type. Semantics are those of the changes applied one after
+the other, in order; a change whose row is not there does nothing, as an UPDATE or DELETE
+matching no row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import Table
+
+
+class Event(Protocol):
+    """What a definition may read of an event: never the clock, so replay agrees."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def recorded_at(self) -> datetime | int: ...  # replay holds microseconds (`replay.memory`)
+
+
+class Ref(NamedTuple):
+    """The `column` of `table`'s row with primary key `key` (a plain value) as it is when the
+    change is applied; None without that row."""
+
+    table: Table
+    key: Any
+    column: str
+
+
+class Insert(NamedTuple):
+    """A new row. Columns left out take their default (SQL NULL for a JSONB column; None given
+    for one is JSON `null`); `refs` fills columns from other rows."""
+
+    table: Table
+    values: dict[str, Any]
+    refs: dict[str, Ref] | None = None
+
+
+class Upsert(NamedTuple):
+    """Insert `values` (and `refs`), or, if a row has that primary key, change that row:
+    `set` its columns to values, `add` numbers to them."""
+
+    table: Table
+    values: dict[str, Any]
+    refs: dict[str, Ref] | None = None
+    set: dict[str, Any] | None = None
+    add: dict[str, int] | None = None
+
+
+class Update(NamedTuple):
+    """The row with primary key `key` (a value, a tuple for a composite key, or a `Ref`):
+    `set` columns to values, fill them from other rows (`refs`), `add` numbers to them, or
+    move them to the `later` of their value and the one given (None leaves the column)."""
+
+    table: Table
+    key: Any
+    set: dict[str, Any] | None = None
+    refs: dict[str, Ref] | None = None
+    add: dict[str, int] | None = None
+    later: dict[str, Any] | None = None
+
+
+class UpdateWhere(NamedTuple):
+    """Every row whose `column` is `value`: `set` columns to values."""
+
+    table: Table
+    column: str
+    value: Any
+    set: dict[str, Any]
+
+
+class Delete(NamedTuple):
+    table: Table
+    key: Any
+
+
+class DeleteWhere(NamedTuple):
+    table: Table
+    column: str
+    value: Any
+
+
+class When(NamedTuple):
+    """`changes` apply only if `table` has a row with primary key `key` when this is reached.
+    They must not delete or insert that table's rows before their last change."""
+
+    table: Table
+    key: Any
+    changes: Sequence[Change]
+
+
+Change = Insert | Upsert | Update | UpdateWhere | Delete | DeleteWhere | When
+ChangeFn = Callable[[Any], list[Change]]  # (an `Event`) -> its changes to one read model
+Definition = dict[str, ChangeFn]  # event type -> changes: one read model
