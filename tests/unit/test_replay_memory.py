@@ -15,9 +15,9 @@ def thread(tid: str, project: str | None) -> Insert:
 
 def test_every_read_model_table_copies_in_column_order() -> None:
     tables = Tables(READ_MODELS)
-    assert sorted(tables) == sorted(t.name for t in READ_MODELS)
+    assert sorted(tables.by_name) == sorted(t.name for t in READ_MODELS)
     tables.apply([thread("t1", None)])
-    (record,) = tables["threads"].records()
+    (record,) = tables[threads].records()
     assert len(record) == len(threads.columns)
     assert record[[c.name for c in threads.columns].index("title")] == "t1"
 
@@ -28,10 +28,10 @@ def test_a_cascade_follows_moves_and_never_acts_twice() -> None:
     for target in ("p2", "p1", "p2"):  # t1 listed under p1 and p2 more than once
         tables.apply([Update(threads, "t1", set={"project_id": target})])
     tables.apply([UpdateWhere(threads, "project_id", "p1", {"project_name": "one"})])
-    assert tables["threads"].rows["t1"]["project_name"] is None
-    assert tables["threads"].rows["t2"]["project_name"] == "one"
+    assert tables[threads].rows["t1"]["project_name"] is None
+    assert tables[threads].rows["t2"]["project_name"] == "one"
     tables.apply([DeleteWhere(threads, "project_id", "p2")])
-    assert list(tables["threads"].rows) == ["t2"]
+    assert list(tables[threads].rows) == ["t2"]
 
 
 def test_a_guard_a_reference_and_activity_moving_forward() -> None:
@@ -47,17 +47,17 @@ def test_a_guard_a_reference_and_activity_moving_forward() -> None:
         Update(threads, "t1", add={"message_count": 1}),
     ]
     tables.apply([When(messages, "gone", touch)])
-    assert tables["projects"].rows["p1"]["last_activity_at"] == 5
+    assert tables[projects].rows["p1"]["last_activity_at"] == 5
     tables.apply(touch)
     tables.apply([Update(projects, "p1", later={"last_activity_at": 7})])
     tables.apply([Update(projects, "p1", later={"last_activity_at": None})])
-    assert tables["projects"].rows["p1"]["last_activity_at"] == 9
-    assert tables["threads"].rows["t1"]["message_count"] == 1
+    assert tables[projects].rows["p1"]["last_activity_at"] == 9
+    assert tables[threads].rows["t1"]["message_count"] == 1
 
 
 def test_json_null_is_not_sql_null() -> None:
     tables = Tables(READ_MODELS)
     tables.apply([Insert(messages, {"id": "m1", "metadata": None, "usage": {"n": 1}})])
-    row = tables["messages"].rows["m1"]
+    row = tables[messages].rows["m1"]
     assert (row["metadata"], row["artifact_data"], row["usage"]) == ("null", None, '{"n":1}')
     assert row["attempt"] == 1  # the column's default

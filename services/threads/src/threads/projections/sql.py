@@ -30,6 +30,7 @@ from threads.projections.plan import Guards, Statement
 from threads.projections.render import render
 
 _TEXTS: dict[str, TextClause] = {}  # one compiled statement per distinct SQL text
+_TEXTS_KEPT = 2048  # shapes are few (one or two per kind of append); past this, not kept
 
 
 def _flatten(changes: Sequence[Change], guards: Guards = ()) -> Iterator[tuple[Any, Guards]]:
@@ -56,7 +57,9 @@ def compile_changes(changes: Sequence[Change]) -> list[tuple[TextClause, dict[st
         clause = _TEXTS.get(sql)
         if clause is None:
             binds = [bindparam(f"p{i}", type_=t) for i, t in enumerate(types)]
-            clause = _TEXTS[sql] = text(sql).bindparams(*binds)
+            clause = text(sql).bindparams(*binds)
+            if len(_TEXTS) < _TEXTS_KEPT:
+                _TEXTS[sql] = clause
         compiled.append((clause, params))
     return compiled
 

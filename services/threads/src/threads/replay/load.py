@@ -48,7 +48,7 @@ async def _copy(conn: AsyncConnection, tables: list[Table], models: Tables) -> i
             table.name,
             schema_name=table.schema,
             columns=[column.name for column in table.columns],
-            records=models[table.name].records(),
+            records=models.by_name[table.name].records(),
         )
         copied += int(status.split()[-1])
     return copied

@@ -101,32 +101,31 @@ class MemoryTable:
         return map(itemgetter(*self.columns), self.rows.values())
 
 
-class Tables(dict[str, MemoryTable]):
-    """Every read model's rows, by table name (and, for the interpreter, by `Table`)."""
+class Tables(dict[Table, MemoryTable]):
+    """Every read model's rows, by `Table` (and `by_name`)."""
 
     def __init__(self, tables: Sequence[Table]) -> None:
-        super().__init__((t.name, MemoryTable(t)) for t in tables)
-        self.by_table: dict[Table, MemoryTable] = {t: self[t.name] for t in tables}
+        super().__init__((t, MemoryTable(t)) for t in tables)
+        self.by_name = {t.name: self[t] for t in tables}
 
     def resolve(self, ref: Ref) -> Any:
-        row = self.by_table[ref.table].rows.get(ref.key)
+        row = self[ref.table].rows.get(ref.key)
         return None if row is None else row[ref.column]
 
     def apply(self, changes: Iterable[Change]) -> None:
-        applying = _APPLY
+        applying = APPLY
         for change in changes:
             applying[type(change)](self, change)
 
 
 def _new_row(m: Tables, change: Insert | Upsert) -> tuple[MemoryTable, dict[str, Any]]:
-    table = m.by_table[change.table]
+    table = m[change.table]
     values = change.values
     row = {**table.defaults, **values}
     refs = change.refs
     if refs:
-        by_table = m.by_table
         for column, ref in refs.items():
-            found = by_table[ref.table].rows.get(ref.key)
+            found = m[ref.table].rows.get(ref.key)
             row[column] = None if found is None else found[ref.column]
     for column in table.json:
         if column in values:
@@ -136,20 +135,8 @@ def _new_row(m: Tables, change: Insert | Upsert) -> tuple[MemoryTable, dict[str,
 
 
 def _insert(m: Tables, change: Insert) -> None:
-    table = m.by_table[change.table]
-    values = change.values
-    row = {**table.defaults, **values}
-    refs = change.refs
-    if refs:
-        by_table = m.by_table
-        for column, ref in refs.items():
-            found = by_table[ref.table].rows.get(ref.key)
-            row[column] = None if found is None else found[ref.column]
-    for column in table.json:
-        if column in values:
-            value = values[column]
-            row[column] = "null" if value is None else jsonb(value)
-    key = table.key(row)  # `_new_row` and `put`, inlined: the most frequent change
+    table, row = _new_row(m, change)
+    key = table.key(row)  # `put`, inlined: the most frequent change
     table.rows[key] = row
     if table.indexes:
         for column, index in table.indexes.items():
@@ -189,44 +176,40 @@ def _set(table: MemoryTable, row: dict[str, Any], values: dict[str, Any]) -> Non
 
 
 def _update(m: Tables, change: Update) -> None:
-    key = change.key
-    by_table = m.by_table
+    table, key, values, refs, add, later = change
     if type(key) is Ref:
-        found = by_table[key.table].rows.get(key.key)
+        found = m[key.table].rows.get(key.key)
         if found is None:
             return
         key = found[key.column]
-    table = by_table[change.table]
-    row = table.rows.get(key)
+    row = m[table].rows.get(key)
     if row is None:
         return
-    later = change.later
     if later:
         for column, at in later.items():
             if at is not None and at > row[column]:
                 row[column] = at
-    add = change.add
     if add:
         for column, n in add.items():
             row[column] += n
-    if change.set:
-        _set(table, row, change.set)
-    if change.refs:
-        _set(table, row, {c: m.resolve(ref) for c, ref in change.refs.items()})
+    if values:
+        _set(m[table], row, values)
+    if refs:
+        _set(m[table], row, {c: m.resolve(ref) for c, ref in refs.items()})
 
 
 def _update_where(m: Tables, change: UpdateWhere) -> None:
-    table = m.by_table[change.table]
+    table = m[change.table]
     for row in table.matching(change.column, change.value):
         _set(table, row, change.set)
 
 
 def _delete(m: Tables, change: Delete) -> None:
-    m.by_table[change.table].rows.pop(change.key, None)
+    m[change.table].rows.pop(change.key, None)
 
 
 def _delete_where(m: Tables, change: DeleteWhere) -> None:
-    table = m.by_table[change.table]
+    table = m[change.table]
     index = table.index(change.column)
     for row in table.matching(change.column, change.value):
         table.rows.pop(table.key(row), None)  # a key may be listed twice
@@ -234,11 +217,11 @@ def _delete_where(m: Tables, change: DeleteWhere) -> None:
 
 
 def _when(m: Tables, change: When) -> None:
-    if change.key in m.by_table[change.table].rows:
+    if change.key in m[change.table].rows:
         m.apply(change.changes)
 
 
-_APPLY: dict[type, Callable[[Tables, Any], None]] = {
+APPLY: dict[type, Callable[[Tables, Any], None]] = {
     Insert: _insert,
     Upsert: _upsert,
     Update: _update,
