@@ -91,12 +91,33 @@ class SetGeneratedTitle(Command[TitleSetView]):
     title: str
 
 
+class SetActiveLeaf(Command[ThreadView]):
+    """The active path becomes the path to `message_id`, then below it the most recently
+    created child at each level."""
+
+    subject: ClassVar[str] = s.THREAD_SET_ACTIVE_LEAF
+    thread_id: UUID
+    message_id: UUID
+
+
+class ForkThread(Command[ThreadView]):
+    """A new thread (same provider, model, project, type) holding copies of the path from the
+    root to `message_id`, naming its source in `forked_from`."""
+
+    subject: ClassVar[str] = s.THREAD_FORK
+    thread_id: UUID
+    message_id: UUID
+    new_thread_id: UUID
+
+
 class DeleteThread(Command[AckView]):
     subject: ClassVar[str] = s.THREAD_DELETE
     thread_id: UUID
 
 
 class PostMessage(Command[MessageView]):
+    """A message stored as given; `parent_id` as for PostChat. It becomes the active leaf."""
+
     subject: ClassVar[str] = s.MESSAGE_POST
     thread_id: UUID
     message_id: UUID
@@ -104,6 +125,7 @@ class PostMessage(Command[MessageView]):
     content: str = ""
     artifact_data: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    parent_id: UUID | None = None
 
 
 class DeleteMessage(Command[AckView]):
@@ -130,10 +152,39 @@ class DeleteDocument(Command[AckView]):
 
 
 class PostChat(Command[ChatStartedView]):
+    """A user turn and its answer. `parent_id` None: after the thread's active leaf; given (any
+    message of the thread): a new branch there. The answer becomes the active leaf."""
+
     subject: ClassVar[str] = s.CHAT_POST
     thread_id: UUID
     user_message_id: UUID
     assistant_message_id: UUID
+    content: str
+    artifact_data: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    parent_id: UUID | None = None
+
+
+class RegenerateAnswer(Command[ChatStartedView]):
+    """A new answer beside `message_id` (an assistant message): same question, same ancestors,
+    optionally another `model` of the thread's provider. It becomes the active leaf."""
+
+    subject: ClassVar[str] = s.CHAT_REGENERATE
+    thread_id: UUID
+    message_id: UUID
+    assistant_message_id: UUID  # the new answer's id, chosen by the sender
+    model: str | None = Field(default=None, max_length=200)
+
+
+class EditMessage(Command[ChatStartedView]):
+    """A new user message beside `message_id` (a user message) with new content, and its
+    answer, which becomes the active leaf."""
+
+    subject: ClassVar[str] = s.CHAT_EDIT
+    thread_id: UUID
+    message_id: UUID
+    user_message_id: UUID  # the new question's id
+    assistant_message_id: UUID  # its answer's id
     content: str
     artifact_data: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None

@@ -86,8 +86,12 @@ class ThreadEvents(Query[EventListView]):
 
 
 class ListMessages(Query[MessageListView]):
+    """The active path, root first; with `path` "all", every message of every branch, oldest
+    first."""
+
     subject: ClassVar[str] = s.MESSAGES_LIST
     thread_id: UUID
+    path: Literal["active", "all"] = "active"
 
 
 class GetMessage(Query[MessageView]):

@@ -51,6 +51,16 @@ class MessageView(BaseModel):
     model: str | None = None
     usage: dict[str, Any] | None = None
     created_at: datetime
+    # The conversation tree: the message this one answers or follows (None for a thread's
+    # first), and its place among the messages with the same parent, in creation order.
+    parent_id: UUID | None = None
+    sibling_index: int = 0
+    sibling_count: int = 1
+
+
+class ForkedFrom(BaseModel):
+    thread_id: UUID
+    message_id: UUID
 
 
 class ThreadView(BaseModel):
@@ -64,14 +74,16 @@ class ThreadView(BaseModel):
     model: str
     thread_type: str
     agent_type: str
-    message_count: int
+    message_count: int  # every stored message, on every branch
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime
+    active_leaf_id: UUID | None = None  # the end of the active path; None: no message yet
+    forked_from: ForkedFrom | None = None
 
 
 class ThreadDetailView(ThreadView):
-    messages: list[MessageView]
+    messages: list[MessageView]  # the active path, root first
 
 
 class ThreadPageView(BaseModel):
