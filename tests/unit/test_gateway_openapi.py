@@ -73,3 +73,42 @@ def test_a_405_names_every_method_of_the_resource(method: str, path: str, allow:
         assert r.json()["error"]["code"] == "method_not_allowed"
     else:
         assert r.json() == {"detail": "Method Not Allowed"}
+
+
+TREE_ROUTES = [
+    ("/api/threads/{thread_id}/messages/{message_id}/regenerate", "post", "200"),
+    ("/api/threads/{thread_id}/messages/{message_id}/edit", "post", "200"),
+    ("/api/threads/{thread_id}/active-leaf", "put", "200"),
+    ("/api/threads/{thread_id}/fork", "post", "201"),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "success"), TREE_ROUTES)
+def test_the_tree_routes_document_their_answers(
+    document: dict[str, Any], path: str, method: str, success: str
+) -> None:
+    operation = document["paths"][path][method]
+    responses = operation["responses"]
+    assert {success, "400", "404", "409", "422"} <= responses.keys()
+    assert "message" in responses["404"]["description"]
+    if path.endswith(("/regenerate", "/edit")):
+        assert "text/event-stream" in responses["200"]["content"]
+        assert "streaming" in responses["409"]["description"]
+    headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+    assert "Idempotency-Key" in headers
+
+
+def test_the_message_list_path_is_an_enum(document: dict[str, Any]) -> None:
+    params = document["paths"]["/api/threads/{thread_id}/messages"]["get"]["parameters"]
+    path = next(p for p in params if p["name"] == "path")
+    assert path["schema"]["enum"] == ["active", "all"]
+    assert path["schema"]["default"] == "active"
+
+
+def test_messages_and_threads_document_the_tree_fields(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert {"parent_id", "sibling_index", "sibling_count"} <= schemas["MessageView"][
+        "properties"
+    ].keys()
+    assert {"active_leaf_id", "forked_from"} <= schemas["ThreadView"]["properties"].keys()
+    assert "parent_id" in schemas["ChatIn"]["properties"]

@@ -30,6 +30,7 @@ from gateway.api import (
     providers,
     task_routes,
     threads,
+    tree,
     v1,
     web,
 )
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         task_routes,
         models,
         chat,
+        tree,
         v1,
         web,
         asyncapi,

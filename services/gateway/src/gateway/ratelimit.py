@@ -24,7 +24,10 @@ from gateway.security import AccessTokens
 from gateway.v1_wire import error_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-CHAT_PATH = re.compile(r"/api/threads/[^/]+/chat/?|/v1/chat/completions/?")
+# Every request that asks a provider for an answer counts as a chat and holds a stream slot.
+CHAT_PATH = re.compile(
+    r"/api/threads/[^/]+/(chat|messages/[^/]+/(regenerate|edit))/?|/v1/chat/completions/?"
+)
 STREAM_PATH = re.compile(r"/api/threads/[^/]+/messages/[^/]+/stream/?")
 
 

@@ -73,6 +73,36 @@ class MessageIn(BaseModel):
     content: Text | None = Field(default=None, max_length=1_000_000)
     artifact_data: JsonObject = None
     metadata: JsonObject = None
+    parent_id: UUID | None = None  # as for a chat: absent, after the active leaf
+
+
+class QuestionIn(BaseModel):
+    """A user turn (an edited question): checked like any stored message, no NUL or lone
+    surrogates, JSON that JSONB and the relay can carry."""
+
+    content: Text = Field(min_length=1)
+    artifact_data: JsonObject = None
+    metadata: JsonObject = None
+
+
+class ChatIn(QuestionIn):
+    """`parent_id` absent: after the thread's active leaf; given (any message of the thread):
+    a new branch there."""
+
+    parent_id: UUID | None = None
+
+
+class RegenerateIn(BaseModel):
+    """`model`: another model of the thread's provider for this answer only (an unknown one is
+    the domain's 400); absent, the thread's model. The thread's binding never changes."""
+
+    model: Text | None = Field(default=None, min_length=1, max_length=200)
+
+
+class MessageRef(BaseModel):
+    """The message a tree operation starts from: any message of the thread."""
+
+    message_id: UUID
 
 
 class DocumentIn(BaseModel):

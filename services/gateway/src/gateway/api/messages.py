@@ -1,27 +1,30 @@
-"""Messages stored as given (no generation): post, list oldest first, delete."""
+"""Messages stored as given (no generation): post, list (the active path, or every branch),
+delete (a message and everything below it)."""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from contracts.commands import DeleteMessage, PostMessage
 from contracts.queries import ListMessages
 from contracts.views import AckView, MessageListView, MessageView
-from gateway.api.responses import not_found
+from gateway.api.responses import error, not_found
 from gateway.deps import BusDep, CommandId, Meta
 from gateway.schemas import MessageIn
 
 router = APIRouter(tags=["messages"])
 THREAD_NOT_FOUND = not_found("thread")
+ListedPath = Literal["active", "all"]
 
 
 @router.post(
     "/api/threads/{thread_id}/messages",
     status_code=201,
     response_model=MessageView,
-    responses=THREAD_NOT_FOUND,
+    responses={404: error("No such thread, or `parent_id` is not a message of it")},
 )
 async def post_message(
     thread_id: UUID,
@@ -39,6 +42,7 @@ async def post_message(
         content=body.content or "",
         artifact_data=body.artifact_data,
         metadata=body.metadata,
+        parent_id=body.parent_id,
     )
     return await bus.call(cmd)
 
@@ -48,8 +52,18 @@ async def post_message(
     response_model=MessageListView,
     responses=THREAD_NOT_FOUND,
 )
-async def get_messages(thread_id: UUID, bus: BusDep, meta: Meta) -> MessageListView:
-    query = ListMessages(meta=meta, thread_id=thread_id)
+async def get_messages(
+    thread_id: UUID,
+    bus: BusDep,
+    meta: Meta,
+    path: Annotated[
+        ListedPath,
+        Query(
+            description="`active`: the active path, root first; `all`: every branch, oldest first"
+        ),
+    ] = "active",
+) -> MessageListView:
+    query = ListMessages(meta=meta, thread_id=thread_id, path=path)
     return await bus.call(query)
 
 
@@ -61,5 +75,7 @@ async def get_messages(thread_id: UUID, bus: BusDep, meta: Meta) -> MessageListV
 async def delete_message(
     message_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId
 ) -> AckView:
+    """The message and everything below it; an active leaf among them moves to the parent's
+    newest remaining branch."""
     cmd = DeleteMessage(meta=meta, command_id=command_id, message_id=message_id)
     return await bus.call(cmd)

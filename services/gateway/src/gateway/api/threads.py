@@ -111,6 +111,7 @@ async def get_threads(
 
 @router.get("/api/threads/{thread_id}", response_model=ThreadDetailView, responses=NOT_FOUND)
 async def get_thread(thread_id: UUID, bus: BusDep, meta: Meta) -> ThreadDetailView:
+    """With the messages of the active path, root first (every branch: `.../messages?path=all`)."""
     return await bus.call(GetThread(meta=meta, thread_id=thread_id))
 
 

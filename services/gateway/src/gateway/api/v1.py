@@ -4,8 +4,9 @@ so existing OpenAI clients and chat front-ends can use Switchboard as their back
 Authenticated with a Switchboard access token (bearer). `model` is `provider/model` (`echo/echo`).
 Every exchange is an ordinary chat: without `X-Switchboard-Thread` a new thread is made (bound
 to that provider and model), the request's earlier messages are stored as posted messages, and
-the last user message is posted as a chat; with the header, that thread (the caller's) goes on,
-its stored history being the context. The thread id comes back in `X-Switchboard-Thread`.
+the last user message is posted as a chat; with the header, that thread (the caller's) goes on
+from its active leaf (a chat without `parent_id`), its active path being the context. The
+thread id comes back in `X-Switchboard-Thread`.
 Errors use OpenAI's shape `{"error": {message, type, param, code}}`: those raised in a route
 here, and (through `v1_wire.error_response`) those the app's handlers and middlewares
 answer for /v1 paths (unknown path, body too large, rate limits).
