@@ -9,29 +9,18 @@ command id, so a retried record is answered with the first reply and never appli
 from __future__ import annotations
 
 import asyncio
-from typing import TypeVar, cast
+from typing import TypeVar
 
-import orjson
 import structlog
 from nats.aio.client import Client as NATS
-from nats.errors import ConnectionClosedError, NoRespondersError, OutboundBufferLimitError
-from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import BaseModel
 
 from contracts.base import Request
 from contracts.errors import ErrorCode
-from contracts.replies import Reply
+from messaging.requests import NoAnswer, ask, reply_model_of
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R", bound=BaseModel)
-NO_ANSWER = (
-    NoRespondersError,
-    NatsTimeoutError,
-    TimeoutError,
-    ConnectionClosedError,
-    OutboundBufferLimitError,
-    OSError,
-)
 
 
 class ThreadsUnavailable(Exception):
@@ -55,24 +44,17 @@ class ThreadsClient:
     async def call(self, request: Request[R]) -> R:
         """The reply's `data` as the request's reply model; raises `Refused` for an error
         reply and `ThreadsUnavailable` when nobody answers (or the answer is `unavailable`)."""
-        subject = request.subject
         try:
-            msg = await self.nc.request(
-                subject,
-                request.model_dump_json().encode(),
-                timeout=self.timeout,
-                headers={"correlation_id": str(request.meta.correlation_id)},
-            )
-        except NO_ANSWER as exc:
-            raise ThreadsUnavailable(f"{subject}: {type(exc).__name__}") from exc
-        reply = Reply.model_validate(orjson.loads(msg.data))
+            reply = await ask(self.nc, request, self.timeout)
+        except NoAnswer as exc:
+            raise ThreadsUnavailable(str(exc)) from exc
         if not reply.ok:
             if reply.error is None:
-                raise ThreadsUnavailable(f"{subject}: an error reply without an error")
+                raise ThreadsUnavailable(f"{request.subject}: an error reply without an error")
             if reply.error.code == ErrorCode.UNAVAILABLE:
-                raise ThreadsUnavailable(f"{subject}: {reply.error.detail}")
+                raise ThreadsUnavailable(f"{request.subject}: {reply.error.detail}")
             raise Refused(reply.error.code, reply.error.detail)
-        return cast(R, request.reply_model().model_validate(reply.data or {}))
+        return reply_model_of(request, reply.data)
 
     async def call_until_answered(self, request: Request[R], *, attempts: int = 8) -> R:
         """`call`, again while the threads service does not answer; `Refused` passes through."""

@@ -12,19 +12,17 @@ is applied twice.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-import orjson
 import structlog
 from fastapi import HTTPException
 from nats.aio.client import Client as NATS
-from nats.errors import ConnectionClosedError, NoRespondersError, OutboundBufferLimitError
-from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import BaseModel
 
 from contracts.base import Request
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
+from messaging.requests import NoAnswer, ask, reply_model_of
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R", bound=BaseModel)
@@ -56,7 +54,7 @@ def reply_data(reply: Reply) -> dict[str, Any]:
 
 def reply_of(request: Request[R], reply: Reply) -> R:
     """A successful reply as the request's reply model; an error reply raises its status."""
-    return cast(R, request.reply_model().model_validate(reply_data(reply)))
+    return reply_model_of(request, reply_data(reply))
 
 
 class Bus:
@@ -65,23 +63,14 @@ class Bus:
         self.timeout = timeout
 
     async def ask(self, request: Request[Any], timeout: float | None = None) -> Reply:
-        """Send on the request's subject and wait for the reply; transport failures raise 503."""
-        if not self.nc.is_connected:
-            raise unavailable("Message bus unavailable")
-        subject = request.subject
+        """Send on the request's subject and wait for the reply; no answer raises 503."""
         try:
-            msg = await self.nc.request(
-                subject,
-                request.model_dump_json().encode(),
-                timeout=timeout or self.timeout,
-                headers={"correlation_id": str(request.meta.correlation_id)},
-            )
-        except (NoRespondersError, NatsTimeoutError, TimeoutError) as exc:
-            log.warning("no reply", subject=subject, error=type(exc).__name__)
+            return await ask(self.nc, request, timeout or self.timeout)
+        except NoAnswer as exc:
+            if exc.disconnected:
+                raise unavailable("Message bus unavailable") from exc
+            log.warning("no reply", subject=exc.subject, error=str(exc))
             raise unavailable() from exc
-        except (ConnectionClosedError, OutboundBufferLimitError, OSError) as exc:
-            raise unavailable("Message bus unavailable") from exc
-        return Reply.model_validate(orjson.loads(msg.data))
 
     async def call(self, request: Request[R], timeout: float | None = None) -> R:
         """`ask`, then the reply as the request's reply model (errors as HTTP statuses)."""
