@@ -91,9 +91,8 @@ def test_definitions_run_in_the_order_given() -> None:
     calls: list[str] = []
 
     def named(name: str) -> Any:
-        def fn(e: Any) -> list[Any]:
+        def fn(out: Any, e: Any) -> None:
             calls.append(name)
-            return []
 
         return fn
 

@@ -5,7 +5,7 @@ that keeps stale keys, JSON null against SQL NULL, activity that only moves forw
 from __future__ import annotations
 
 from threads.projections.changes import DeleteWhere, Insert, Ref, Update, UpdateWhere, When
-from threads.replay.memory import Tables
+from threads.replay.memory import Memory, Tables
 from threads.store.tables import READ_MODELS, messages, projects, threads
 
 
@@ -15,8 +15,9 @@ def thread(tid: str, project: str | None) -> Insert:
 
 def test_every_read_model_table_copies_in_column_order() -> None:
     tables = Tables(READ_MODELS)
+    memory = Memory(tables)
     assert sorted(tables.by_name) == sorted(t.name for t in READ_MODELS)
-    tables.apply([thread("t1", None)])
+    memory.apply([thread("t1", None)])
     (record,) = tables[threads].records()
     assert len(record) == len(threads.columns)
     assert record[[c.name for c in threads.columns].index("title")] == "t1"
@@ -24,19 +25,21 @@ def test_every_read_model_table_copies_in_column_order() -> None:
 
 def test_a_cascade_follows_moves_and_never_acts_twice() -> None:
     tables = Tables(READ_MODELS)
-    tables.apply([thread("t1", "p1"), thread("t2", "p1")])
+    memory = Memory(tables)
+    memory.apply([thread("t1", "p1"), thread("t2", "p1")])
     for target in ("p2", "p1", "p2"):  # t1 listed under p1 and p2 more than once
-        tables.apply([Update(threads, "t1", set={"project_id": target})])
-    tables.apply([UpdateWhere(threads, "project_id", "p1", {"project_name": "one"})])
+        memory.apply([Update(threads, "t1", set={"project_id": target})])
+    memory.apply([UpdateWhere(threads, "project_id", "p1", {"project_name": "one"})])
     assert tables[threads].rows["t1"]["project_name"] is None
     assert tables[threads].rows["t2"]["project_name"] == "one"
-    tables.apply([DeleteWhere(threads, "project_id", "p2")])
+    memory.apply([DeleteWhere(threads, "project_id", "p2")])
     assert list(tables[threads].rows) == ["t2"]
 
 
 def test_a_guard_a_reference_and_activity_moving_forward() -> None:
     tables = Tables(READ_MODELS)
-    tables.apply(
+    memory = Memory(tables)
+    memory.apply(
         [
             Insert(projects, {"id": "p1", "name": "one", "last_activity_at": 5}),
             thread("t1", "p1"),
@@ -46,18 +49,19 @@ def test_a_guard_a_reference_and_activity_moving_forward() -> None:
         Update(projects, Ref(threads, "t1", "project_id"), later={"last_activity_at": 9}),
         Update(threads, "t1", add={"message_count": 1}),
     ]
-    tables.apply([When(messages, "gone", touch)])
+    memory.apply([When(messages, "gone", touch)])
     assert tables[projects].rows["p1"]["last_activity_at"] == 5
-    tables.apply(touch)
-    tables.apply([Update(projects, "p1", later={"last_activity_at": 7})])
-    tables.apply([Update(projects, "p1", later={"last_activity_at": None})])
+    memory.apply(touch)
+    memory.apply([Update(projects, "p1", later={"last_activity_at": 7})])
+    memory.apply([Update(projects, "p1", later={"last_activity_at": None})])
     assert tables[projects].rows["p1"]["last_activity_at"] == 9
     assert tables[threads].rows["t1"]["message_count"] == 1
 
 
 def test_json_null_is_not_sql_null() -> None:
     tables = Tables(READ_MODELS)
-    tables.apply([Insert(messages, {"id": "m1", "metadata": None, "usage": {"n": 1}})])
+    memory = Memory(tables)
+    memory.apply([Insert(messages, {"id": "m1", "metadata": None, "usage": {"n": 1}})])
     row = tables[messages].rows["m1"]
     assert (row["metadata"], row["artifact_data"], row["usage"]) == ("null", None, '{"n":1}')
     assert row["attempt"] == 1  # the column's default

@@ -1,5 +1,5 @@
-"""Projections: one module per read model, each a map from event type to a pure function that
-says which rows the event changes (`projections.changes`). The live path compiles one append's
+"""Projections: one module per read model, each a map from event type to a function that says
+which rows the event changes (`projections.changes`). The live path compiles one append's
 changes into SQL run in the appending transaction (`projections.sql`); replay applies the very
 same changes in memory (`threads.replay.memory`) and then, for its catch-up, through SQL.
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from threads.projections.changes import Change, ChangeFn, Definition, Event
+from threads.projections.changes import Change, ChangeFn, Definition, Event, Recorder
 from threads.projections.sql import execute
 
 
@@ -37,10 +37,10 @@ class Projector:
         self._collecting: dict[AsyncConnection, list[Change]] = {}
 
     def changes(self, event: Event) -> list[Change]:
-        fns = self.definitions.get(event.type, ())
-        if len(fns) == 1:
-            return fns[0](event)
-        return [change for fn in fns for change in fn(event)]
+        recorder = Recorder()
+        for fn in self.definitions.get(event.type, ()):
+            fn(recorder, event)
+        return recorder.changes
 
     async def __call__(self, conn: AsyncConnection, event: Any) -> None:
         changes = self.changes(event)

@@ -1,10 +1,12 @@
 """The vocabulary every read model is written in: the row changes one event makes.
 
-A read model is a set of pure functions, event → changes, and nothing else. Two interpreters
-read them: `projections.sql` compiles one append's changes into as few statements as their
-dependencies allow (the live path, inside the appending transaction), and `replay.memory`
-applies them to in-memory rows (replay's bulk phase). So a read model has one definition, and
-replay rebuilds what the live path built.
+A read model is a set of functions, one per event type, that read nothing but the event and
+say its row changes to a `Changes`; nothing else. Two interpreters take them: a `Recorder`
+collects them for `projections.sql`, which compiles one append's changes into as few
+statements as their dependencies allow (the live path, inside the appending transaction), and
+`replay.memory` applies each as it is said to in-memory rows (replay's bulk phase, where a
+million events leave no time for building and dispatching objects). So a read model has one
+definition, and replay rebuilds what the live path built.
 
 Values are bound as their column's type. Semantics are those of the changes applied one after
 the other, in order; a change whose row is not there does nothing, as an UPDATE or DELETE
@@ -105,5 +107,90 @@ class When(NamedTuple):
 
 
 Change = Insert | Upsert | Update | UpdateWhere | Delete | DeleteWhere | When
-ChangeFn = Callable[[Any], list[Change]]  # (an `Event`) -> its changes to one read model
-Definition = dict[str, ChangeFn]  # event type -> changes: one read model
+
+
+class Changes(Protocol):
+    """Where a definition says its changes, each as the class of the same name means it."""
+
+    def insert(self, table: Table, values: dict[str, Any], refs: Refs = None) -> None: ...
+
+    def upsert(
+        self,
+        table: Table,
+        values: dict[str, Any],
+        refs: Refs = None,
+        set: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+    ) -> None: ...
+
+    def update(
+        self,
+        table: Table,
+        key: Any,
+        set: dict[str, Any] | None = None,
+        refs: Refs = None,
+        add: dict[str, int] | None = None,
+        later: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def update_where(self, table: Table, column: str, value: Any, set: dict[str, Any]) -> None: ...
+
+    def delete(self, table: Table, key: Any) -> None: ...
+
+    def delete_where(self, table: Table, column: str, value: Any) -> None: ...
+
+    def when(self, table: Table, key: Any, then: Callable[..., None], *args: Any) -> None:
+        """`then(self, *args)` says the changes that apply only if the row is there."""
+
+
+Refs = dict[str, Ref] | None
+ChangeFn = Callable[[Changes, Any], None]  # (changes, an `Event`): one read model's changes
+Definition = dict[str, ChangeFn]  # event type -> its changes: one read model
+
+
+class Recorder:
+    """A `Changes` that keeps the changes said, in order, for the SQL compiler."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+
+    def insert(self, table: Table, values: dict[str, Any], refs: Refs = None) -> None:
+        self.changes.append(Insert(table, values, refs))
+
+    def upsert(
+        self,
+        table: Table,
+        values: dict[str, Any],
+        refs: Refs = None,
+        set: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+    ) -> None:
+        self.changes.append(Upsert(table, values, refs, set, add))
+
+    def update(
+        self,
+        table: Table,
+        key: Any,
+        set: dict[str, Any] | None = None,
+        refs: Refs = None,
+        add: dict[str, int] | None = None,
+        later: dict[str, Any] | None = None,
+    ) -> None:
+        self.changes.append(Update(table, key, set, refs, add, later))
+
+    def update_where(self, table: Table, column: str, value: Any, set: dict[str, Any]) -> None:
+        self.changes.append(UpdateWhere(table, column, value, set))
+
+    def delete(self, table: Table, key: Any) -> None:
+        self.changes.append(Delete(table, key))
+
+    def delete_where(self, table: Table, column: str, value: Any) -> None:
+        self.changes.append(DeleteWhere(table, column, value))
+
+    def when(self, table: Table, key: Any, then: Callable[..., None], *args: Any) -> None:
+        outer, self.changes = self.changes, []
+        try:
+            then(self, *args)
+        finally:
+            guarded, self.changes = self.changes, outer
+        self.changes.append(When(table, key, guarded))

@@ -5,40 +5,36 @@ A document goes with its scope: deleting its thread or its project removes the r
 
 from __future__ import annotations
 
-from threads.projections.changes import Change, Definition, Delete, DeleteWhere, Event, Insert
+from threads.projections.changes import Changes, Definition, Event
 from threads.store.tables import documents
 
 
-def document_added(event: Event) -> list[Change]:
+def document_added(out: Changes, event: Event) -> None:
     d = event.data
-    return [
-        Insert(
-            documents,
-            {
-                "id": d["document_id"],
-                "user_id": d["user_id"],
-                "project_id": d.get("project_id"),
-                "thread_id": d.get("thread_id"),
-                "filename": d["filename"],
-                "content_type": d["content_type"],
-                "size": d["size"],
-                "content": d["content"],
-                "created_at": event.recorded_at,
-            },
-        )
-    ]
+    row = {
+        "id": d["document_id"],
+        "user_id": d["user_id"],
+        "project_id": d.get("project_id"),
+        "thread_id": d.get("thread_id"),
+        "filename": d["filename"],
+        "content_type": d["content_type"],
+        "size": d["size"],
+        "content": d["content"],
+        "created_at": event.recorded_at,
+    }
+    out.insert(documents, row)
 
 
-def document_deleted(event: Event) -> list[Change]:
-    return [Delete(documents, event.data["document_id"])]
+def document_deleted(out: Changes, event: Event) -> None:
+    out.delete(documents, event.data["document_id"])
 
 
-def thread_deleted(event: Event) -> list[Change]:
-    return [DeleteWhere(documents, "thread_id", event.data["thread_id"])]
+def thread_deleted(out: Changes, event: Event) -> None:
+    out.delete_where(documents, "thread_id", event.data["thread_id"])
 
 
-def project_deleted(event: Event) -> list[Change]:
-    return [DeleteWhere(documents, "project_id", event.data["project_id"])]
+def project_deleted(out: Changes, event: Event) -> None:
+    out.delete_where(documents, "project_id", event.data["project_id"])
 
 
 CHANGES: Definition = {

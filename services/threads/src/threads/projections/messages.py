@@ -12,20 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from threads.projections.changes import (
-    Change,
-    Definition,
-    Delete,
-    DeleteWhere,
-    Event,
-    Insert,
-    Ref,
-    Update,
-)
+from threads.projections.changes import Changes, Definition, Event, Ref
 from threads.store.tables import messages, threads
 
 
-def message_posted(event: Event) -> list[Change]:
+def message_posted(out: Changes, event: Event) -> None:
     d = event.data
     row = {
         "id": d["message_id"],
@@ -38,10 +29,10 @@ def message_posted(event: Event) -> list[Change]:
         "status": "complete",
         "created_at": event.recorded_at,
     }
-    return [Insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})]
+    out.insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
 
 
-def user_message_posted(event: Event) -> list[Change]:
+def user_message_posted(out: Changes, event: Event) -> None:
     d = event.data
     row = {
         "id": d["message_id"],
@@ -54,10 +45,10 @@ def user_message_posted(event: Event) -> list[Change]:
         "status": "complete",
         "created_at": event.recorded_at,
     }
-    return [Insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})]
+    out.insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
 
 
-def assistant_message_requested(event: Event) -> list[Change]:
+def assistant_message_requested(out: Changes, event: Event) -> None:
     d = event.data
     row = {
         "id": d["message_id"],
@@ -72,10 +63,10 @@ def assistant_message_requested(event: Event) -> list[Change]:
         "attempt": d.get("attempt", 1),
         "created_at": event.recorded_at,
     }
-    return [Insert(messages, row)]
+    out.insert(messages, row)
 
 
-def _outcome(event: Event, status: str, **extra: Any) -> list[Change]:
+def _outcome(out: Changes, event: Event, status: str, **extra: Any) -> None:
     d = event.data
     values = {
         "content": d.get("content", ""),
@@ -83,28 +74,28 @@ def _outcome(event: Event, status: str, **extra: Any) -> list[Change]:
         "status": status,
         **extra,
     }
-    return [Update(messages, d["message_id"], set=values)]
+    out.update(messages, d["message_id"], set=values)
 
 
-def assistant_message_completed(event: Event) -> list[Change]:
-    return _outcome(event, "complete", usage=event.data.get("usage"))
+def assistant_message_completed(out: Changes, event: Event) -> None:
+    _outcome(out, event, "complete", usage=event.data.get("usage"))
 
 
-def assistant_message_failed(event: Event) -> list[Change]:
+def assistant_message_failed(out: Changes, event: Event) -> None:
     error = {"error_code": event.data["code"], "error": event.data.get("error", "")}
-    return _outcome(event, "failed", metadata=error)
+    _outcome(out, event, "failed", metadata=error)
 
 
-def assistant_message_cancelled(event: Event) -> list[Change]:
-    return _outcome(event, "cancelled")
+def assistant_message_cancelled(out: Changes, event: Event) -> None:
+    _outcome(out, event, "cancelled")
 
 
-def message_deleted(event: Event) -> list[Change]:
-    return [Delete(messages, event.data["message_id"])]
+def message_deleted(out: Changes, event: Event) -> None:
+    out.delete(messages, event.data["message_id"])
 
 
-def thread_deleted(event: Event) -> list[Change]:
-    return [DeleteWhere(messages, "thread_id", event.data["thread_id"])]
+def thread_deleted(out: Changes, event: Event) -> None:
+    out.delete_where(messages, "thread_id", event.data["thread_id"])
 
 
 CHANGES: Definition = {

@@ -6,41 +6,37 @@
 
 from __future__ import annotations
 
-from threads.projections.changes import Change, Definition, Delete, Event, Insert, Update
+from threads.projections.changes import Changes, Definition, Event
 from threads.store.tables import projects
 
 
-def project_created(event: Event) -> list[Change]:
+def project_created(out: Changes, event: Event) -> None:
     d, at = event.data, event.recorded_at
-    return [
-        Insert(
-            projects,
-            {
-                "id": d["project_id"],
-                "user_id": d["user_id"],
-                "name": d["name"],
-                "description": d.get("description"),
-                "thread_count": 0,
-                "created_at": at,
-                "updated_at": at,
-                "last_activity_at": at,
-            },
-        )
-    ]
+    row = {
+        "id": d["project_id"],
+        "user_id": d["user_id"],
+        "name": d["name"],
+        "description": d.get("description"),
+        "thread_count": 0,
+        "created_at": at,
+        "updated_at": at,
+        "last_activity_at": at,
+    }
+    out.insert(projects, row)
 
 
-def project_updated(event: Event) -> list[Change]:
+def project_updated(out: Changes, event: Event) -> None:
     d = event.data
     values: dict[str, object] = {"updated_at": event.recorded_at}
     if d.get("name") is not None:
         values["name"] = d["name"]
     if d.get("description_set"):
         values["description"] = d.get("description")
-    return [Update(projects, d["project_id"], set=values)]
+    out.update(projects, d["project_id"], set=values)
 
 
-def project_deleted(event: Event) -> list[Change]:
-    return [Delete(projects, event.data["project_id"])]
+def project_deleted(out: Changes, event: Event) -> None:
+    out.delete(projects, event.data["project_id"])
 
 
 CHANGES: Definition = {

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from threads.projections.changes import Change, Definition, Delete, Event, Upsert
+from threads.projections.changes import Changes, Definition, Event
 from threads.store.tables import provider_settings
 
 
-def provider_configured(event: Event) -> list[Change]:
+def provider_configured(out: Changes, event: Event) -> None:
     """The row is the event's config, whatever was there."""
     d = event.data
     values = {
@@ -17,12 +17,12 @@ def provider_configured(event: Event) -> list[Change]:
         "updated_at": event.recorded_at,
     }
     row = {"user_id": d["user_id"], "provider": d["provider"], **values}
-    return [Upsert(provider_settings, row, set=values)]
+    out.upsert(provider_settings, row, set=values)
 
 
-def provider_removed(event: Event) -> list[Change]:
+def provider_removed(out: Changes, event: Event) -> None:
     d = event.data
-    return [Delete(provider_settings, (d["user_id"], d["provider"]))]
+    out.delete(provider_settings, (d["user_id"], d["provider"]))
 
 
 CHANGES: Definition = {

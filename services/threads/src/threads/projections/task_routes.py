@@ -3,30 +3,25 @@ whether the title task uses its own model (`use_separate_models`)."""
 
 from __future__ import annotations
 
-from threads.projections.changes import Change, Definition, DeleteWhere, Event, Insert, Upsert
+from threads.projections.changes import Changes, Definition, Event
 from threads.store.tables import preferences, task_routes
 
 
-def task_routes_set(event: Event) -> list[Change]:
+def task_routes_set(out: Changes, event: Event) -> None:
     d = event.data
     user_id = d["user_id"]
-    changes: list[Change] = [DeleteWhere(task_routes, "user_id", user_id)]
-    changes.extend(
-        Insert(
-            task_routes,
-            {"user_id": user_id, "task": r["task"], "provider": r["provider"], "model": r["model"]},
-        )
-        for r in d["routes"]
-    )
+    out.delete_where(task_routes, "user_id", user_id)
+    for r in d["routes"]:
+        route = {
+            "user_id": user_id,
+            "task": r["task"],
+            "provider": r["provider"],
+            "model": r["model"],
+        }
+        out.insert(task_routes, route)
     separate = d["use_separate_models"]
-    changes.append(
-        Upsert(
-            preferences,
-            {"user_id": user_id, "use_separate_models": separate},
-            set={"use_separate_models": separate},
-        )
-    )
-    return changes
+    row = {"user_id": user_id, "use_separate_models": separate}
+    out.upsert(preferences, row, set={"use_separate_models": separate})
 
 
 CHANGES: Definition = {"TaskRoutesSet": task_routes_set}

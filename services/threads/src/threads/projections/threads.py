@@ -12,54 +12,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from threads.projections.changes import (
-    Change,
-    Definition,
-    Delete,
-    Event,
-    Insert,
-    Ref,
-    Update,
-    UpdateWhere,
-    Upsert,
-    When,
-)
+from threads.projections.changes import Changes, Definition, Event, Ref
 from threads.store.tables import messages, projects, threads, user_thread_counts
 
 
-def touch(thread_id: str, at: Any, delta: int) -> list[Change]:
+def touch(out: Changes, thread_id: str, at: Any, delta: int) -> None:
     """A message came (`delta` +1), went (-1) or was answered (0). `at` moves the thread's and
     its project's last activity forward; None leaves activity alone."""
     add = {"message_count": delta} if delta else None
     if at is None:
-        return [Update(threads, thread_id, add=add)]
+        out.update(threads, thread_id, add=add)
+        return
     later = {"last_activity_at": at}
-    project = Ref(threads, thread_id, "project_id")
-    return [
-        Update(projects, project, later=later),
-        Update(threads, thread_id, add=add, later=later),
-    ]
+    out.update(projects, Ref(threads, thread_id, "project_id"), later=later)
+    out.update(threads, thread_id, add=add, later=later)
 
 
-def _count_for_user(user: Any, delta: int) -> Change:
-    """The user's thread total, so the list never counts rows for it."""
-    add = {"thread_count": delta}
-    if isinstance(user, Ref):
-        return Upsert(user_thread_counts, {"thread_count": delta}, {"user_id": user}, add=add)
-    return Upsert(user_thread_counts, {"user_id": user, "thread_count": delta}, add=add)
-
-
-def thread_created(event: Event) -> list[Change]:
+def thread_created(out: Changes, event: Event) -> None:
     d, at = event.data, event.recorded_at
     project_id = d.get("project_id")
-    changes: list[Change] = []
     refs = None
     if project_id:
         # The name is read after the project row is updated (and so held): a rename
         # committing meanwhile is seen, a later one waits for this transaction.
-        changes.append(
-            Update(projects, project_id, add={"thread_count": 1}, later={"last_activity_at": at})
-        )
+        out.update(projects, project_id, add={"thread_count": 1}, later={"last_activity_at": at})
         refs = {"project_name": Ref(projects, project_id, "name")}
     row = {
         "id": d["thread_id"],
@@ -76,78 +52,70 @@ def thread_created(event: Event) -> list[Change]:
         "updated_at": at,
         "last_activity_at": at,
     }
-    changes.append(Insert(threads, row, refs))
-    changes.append(_count_for_user(d["user_id"], +1))
-    return changes
+    out.insert(threads, row, refs)
+    # the user's thread total, so the list never counts rows for it
+    counted = {"user_id": d["user_id"], "thread_count": 1}
+    out.upsert(user_thread_counts, counted, add={"thread_count": 1})
 
 
-def thread_renamed(event: Event) -> list[Change]:
+def thread_renamed(out: Changes, event: Event) -> None:
     """Renaming is not activity: last_activity_at stays."""
     d = event.data
-    values = {"title": d["title"], "updated_at": event.recorded_at}
-    return [Update(threads, d["thread_id"], set=values)]
+    out.update(threads, d["thread_id"], set={"title": d["title"], "updated_at": event.recorded_at})
 
 
-def thread_moved(event: Event) -> list[Change]:
+def thread_moved(out: Changes, event: Event) -> None:
     d = event.data
     source, target = d.get("from_project_id"), d.get("to_project_id")
     moves = {source: -1, target: +1}
-    changes: list[Change] = []
     for project_id in sorted((p for p in moves if p), key=str):  # id order, then the thread
         later = {"last_activity_at": event.recorded_at} if project_id == target else None
-        add = {"thread_count": moves[project_id]}
-        changes.append(Update(projects, project_id, add=add, later=later))
+        out.update(projects, project_id, add={"thread_count": moves[project_id]}, later=later)
     values = {"project_id": target, "updated_at": event.recorded_at}
     if target:
         refs = {"project_name": Ref(projects, target, "name")}
-        changes.append(Update(threads, d["thread_id"], set=values, refs=refs))
+        out.update(threads, d["thread_id"], set=values, refs=refs)
     else:
-        changes.append(Update(threads, d["thread_id"], set={**values, "project_name": None}))
-    return changes
+        out.update(threads, d["thread_id"], set={**values, "project_name": None})
 
 
-def thread_deleted(event: Event) -> list[Change]:
+def _delete_thread(out: Changes, thread_id: str) -> None:
+    out.update(projects, Ref(threads, thread_id, "project_id"), add={"thread_count": -1})
+    uncounted = {"thread_count": -1}
+    owner = {"user_id": Ref(threads, thread_id, "user_id")}
+    out.upsert(user_thread_counts, uncounted, owner, add={"thread_count": -1})
+    out.delete(threads, thread_id)
+
+
+def thread_deleted(out: Changes, event: Event) -> None:
     thread_id = event.data["thread_id"]
-    project = Ref(threads, thread_id, "project_id")
-    owner = Ref(threads, thread_id, "user_id")
-    return [
-        When(
-            threads,
-            thread_id,
-            [
-                Update(projects, project, add={"thread_count": -1}),
-                _count_for_user(owner, -1),
-                Delete(threads, thread_id),
-            ],
-        )
-    ]
+    out.when(threads, thread_id, _delete_thread, thread_id)
 
 
-def project_updated(event: Event) -> list[Change]:
+def project_updated(out: Changes, event: Event) -> None:
     """The denormalised project name follows a rename."""
     name = event.data.get("name")
-    if name is None:
-        return []
-    return [UpdateWhere(threads, "project_id", event.data["project_id"], {"project_name": name})]
+    if name is not None:
+        out.update_where(threads, "project_id", event.data["project_id"], {"project_name": name})
 
 
-def project_deleted(event: Event) -> list[Change]:
+def project_deleted(out: Changes, event: Event) -> None:
     """Its threads stay the user's, now without a project."""
     values = {"project_id": None, "project_name": None}
-    return [UpdateWhere(threads, "project_id", event.data["project_id"], values)]
+    out.update_where(threads, "project_id", event.data["project_id"], values)
 
 
-def posted(event: Event) -> list[Change]:
-    return touch(event.data["thread_id"], event.recorded_at, +1)
+def posted(out: Changes, event: Event) -> None:
+    touch(out, event.data["thread_id"], event.recorded_at, +1)
 
 
-def message_deleted(event: Event) -> list[Change]:
-    return touch(event.data["thread_id"], None, -1)
+def message_deleted(out: Changes, event: Event) -> None:
+    touch(out, event.data["thread_id"], None, -1)
 
 
-def answered(event: Event) -> list[Change]:
+def answered(out: Changes, event: Event) -> None:
     d = event.data
-    return [When(messages, d["message_id"], touch(d["thread_id"], event.recorded_at, 0))]
+    out.when(messages, d["message_id"], touch, d["thread_id"], event.recorded_at, 0)
 
 
 CHANGES: Definition = {

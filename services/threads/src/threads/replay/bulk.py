@@ -1,5 +1,5 @@
 """The bulk phase's read: every event its snapshot sees, in position order, its changes applied
-in memory (`memory`), as the projector's definitions say.
+in memory (`memory`) as the projector's definitions say them.
 
 Read with asyncpg through a cursor in batches, the data as text decoded by orjson (the
 SQLAlchemy codec would decode it with the standard library), upcast like `event_store` does.
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.projections import Projector
 from threads.replay.driver import driver_connection
-from threads.replay.memory import APPLY, Micros, Tables
+from threads.replay.memory import Memory, Micros, Tables
 from threads.store.tables import READ_MODELS
 from threads.store.upcasters import UPCASTERS, upcast
 
@@ -85,7 +85,7 @@ async def read_and_apply(
     loads, lost_precision, from_bytes = orjson.loads, _lost_precision, int.from_bytes
     make = tuple.__new__  # Event(...) without the NamedTuple's Python-level __new__
     tables = Tables(READ_MODELS)
-    applying = APPLY  # the hot loop's: each change straight to its interpreter
+    memory = Memory(tables)
     done = 0
     pending = asyncio.ensure_future(cursor.fetch(batch))
     try:
@@ -108,8 +108,7 @@ async def read_and_apply(
                     Event, (position, event_type, data, from_bytes(stamp, "big", signed=True))
                 )
                 for fn in fns:
-                    for change in fn(event):
-                        applying[type(change)](tables, change)
+                    fn(memory, event)
             done += len(rows)
             if progress is not None:
                 progress(done, total)

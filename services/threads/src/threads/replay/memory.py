@@ -1,5 +1,6 @@
-"""The in-memory interpreter of `projections.changes`: replay's bulk phase applies every event's
-changes to rows held in dicts, then COPYs them (`load`).
+"""The in-memory interpreter of `projections.changes`: replay's bulk phase has every event's
+definitions say their changes straight to `Memory`, which applies each to rows held in dicts
+(no change object is built); `load` then COPYs the rows.
 
 A row is a dict of every column of its table, keyed in its table by its primary key. Values are
 what the live path binds, except: timestamps are `Micros` (PostgreSQL's own representation,
@@ -27,6 +28,7 @@ from threads.projections.changes import (
     DeleteWhere,
     Insert,
     Ref,
+    Refs,
     Update,
     UpdateWhere,
     Upsert,
@@ -108,59 +110,6 @@ class Tables(dict[Table, MemoryTable]):
         super().__init__((t, MemoryTable(t)) for t in tables)
         self.by_name = {t.name: self[t] for t in tables}
 
-    def resolve(self, ref: Ref) -> Any:
-        row = self[ref.table].rows.get(ref.key)
-        return None if row is None else row[ref.column]
-
-    def apply(self, changes: Iterable[Change]) -> None:
-        applying = APPLY
-        for change in changes:
-            applying[type(change)](self, change)
-
-
-def _new_row(m: Tables, change: Insert | Upsert) -> tuple[MemoryTable, dict[str, Any]]:
-    table = m[change.table]
-    values = change.values
-    row = {**table.defaults, **values}
-    refs = change.refs
-    if refs:
-        for column, ref in refs.items():
-            found = m[ref.table].rows.get(ref.key)
-            row[column] = None if found is None else found[ref.column]
-    for column in table.json:
-        if column in values:
-            value = values[column]
-            row[column] = "null" if value is None else jsonb(value)
-    return table, row
-
-
-def _insert(m: Tables, change: Insert) -> None:
-    table, row = _new_row(m, change)
-    key = table.key(row)  # `put`, inlined: the most frequent change
-    table.rows[key] = row
-    if table.indexes:
-        for column, index in table.indexes.items():
-            value = row[column]
-            if value is not None:
-                entry = index.get(value)
-                if entry is None:
-                    index[value] = [key]
-                else:
-                    entry.append(key)
-
-
-def _upsert(m: Tables, change: Upsert) -> None:
-    table, row = _new_row(m, change)
-    present = table.rows.get(table.key(row))
-    if present is None:
-        table.put(row)
-        return
-    if change.set:
-        _set(table, present, change.set)
-    if change.add:
-        for column, n in change.add.items():
-            present[column] += n
-
 
 def _set(table: MemoryTable, row: dict[str, Any], values: dict[str, Any]) -> None:
     if table.watched.isdisjoint(values):
@@ -175,58 +124,117 @@ def _set(table: MemoryTable, row: dict[str, Any], values: dict[str, Any]) -> Non
         row[column] = value
 
 
-def _update(m: Tables, change: Update) -> None:
-    table, key, values, refs, add, later = change
-    if type(key) is Ref:
-        found = m[key.table].rows.get(key.key)
-        if found is None:
+class Memory:
+    """A `projections.changes.Changes` applying each change to `tables` as it is said."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def resolve(self, ref: Ref) -> Any:
+        row = self.tables[ref.table].rows.get(ref.key)
+        return None if row is None else row[ref.column]
+
+    def _row(self, table: MemoryTable, values: dict[str, Any], refs: Refs) -> dict[str, Any]:
+        row = {**table.defaults, **values}
+        if refs:
+            tables = self.tables
+            for column, ref in refs.items():
+                found = tables[ref.table].rows.get(ref.key)
+                row[column] = None if found is None else found[ref.column]
+        for column in table.json:
+            if column in values:
+                value = values[column]
+                row[column] = "null" if value is None else jsonb(value)
+        return row
+
+    def insert(self, table: Table, values: dict[str, Any], refs: Refs = None) -> None:
+        t = self.tables[table]
+        t.put(self._row(t, values, refs))
+
+    def upsert(
+        self,
+        table: Table,
+        values: dict[str, Any],
+        refs: Refs = None,
+        set: dict[str, Any] | None = None,
+        add: dict[str, int] | None = None,
+    ) -> None:
+        t = self.tables[table]
+        row = self._row(t, values, refs)
+        present = t.rows.get(t.key(row))
+        if present is None:
+            t.put(row)
             return
-        key = found[key.column]
-    row = m[table].rows.get(key)
-    if row is None:
-        return
-    if later:
-        for column, at in later.items():
-            if at is not None and at > row[column]:
-                row[column] = at
-    if add:
-        for column, n in add.items():
-            row[column] += n
-    if values:
-        _set(m[table], row, values)
-    if refs:
-        _set(m[table], row, {c: m.resolve(ref) for c, ref in refs.items()})
+        if set:
+            _set(t, present, set)
+        if add:
+            for column, n in add.items():
+                present[column] += n
+
+    def update(
+        self,
+        table: Table,
+        key: Any,
+        set: dict[str, Any] | None = None,
+        refs: Refs = None,
+        add: dict[str, int] | None = None,
+        later: dict[str, Any] | None = None,
+    ) -> None:
+        tables = self.tables
+        if type(key) is Ref:
+            found = tables[key.table].rows.get(key.key)
+            if found is None:
+                return
+            key = found[key.column]
+        t = tables[table]
+        row = t.rows.get(key)
+        if row is None:
+            return
+        if later:
+            for column, at in later.items():
+                if at is not None and at > row[column]:
+                    row[column] = at
+        if add:
+            for column, n in add.items():
+                row[column] += n
+        if set:
+            _set(t, row, set)
+        if refs:
+            _set(t, row, {c: self.resolve(ref) for c, ref in refs.items()})
+
+    def update_where(self, table: Table, column: str, value: Any, set: dict[str, Any]) -> None:
+        t = self.tables[table]
+        for row in t.matching(column, value):
+            _set(t, row, set)
+
+    def delete(self, table: Table, key: Any) -> None:
+        self.tables[table].rows.pop(key, None)
+
+    def delete_where(self, table: Table, column: str, value: Any) -> None:
+        t = self.tables[table]
+        index = t.index(column)
+        for row in t.matching(column, value):
+            t.rows.pop(t.key(row), None)  # a key may be listed twice
+        index.pop(value, None)
+
+    def when(self, table: Table, key: Any, then: Callable[..., None], *args: Any) -> None:
+        if key in self.tables[table].rows:
+            then(self, *args)
+
+    def apply(self, changes: Iterable[Change]) -> None:
+        """Changes given as objects (a `Recorder`'s)."""
+        for change in changes:
+            if type(change) is When:
+                self.when(change.table, change.key, Memory.apply, change.changes)
+            else:
+                getattr(self, _METHODS[type(change)])(*change)
 
 
-def _update_where(m: Tables, change: UpdateWhere) -> None:
-    table = m[change.table]
-    for row in table.matching(change.column, change.value):
-        _set(table, row, change.set)
-
-
-def _delete(m: Tables, change: Delete) -> None:
-    m[change.table].rows.pop(change.key, None)
-
-
-def _delete_where(m: Tables, change: DeleteWhere) -> None:
-    table = m[change.table]
-    index = table.index(change.column)
-    for row in table.matching(change.column, change.value):
-        table.rows.pop(table.key(row), None)  # a key may be listed twice
-    index.pop(change.value, None)
-
-
-def _when(m: Tables, change: When) -> None:
-    if change.key in m[change.table].rows:
-        m.apply(change.changes)
-
-
-APPLY: dict[type, Callable[[Tables, Any], None]] = {
-    Insert: _insert,
-    Upsert: _upsert,
-    Update: _update,
-    UpdateWhere: _update_where,
-    Delete: _delete,
-    DeleteWhere: _delete_where,
-    When: _when,
+_METHODS = {
+    Insert: "insert",
+    Upsert: "upsert",
+    Update: "update",
+    UpdateWhere: "update_where",
+    Delete: "delete",
+    DeleteWhere: "delete_where",
 }
