@@ -39,11 +39,33 @@ QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
 _OPEN_THINK = re.compile(r"<(think|thinking|reasoning)>.*", re.DOTALL | re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*(title|thread title)\s*[:\-]\s*", re.IGNORECASE)
+# Markdown that means something only when rendered: fence and rule lines (table separators
+# too), images and links (their text stays), line openers (headings, quotes, list marks, a
+# table row's first pipe), emphasis, the pipes between cells and code marks. Line by line.
+_FENCE_OR_RULE = re.compile(r"^[ \t]*(?:(?:```|~~~).*|[|:\- \t]*-{3,}[|:\- \t]*)$", re.MULTILINE)
+_IMAGE_OR_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_LINE_START = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]*|[-*+][ \t]+(?:\[[ xX]\][ \t]+)?|\d+[.)][ \t]+|\|[ \t]*)",
+    re.MULTILINE,
+)
+_EMPHASIS = re.compile(r"(\*\*|__|~~|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_CELLS_AND_TICKS = re.compile(r"[ \t]*\|[ \t]*|`+")
+
+
+def strip_markdown(text: str) -> str:
+    """`text` as it reads once rendered, without the markup: `**Plan** the [trip](url)` is
+    `Plan the trip`. For titles, which are shown as plain text."""
+    text = _FENCE_OR_RULE.sub("", text)
+    text = _IMAGE_OR_LINK.sub(r"\1", text)
+    text = _LINE_START.sub("", text)
+    for _ in range(3):  # nested emphasis: ***both*** or **`code`**
+        text = _EMPHASIS.sub(r"\2", text)
+    return _CELLS_AND_TICKS.sub(" ", text)
 
 
 def clean_title(raw: str) -> str | None:
     """The title in a model's reply, or None if there is none."""
-    text = _OPEN_THINK.sub("", _THINK.sub("", raw))
+    text = strip_markdown(_OPEN_THINK.sub("", _THINK.sub("", raw)))
     lines = [line for line in (raw_line.strip() for raw_line in text.splitlines()) if line]
     if not lines:
         return None
@@ -78,8 +100,8 @@ async def generate_title(
     provider, model = (
         (route.provider, route.model) if route else (ctx.thread.provider, ctx.thread.model)
     )
-    if provider == "echo":
-        return echo_title(question)
+    if provider == "echo":  # made from the first message: the markup goes
+        return echo_title(strip_markdown(question))
     creds = await credentials.resolve(meta, provider)
     adapter = registry.get(provider)
     result = StreamResult()
