@@ -32,8 +32,8 @@ HEADERS = {
 }
 
 
-def _file(name: str) -> FileResponse:
-    path = WEB / name
+def _file(name: str, folder: Path = WEB) -> FileResponse:
+    path = folder / name
     media = TYPES.get(path.suffix)
     if media is None or "/" in name or name.startswith(".") or not path.is_file():
         raise HTTPException(404, "Not found")
@@ -48,3 +48,9 @@ async def index() -> FileResponse:
 @router.get("/web/{name}")
 async def asset(name: str) -> FileResponse:
     return _file(name)
+
+
+@router.get("/web/vendor/{name}")
+async def vendored(name: str) -> FileResponse:
+    """Third-party modules kept as published (web/vendor/README.md says which and why)."""
+    return _file(name, WEB / "vendor")

@@ -1,10 +1,14 @@
-// One thread: its messages, the composer, and answers streamed token by token. While an answer
-// streams, the last event id and the text so far are kept in sessionStorage, so after a reload
-// the page resumes with GET .../stream and Last-Event-ID instead of starting over.
+// One thread: its active path, the composer, and answers streamed token by token. While an
+// answer streams, the last event id and the text so far are kept in sessionStorage, so after a
+// reload the page resumes with GET .../stream and Last-Event-ID instead of starting over.
+// Regenerate and Edit stream like a chat; afterwards the path is read again from the server,
+// which knows the versions (`‹ 2/3 ›`) and which branch is active.
 
 import { api, sseEvents } from "./api.js";
-import { h, toast, when } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
+import { neighbour, switchTo } from "./branches.js";
+import { bubble, editInPlace } from "./bubble.js";
+import { h, toast } from "./dom.js";
+import { DEFAULT_TITLE, generatedTitle } from "./title.js";
 
 const TERMINAL = new Set(["message_end", "error", "cancelled"]);
 const saved = {
@@ -16,30 +20,6 @@ const saved = {
   clear(threadId) { sessionStorage.removeItem(this.key(threadId)); },
 };
 
-function bubble(message) {
-  const body = h("div", { className: "body" });
-  const status = h("span", { className: "status" });
-  const el = h("article", { className: `msg ${message.role}`, dataset: { messageId: message.id || "" } },
-    h("header", {}, h("b", {}, message.role === "user" ? "You" : (message.model || "Assistant")),
-      " ", h("span", { className: "muted small" }, message.created_at ? when(message.created_at) : ""),
-      " ", status),
-    body);
-  const view = {
-    el,
-    setText(text, final) {
-      if (message.role === "assistant" && final) body.innerHTML = renderMarkdown(text); // escaped first
-      else body.textContent = text;
-    },
-    setStatus(value) {
-      el.dataset.status = value;
-      status.textContent = value === "complete" ? "" : value;
-    },
-  };
-  view.setText(message.content || "", true);
-  view.setStatus(message.status || "complete");
-  return view;
-}
-
 export class ChatView {
   constructor(main, thread, { onChange, projects }) {
     this.main = main;
@@ -48,8 +28,17 @@ export class ChatView {
     this.projects = projects;
     this.controller = null;
     this.streaming = null; // {messageId, view, text, lastId}
+    this.open = true;
+    this.views = [];
+    this.actions = {
+      switchTo: (message, step) => this.switchBranch(message, step),
+      regenerate: (message) => this.regenerate(message),
+      edit: (message) => this.edit(message),
+    };
     this.render();
   }
+
+  get url() { return `/api/threads/${encodeURIComponent(this.thread.id)}`; }
 
   render() {
     const t = this.thread;
@@ -72,12 +61,32 @@ export class ChatView {
           h("button", { id: "delete-thread", className: "danger", onclick: () => this.remove() }, "Delete")),
         this.list,
         h("div", { className: "composer" }, this.input, this.sendButton, this.stopButton)));
-    for (const m of t.messages) this.list.append(bubble(m).el);
-    this.scroll();
+    this.showMessages(t.messages);
     const last = t.messages[t.messages.length - 1];
     if (last && last.role === "assistant" && last.status === "streaming") this.resume(last);
     else saved.clear(t.id);
     this.input.focus();
+  }
+
+  showMessages(messages) {
+    this.views = messages.map((m) => bubble({ ...m }, this.actions));
+    this.list.replaceChildren(...this.views.map((v) => v.el));
+    this.scroll();
+  }
+
+  append(message) {
+    const view = bubble(message, this.actions);
+    this.views.push(view);
+    this.list.append(view.el);
+    this.scroll();
+    return view;
+  }
+
+  // Takes `message` and everything after it off the page: a new version replaces that part.
+  cutFrom(message) {
+    const at = this.views.findIndex((v) => v.message.id === message.id);
+    if (at < 0) return;
+    for (const view of this.views.splice(at)) view.el.remove();
   }
 
   scroll() { this.list.scrollTop = this.list.scrollHeight; }
@@ -85,9 +94,16 @@ export class ChatView {
   setBusy(busy) {
     this.sendButton.hidden = busy;
     this.stopButton.hidden = !busy;
+    this.list.classList.toggle("busy", busy);
+  }
+
+  setTitle(title) {
+    this.thread.title = title;
+    this.titleEl.textContent = title;
   }
 
   close() {
+    this.open = false;
     if (this.controller) this.controller.abort(); // the answer goes on server-side
   }
 
@@ -95,28 +111,57 @@ export class ChatView {
     const content = this.input.value;
     if (!content.trim() || this.streaming) return;
     this.input.value = "";
-    this.list.append(bubble({ role: "user", content, status: "complete", created_at: new Date().toISOString() }).el);
-    const view = bubble({ role: "assistant", content: "", status: "streaming", model: this.thread.model });
-    this.list.append(view.el);
-    this.scroll();
-    await this.consume(view, () => api.openStream("POST", `/api/threads/${this.thread.id}/chat`,
-      { body: { content }, signal: this.controller.signal }), { text: "", lastId: null });
-    this.onChange();
+    const question = this.append({ role: "user", content, status: "complete", created_at: new Date().toISOString() });
+    await this.answer(question, (signal) => api.openStream("POST", `${this.url}/chat`, { body: { content }, signal }));
+  }
+
+  async regenerate(message) {
+    if (this.streaming) return;
+    this.cutFrom(message);
+    const url = `${this.url}/messages/${encodeURIComponent(message.id)}/regenerate`;
+    await this.answer(null, (signal) => api.openStream("POST", url, { body: {}, signal }));
+  }
+
+  async edit(message) {
+    const view = this.views.find((v) => v.message.id === message.id);
+    if (this.streaming || !view) return;
+    const content = await editInPlace(view);
+    if (content === null || this.streaming) return;
+    this.cutFrom(message);
+    const question = this.append({ role: "user", content, status: "complete", created_at: new Date().toISOString() });
+    const url = `${this.url}/messages/${encodeURIComponent(message.id)}/edit`;
+    await this.answer(question, (signal) => api.openStream("POST", url, { body: { content }, signal }));
+  }
+
+  async switchBranch(message, step) {
+    if (this.streaming) return;
+    try {
+      const target = await neighbour(this.thread.id, message, step);
+      if (!target) return;
+      await switchTo(this.thread.id, target.id);
+      await this.reload();
+    } catch (err) { toast(err.message); }
+  }
+
+  // A new answer (after `question`'s bubble, if one was just added) streamed from `open`.
+  async answer(question, open) {
+    const view = this.append({ role: "assistant", content: "", status: "streaming", model: this.thread.model });
+    await this.consume(view, () => open(this.controller.signal), { text: "", lastId: null }, null, question);
   }
 
   resume(message) {
-    const view = bubble(message);
-    this.list.lastElementChild.replaceWith(view.el);
+    const view = bubble({ ...message }, this.actions);
+    this.views[this.views.length - 1].el.replaceWith(view.el);
+    this.views[this.views.length - 1] = view;
     const state = saved.load(this.thread.id);
     const known = state && state.messageId === message.id ? state : { text: "", lastId: null };
     view.setText(known.text, false);
-    const url = `/api/threads/${this.thread.id}/messages/${message.id}/stream`;
+    const url = `${this.url}/messages/${message.id}/stream`;
     this.consume(view, () => api.openStream("GET", url,
-      { lastEventId: known.lastId, signal: this.controller.signal }), known, message.id)
-      .then(() => this.onChange());
+      { lastEventId: known.lastId, signal: this.controller.signal }), known, message.id);
   }
 
-  async consume(view, open, known, messageId = null) {
+  async consume(view, open, known, messageId = null, question = null) {
     this.controller = new AbortController();
     const state = { messageId, view, text: known.text, lastId: known.lastId };
     this.streaming = state;
@@ -128,7 +173,8 @@ export class ChatView {
         if (ev.id !== null) state.lastId = ev.id;
         if (ev.event === "message_start") {
           state.messageId = ev.data.message_id;
-          view.el.dataset.messageId = state.messageId;
+          view.setId(state.messageId);
+          if (question && ev.data.user_message_id) question.setId(ev.data.user_message_id);
         } else if (ev.event === "token") {
           state.text += ev.data.text;
           view.setText(state.text, false);
@@ -158,13 +204,40 @@ export class ChatView {
       if (this.streaming === state) this.streaming = null;
       this.setBusy(false);
     }
+    this.onChange();
+    if (ended && this.open) await this.afterAnswer(view);
+  }
+
+  // The path again from the server (ids, versions, the active branch), then the title if one is
+  // due. An answer whose end the stream showed may not be stored yet: the page keeps what it saw.
+  async afterAnswer(finished) {
+    await this.reload(finished.message);
+    if (this.thread.title === DEFAULT_TITLE && this.views.length <= 2) {
+      const renamed = await generatedTitle(this.thread.id, () => this.open && this.thread.title === DEFAULT_TITLE);
+      if (renamed && this.open) {
+        this.setTitle(renamed.title);
+        this.onChange();
+      }
+    }
+  }
+
+  async reload(finished = null) {
+    try {
+      const thread = await api.get(this.url);
+      if (!this.open || this.streaming) return;
+      const messages = thread.messages.map((m) => (finished && m.id === finished.id && m.status === "streaming"
+        ? { ...m, content: finished.content, status: finished.status } : m));
+      this.thread = { ...this.thread, ...thread };
+      this.titleEl.textContent = this.thread.title;
+      this.showMessages(messages);
+    } catch (err) { toast(err.message); }
   }
 
   async stop() {
     const id = this.streaming && this.streaming.messageId;
     if (!id) return;
     try {
-      await api.post(`/api/threads/${this.thread.id}/messages/${id}/cancel`);
+      await api.post(`${this.url}/messages/${id}/cancel`);
     } catch (err) { toast(err.message); }
   }
 
@@ -172,7 +245,7 @@ export class ChatView {
     const title = window.prompt("New title", this.thread.title);
     if (title === null || !title.trim()) return;
     try {
-      this.thread = { ...this.thread, ...(await api.patch(`/api/threads/${this.thread.id}`, { title: title.trim() })) };
+      this.thread = { ...this.thread, ...(await api.patch(this.url, { title: title.trim() })) };
       this.titleEl.textContent = this.thread.title;
       this.onChange();
     } catch (err) { toast(err.message); }
@@ -180,7 +253,7 @@ export class ChatView {
 
   async move(projectId) {
     try {
-      await api.patch(`/api/threads/${this.thread.id}`, { project_id: projectId || null });
+      await api.patch(this.url, { project_id: projectId || null });
       toast("Moved", false);
       this.onChange();
     } catch (err) { toast(err.message); }
@@ -190,7 +263,7 @@ export class ChatView {
     if (!window.confirm(`Delete “${this.thread.title}” and its messages?`)) return;
     try {
       this.close();
-      await api.del(`/api/threads/${this.thread.id}`);
+      await api.del(this.url);
       this.onChange();
       location.hash = "#/new";
     } catch (err) { toast(err.message); }
