@@ -3,7 +3,10 @@
 Simulates users working: projects created, renamed, deleted; threads created in and out of
 projects, renamed, moved, deleted; messages posted and deleted; chats whose answers complete,
 fail or are cancelled (some finishing a little later, some deleted while they stream), titles
-generated; documents of both scopes; provider settings and task routes. Only what the handlers
+generated; documents of both scopes; provider settings and task routes. Threads are trees:
+chats below the active leaf or on a new branch, regenerated answers, edited questions, branch
+switches, forks and subtree deletions; some threads start in the shape stored before the tree
+(schema_version 1, read as a chain) and go on in the new one. Only what the handlers
 would accept is appended (no message in a deleted thread, no move to the same project...).
 
 Every event is a `contracts.events` model dumped the way `event_store.append` dumps it, with the
@@ -23,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from contracts.base import DomainEvent
 from contracts.events import (
+    ActiveLeafSet,
     AssistantMessageCancelled,
     AssistantMessageCompleted,
     AssistantMessageFailed,
@@ -46,6 +50,10 @@ from contracts.events import (
     UserMessagePosted,
     UserRegistered,
 )
+from contracts.views import ForkedFrom
+from threads.domain import branches
+from threads.domain.thread import ThreadState
+from threads.domain.tree import Node, Tree
 
 EVENT_COLUMNS = (
     "stream_id",
@@ -87,12 +95,36 @@ WORDS = [
 PROVIDERS = ("openai", "google", "anthropic", "deepseek")
 
 
+# What an event stored before the conversation tree did not have (schema_version 1).
+LEGACY_FIELDS = {
+    "MessagePosted": {"parent_id", "chained", "provider", "model", "usage", "status"},
+    "UserMessagePosted": {"parent_id", "chained"},
+    "MessageDeleted": {"below", "active_leaf_moved", "active_leaf_id", "chained"},
+}
+
+
 @dataclass
 class Thread:
     id: uuid.UUID
     project: uuid.UUID | None
     title: str
-    messages: list[uuid.UUID] = field(default_factory=list)
+    messages: list[uuid.UUID] = field(default_factory=list)  # creation order
+    parents: dict[uuid.UUID, uuid.UUID | None] = field(default_factory=dict)
+    roles: dict[uuid.UUID, str] = field(default_factory=dict)
+    leaf: uuid.UUID | None = None
+    legacy: bool = False  # its events are written as before the tree, until a tree action
+
+    def add(self, mid: uuid.UUID, parent: uuid.UUID | None, role: str) -> None:
+        self.messages.append(mid)
+        self.parents[mid] = parent
+        self.roles[mid] = role
+        self.leaf = mid
+
+    def tree(self) -> Tree:
+        return Tree(tuple(Node(m, self.parents[m], self.roles[m], "x") for m in self.messages))
+
+    def state(self, user: uuid.UUID) -> ThreadState:
+        return ThreadState(self.id, user, self.project, self.title, "echo", "echo")
 
 
 @dataclass
@@ -120,9 +152,15 @@ class Log:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
     def append(
-        self, stream: str, user: uuid.UUID | None, *events: DomainEvent, late: bool = False
+        self,
+        stream: str,
+        user: uuid.UUID | None,
+        *events: DomainEvent,
+        late: bool = False,
+        legacy: bool = False,
     ) -> None:
-        """`late`: the transaction began (its `now()`) before the previous command's."""
+        """`late`: the transaction began (its `now()`) before the previous command's;
+        `legacy`: message events in their shape from before the tree."""
         previous = self.clock
         self.clock += timedelta(milliseconds=self.rng.expovariate(1 / 2500))
         at = self.clock
@@ -138,14 +176,17 @@ class Log:
         )
         for event in events:
             version = self.versions[stream] = self.versions.get(stream, 0) + 1
+            schema, left_out = event.schema_version, {"schema_version"}
+            if legacy and event.type_name() in LEGACY_FIELDS:
+                schema, left_out = 1, left_out | LEGACY_FIELDS[event.type_name()]
             self.rows.append(
                 (
                     stream,
                     version,
                     self.new_id(),
                     event.type_name(),
-                    event.schema_version,
-                    event.model_dump_json(exclude={"schema_version"}),
+                    schema,
+                    event.model_dump_json(exclude=left_out),
                     metadata,
                     at,
                 )
@@ -221,7 +262,7 @@ class World:
     def create_thread(self, u: User) -> None:
         project = self.rng.choice(u.projects) if u.projects and self.rng.random() < 0.4 else None
         title = self.rng.choice(("New Chat", self.words(2, 5)))
-        thread = Thread(self.log.new_id(), project, title)
+        thread = Thread(self.log.new_id(), project, title, legacy=self.rng.random() < 0.3)
         u.threads.append(thread)
         self.log.append(
             f"thread-{thread.id}",
@@ -268,7 +309,9 @@ class World:
         if t is None:
             return
         mid = self.log.new_id()
-        t.messages.append(mid)
+        parent = t.leaf if t.legacy or self.rng.random() < 0.8 else self.some_message(t)
+        role = self.rng.choice(("user", "assistant"))
+        t.add(mid, parent, role)
         extra = self.rng.random()
         self.log.append(
             f"thread-{t.id}",
@@ -276,31 +319,61 @@ class World:
             MessagePosted(
                 message_id=mid,
                 thread_id=t.id,
-                role=self.rng.choice(("user", "assistant")),
+                role=role,  # type: ignore[arg-type]
+                parent_id=parent,
                 content=self.words(5, 30),
                 artifact_data={"kind": "table", "rows": [[1, 2.5], [3, None]]}
                 if extra < 0.05
                 else None,
                 metadata={"source": "import", "n": 7} if extra > 0.95 else None,
             ),
+            legacy=t.legacy,
         )
+
+    def some_message(self, t: Thread) -> uuid.UUID | None:
+        return self.rng.choice(t.messages) if t.messages else None
+
+    def streams(self, t: Thread) -> bool:
+        return any(a.thread is t for a in self.streaming)
 
     def delete_message(self, u: User) -> None:
         t = self.thread(u)
-        if t is not None and t.messages:
-            mid = t.messages.pop(self.rng.randrange(len(t.messages)))
-            self.log.append(f"thread-{t.id}", u.id, MessageDeleted(message_id=mid, thread_id=t.id))
+        if t is None or not t.messages:
+            return
+        mid = self.rng.choice(t.messages)
+        if t.legacy:  # one link out of the chain
+            parent = t.parents.pop(mid)
+            t.messages.remove(mid)
+            for child, above in t.parents.items():
+                if above == mid:
+                    t.parents[child] = parent
+            t.leaf = parent if t.leaf == mid else t.leaf
+            event: DomainEvent = MessageDeleted(message_id=mid, thread_id=t.id)
+        else:
+            [event] = branches.decide_delete_message(
+                t.state(u.id), mid, user_id=u.id, tree=t.tree(), active_leaf=t.leaf
+            )
+            assert isinstance(event, MessageDeleted)
+            gone = {mid, *event.below}
+            t.messages = [m for m in t.messages if m not in gone]
+            if event.active_leaf_moved:
+                t.leaf = event.active_leaf_id
+        self.log.append(f"thread-{t.id}", u.id, event, legacy=t.legacy)
 
     def chat(self, u: User) -> None:
         t = self.thread(u)
         if t is None:
             return
         question, answer = self.log.new_id(), self.log.new_id()
-        t.messages += [question, answer]
+        parent = t.leaf if t.legacy or self.rng.random() < 0.85 else self.some_message(t)
+        t.add(question, parent, "user")
+        t.add(answer, question, "assistant")
         self.log.append(
             f"thread-{t.id}",
             u.id,
-            UserMessagePosted(message_id=question, thread_id=t.id, content=self.words(5, 25)),
+            UserMessagePosted(
+                message_id=question, thread_id=t.id, content=self.words(5, 25), parent_id=parent
+            ),
             AssistantMessageRequested(
                 message_id=answer,
                 thread_id=t.id,
@@ -309,6 +382,7 @@ class World:
                 provider="echo",
                 model="echo",
             ),
+            legacy=t.legacy,
         )
         self.streaming.append(Answer(u, t, answer))
         if t.title == "New Chat":
@@ -324,13 +398,12 @@ class World:
         stream, tid, mid, roll = f"thread-{a.thread.id}", a.thread.id, a.message, self.rng.random()
         late = self.rng.random() < 0.2
         if late:
-            posted = self.log.new_id()
-            a.thread.messages.append(posted)
-            self.log.append(
-                stream,
-                a.user.id,
-                MessagePosted(message_id=posted, thread_id=tid, role="user", content="meanwhile"),
+            posted, parent = self.log.new_id(), a.thread.leaf
+            a.thread.add(posted, parent, "user")
+            meanwhile = MessagePosted(
+                message_id=posted, thread_id=tid, role="user", content="meanwhile", parent_id=parent
             )
+            self.log.append(stream, a.user.id, meanwhile, legacy=a.thread.legacy)
         content = "Echo: " + self.words(10, 60)
         if roll < 0.9:
             usage = {"input_tokens": self.rng.randint(5, 900), "output_tokens": 40}
@@ -349,6 +422,92 @@ class World:
                 message_id=mid, thread_id=tid, content=content[:20]
             )
             self.log.append(stream, None, cancelled, late=late)
+
+    def tree_action(self, u: User, roll: float) -> None:
+        """Regenerate, edit, switch branch or fork: a thread written before the tree goes on in
+        the new shape from here."""
+        t = self.thread(u)
+        if t is None or not t.messages:
+            return
+        t.legacy = False
+        stream, tree = f"thread-{t.id}", t.tree()
+        if roll < 0.7:
+            role = "assistant" if roll < 0.4 else "user"
+            picks = [m for m in t.messages if t.roles[m] == role and t.parents[m] is not None]
+            if not picks or self.streams(t):
+                return
+            mid = self.rng.choice(picks)
+            question, answer = self.log.new_id(), self.log.new_id()
+            if role == "assistant":
+                question = t.parents[mid]  # type: ignore[assignment]
+                events: list[DomainEvent] = []
+            else:
+                t.add(question, t.parents[mid], "user")
+                events = [
+                    UserMessagePosted(
+                        message_id=question,
+                        thread_id=t.id,
+                        content=self.words(3, 9),
+                        parent_id=t.parents[mid],
+                    )
+                ]
+            t.add(answer, question, "assistant")
+            events.append(
+                AssistantMessageRequested(
+                    message_id=answer,
+                    thread_id=t.id,
+                    user_id=u.id,
+                    user_message_id=question,
+                    provider="echo",
+                    model=self.rng.choice(("echo", "echo-slow")),
+                )
+            )
+            self.log.append(stream, u.id, *events)
+            self.streaming.append(Answer(u, t, answer))
+        elif roll < 0.85:
+            leaf = tree.newest_leaf(self.rng.choice(t.messages))
+            if leaf != t.leaf and leaf is not None:
+                t.leaf = leaf
+                self.log.append(stream, u.id, ActiveLeafSet(thread_id=t.id, message_id=leaf))
+        else:
+            self.fork(u, t, tree)
+
+    def fork(self, u: User, t: Thread, tree: Tree) -> None:
+        at = self.rng.choice(t.messages)
+        path = [n.id for n in tree.path(at)]
+        if any(a.message in path for a in self.streaming):
+            return
+        copy = Thread(self.log.new_id(), t.project, t.title)
+        u.threads.append(copy)
+        events: list[DomainEvent] = [
+            ThreadCreated(
+                thread_id=copy.id,
+                user_id=u.id,
+                project_id=t.project,
+                title=t.title,
+                model_provider="echo",
+                model="echo",
+                thread_type="assistant",
+                agent_type="chat",
+                forked_from=ForkedFrom(thread_id=t.id, message_id=at),
+            )
+        ]
+        for mid in path:
+            new = branches.copy_id(copy.id, mid)
+            events.append(
+                MessagePosted(
+                    message_id=new,
+                    thread_id=copy.id,
+                    role=t.roles[mid],  # type: ignore[arg-type]
+                    content=self.words(3, 12),
+                    parent_id=copy.leaf,
+                    provider="echo" if t.roles[mid] == "assistant" else None,
+                    model="echo" if t.roles[mid] == "assistant" else None,
+                    usage={"output_tokens": 3} if t.roles[mid] == "assistant" else None,
+                )
+            )
+            copy.add(new, copy.leaf, t.roles[mid])
+        self.log.append(f"thread-{copy.id}", u.id, *events)
 
     def add_document(self, u: User) -> None:
         t = self.thread(u)
@@ -421,8 +580,10 @@ class World:
         u = self.rng.choice(self.users)
         if not u.threads or 0.77 <= roll < 0.85:
             self.create_thread(u)
-        elif roll < 0.52:
+        elif roll < 0.44:
             self.post_message(u)
+        elif roll < 0.52:
+            self.tree_action(u, (roll - 0.44) / 0.08)
         elif roll < 0.77:
             self.chat(u)
         elif roll < 0.88:

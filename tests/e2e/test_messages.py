@@ -50,6 +50,9 @@ async def test_post_stores_the_message_as_given(user: User) -> None:
         "model",
         "usage",
         "created_at",
+        "parent_id",
+        "sibling_index",
+        "sibling_count",
     }
     bare = await post(user, thread["id"], role="user")
     assert bare["content"] == "" and bare["artifact_data"] is None and bare["metadata"] is None
@@ -119,13 +122,24 @@ async def test_count_and_activity_move_with_messages(user: User) -> None:
     assert listed[0]["last_activity_at"] > older["last_activity_at"]
 
     second = await post(user, older["id"], role="assistant", content="again")
-    r = await user.delete(f"/api/messages/{first['id']}")
+    assert second["parent_id"] == first["id"]
+    r = await user.delete(f"/api/messages/{second['id']}")
     assert r.status_code == 200 and r.json() == {"message": "Message deleted"}
     after = (await user.get(f"/api/threads/{older['id']}")).json()
     assert after["message_count"] == 1
-    assert [m["id"] for m in after["messages"]] == [second["id"]]
+    assert [m["id"] for m in after["messages"]] == [first["id"]]
+    assert after["active_leaf_id"] == first["id"]  # the active path moved to the parent
     assert after["last_activity_at"] == second["created_at"]  # deleting is not activity
-    assert (await user.delete(f"/api/messages/{first['id']}")).status_code == 404
+    assert (await user.delete(f"/api/messages/{second['id']}")).status_code == 404
+    # a message goes with everything below it
+    await post(user, older["id"], role="assistant", content="below")
+    assert (await user.delete(f"/api/messages/{first['id']}")).status_code == 200
+    emptied = (await user.get(f"/api/threads/{older['id']}")).json()
+    assert (emptied["message_count"], emptied["messages"], emptied["active_leaf_id"]) == (
+        0,
+        [],
+        None,
+    )
 
 
 async def test_invalid_messages_are_refused(user: User) -> None:

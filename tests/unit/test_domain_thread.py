@@ -8,8 +8,9 @@ import pytest
 
 from contracts.commands import CreateThread, PostMessage, UpdateThread
 from contracts.events import MessageDeleted, MessagePosted, ThreadMoved, ThreadRenamed
-from threads.domain import thread
+from threads.domain import branches, thread
 from threads.domain.errors import DomainError
+from threads.domain.tree import Node, Tree
 
 OWNER = uuid.uuid4()
 
@@ -110,11 +111,19 @@ def test_messages_and_delete() -> None:
     nul = cmd.model_copy(update={"metadata": {"k": {"deep": "\x00"}}})
     assert code_of(thread.decide_post_message, state, nul, user_id=OWNER) == "invalid"
 
-    assert thread.decide_delete_message(state, mid, user_id=OWNER, exists=True) == [
-        MessageDeleted(message_id=mid, thread_id=state.thread_id)
+    tree = Tree((Node(mid, None, "user", "complete"),))
+    assert branches.decide_delete_message(
+        state, mid, user_id=OWNER, tree=tree, active_leaf=mid
+    ) == [
+        MessageDeleted(
+            message_id=mid, thread_id=state.thread_id, active_leaf_moved=True, active_leaf_id=None
+        )
     ]
+    empty = Tree(())
     assert (
-        code_of(thread.decide_delete_message, state, mid, user_id=OWNER, exists=False)
+        code_of(
+            branches.decide_delete_message, state, mid, user_id=OWNER, tree=empty, active_leaf=None
+        )
         == "not_found"
     )
 

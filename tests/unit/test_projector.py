@@ -39,6 +39,7 @@ def chat(thread: str = "t1") -> list[Any]:
             thread_id=thread,
             message_id="m2",
             user_id="u1",
+            user_message_id="m1",
             provider="echo",
             model="echo",
         ),

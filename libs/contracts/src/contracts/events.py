@@ -7,13 +7,13 @@ threads service upcasts older stored shapes on read (see `threads.store.upcaster
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from contracts.base import DomainEvent
-from contracts.views import MessageRole
+from contracts.views import ForkedFrom, MessageRole
 
 # -- users -----------------------------------------------------------------------------------
 
@@ -68,6 +68,7 @@ class ThreadCreated(DomainEvent):
     model: str
     thread_type: str
     agent_type: str
+    forked_from: ForkedFrom | None = None  # a fork names the message it was copied up to
 
 
 class ThreadRenamed(DomainEvent):
@@ -86,37 +87,72 @@ class ThreadDeleted(DomainEvent):
     thread_id: UUID
 
 
+class ActiveLeafSet(DomainEvent):
+    """The thread's active path now ends at `message_id` (already resolved to a leaf)."""
+
+    thread_id: UUID
+    message_id: UUID
+
+
 # -- messages --------------------------------------------------------------------------------
+#
+# A thread is a tree. Every message names its parent (None for a root) and every new message
+# becomes the thread's active leaf: an answer's parent is its `user_message_id`. Events stored
+# before the tree (schema_version 1) are upcast with `chained` set: the thread was a chain.
 
 
 class MessagePosted(DomainEvent):
-    """A message stored as given (no generation)."""
+    """A message stored as given (no generation); also a fork's copy of a message, which keeps
+    the source's provider, model, usage and status."""
 
+    schema_version: int = 2
     message_id: UUID
     thread_id: UUID
     role: MessageRole
     content: str
     artifact_data: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    parent_id: UUID | None = None
+    # v1: it follows the thread's active leaf at the time (the message before it in the chain)
+    chained: bool = False
+    provider: str | None = None
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    status: Literal["complete", "failed", "cancelled"] = "complete"
 
 
 class MessageDeleted(DomainEvent):
+    """The message and every message below it (`below`) are gone. When the active leaf was
+    among them, the active path moved to `active_leaf_id` (None: no message is left)."""
+
+    schema_version: int = 2
     message_id: UUID
     thread_id: UUID
+    below: list[UUID] = []
+    active_leaf_moved: bool = False
+    active_leaf_id: UUID | None = None
+    # v1 removed one message of a chain: what followed it now follows its parent, and an
+    # active leaf it was moves to its parent
+    chained: bool = False
 
 
 class UserMessagePosted(DomainEvent):
-    """A user's chat turn; always followed by AssistantMessageRequested in the same append."""
+    """A user's chat turn (or an edited question); always followed by AssistantMessageRequested
+    in the same append."""
 
+    schema_version: int = 2
     message_id: UUID
     thread_id: UUID
     content: str
     artifact_data: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    parent_id: UUID | None = None
+    chained: bool = False  # v1: as for MessagePosted
 
 
 class AssistantMessageRequested(DomainEvent):
-    """What the chat worker consumes. `attempt` grows when an answer is restarted."""
+    """What the chat worker consumes: a chat's answer, or a regenerated one beside an earlier
+    answer to the same `user_message_id` (its parent), perhaps with another `model`."""
 
     message_id: UUID
     thread_id: UUID
@@ -219,6 +255,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ThreadRenamed,
         ThreadMoved,
         ThreadDeleted,
+        ActiveLeafSet,
         MessagePosted,
         MessageDeleted,
         UserMessagePosted,

@@ -1,6 +1,7 @@
-"""PostChat's chat-context push, all of it: what is pushed, when, and on which subject.
+"""The chat-context push of every command asking for an answer (PostChat, RegenerateAnswer,
+EditMessage), all of it: what is pushed, when, and on which subject.
 
-The context a chat worker would ask for (`qry.chat.context`) is read in PostChat's own
+The context a chat worker would ask for (`qry.chat.context`) is read in the command's own
 transaction and published on core NATS (`push.chat.context.<message id>`) once it commits, so
 the worker that gets the answer request has it without asking: one round trip and a query
 fewer before the first token. The rules:
@@ -20,13 +21,13 @@ fewer before the first token. The rules:
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID
 
 import structlog
 from nats.aio.client import Client as NATS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.commands import PostChat
 from contracts.events import AssistantMessageRequested
 from contracts.subjects import CHAT_CONTEXT_PUSH_FILTER, chat_context_push_subject
 from contracts.views import ChatContextView
@@ -40,15 +41,16 @@ ROUTE = Publish(
     CHAT_CONTEXT_PUSH_FILTER,
     ChatContextView,
     title="ChatContextPush",
-    description="Core NATS, when PostChat commits (before its events): the chat context the "
-    "worker would ask for on qry.chat.context, on `push.chat.context.<message id>`. Never "
+    description="Core NATS, when PostChat, RegenerateAnswer or EditMessage commits (before "
+    "its events): the chat context the worker would ask for on qry.chat.context, on "
+    "`push.chat.context.<message id>`. Never "
     "for a user with a saved config for the thread's provider, nor past "
     "THREADS_CONTEXT_PUSH_MAX_BYTES.",
 )
 
 
 async def stage(
-    ctx: HandlerContext[PostChat], requested: AssistantMessageRequested, max_bytes: int
+    ctx: HandlerContext[Any], requested: AssistantMessageRequested, max_bytes: int
 ) -> None:
     """Read the context in the command's transaction; it is published if the command commits."""
     if max_bytes <= 0:

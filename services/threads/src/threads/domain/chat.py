@@ -15,6 +15,7 @@ from uuid import UUID
 from contracts.base import DomainEvent
 from contracts.commands import (
     CompleteAssistantMessage,
+    EditMessage,
     FailAssistantMessage,
     PostChat,
     RecordCancelledMessage,
@@ -76,10 +77,15 @@ def fold_answer(events: list[DomainEvent]) -> AnswerState | None:
 
 
 def decide_post_chat(
-    state: ThreadState | None, cmd: PostChat, *, user_id: UUID | None
+    state: ThreadState | None,
+    cmd: PostChat | EditMessage,
+    *,
+    user_id: UUID | None,
+    parent_id: UUID | None = None,
 ) -> list[DomainEvent]:
-    """The user's turn and the request for its answer, appended together: a worker never sees
-    a request without its question, and a question is never left without a request."""
+    """The user's turn (below `parent_id`) and the request for its answer, appended together:
+    a worker never sees a request without its question, and a question is never left without
+    a request."""
     thread = require_owned(state, user_id)
     assert user_id is not None
     if not cmd.content.strip():
@@ -95,6 +101,7 @@ def decide_post_chat(
             content=require_text(cmd.content, "content"),
             artifact_data=require_json(cmd.artifact_data, "artifact_data"),
             metadata=require_json(cmd.metadata, "metadata"),
+            parent_id=parent_id,
         ),
         AssistantMessageRequested(
             message_id=cmd.assistant_message_id,

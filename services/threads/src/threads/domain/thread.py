@@ -8,7 +8,6 @@ from uuid import UUID
 from contracts.base import DomainEvent
 from contracts.commands import CreateThread, PostMessage, UpdateThread
 from contracts.events import (
-    MessageDeleted,
     MessagePosted,
     ThreadCreated,
     ThreadDeleted,
@@ -45,6 +44,8 @@ class ThreadState:
     provider: str
     model: str
     deleted: bool = False
+    thread_type: str = ""
+    agent_type: str = ""
 
 
 def evolve(state: ThreadState | None, event: DomainEvent) -> ThreadState | None:
@@ -57,6 +58,8 @@ def evolve(state: ThreadState | None, event: DomainEvent) -> ThreadState | None:
                 event.title,
                 event.model_provider,
                 event.model,
+                thread_type=event.thread_type,
+                agent_type=event.agent_type,
             )
         case ThreadRenamed() if state is not None:
             return replace(state, title=event.title)
@@ -158,9 +161,13 @@ def decide_delete(state: ThreadState | None, *, user_id: UUID | None) -> list[Th
 
 
 def decide_post_message(
-    state: ThreadState | None, cmd: PostMessage, *, user_id: UUID | None
+    state: ThreadState | None,
+    cmd: PostMessage,
+    *,
+    user_id: UUID | None,
+    parent_id: UUID | None = None,
 ) -> list[MessagePosted]:
-    """A message stored as given: no generation."""
+    """A message stored as given, below `parent_id`: no generation."""
     current = require_owned(state, user_id)
     if len(cmd.content) > CONTENT_MAX:
         raise invalid(f"content is longer than {CONTENT_MAX} characters")
@@ -172,15 +179,6 @@ def decide_post_message(
             content=require_text(cmd.content, "content"),
             artifact_data=require_json(cmd.artifact_data, "artifact_data"),
             metadata=require_json(cmd.metadata, "metadata"),
+            parent_id=parent_id,
         )
     ]
-
-
-def decide_delete_message(
-    state: ThreadState | None, message_id: UUID, *, user_id: UUID | None, exists: bool
-) -> list[MessageDeleted]:
-    """`exists`: the message is in this thread now (from the messages read model)."""
-    current = require_owned(state, user_id)
-    if not exists:
-        raise not_found("Message")
-    return [MessageDeleted(message_id=message_id, thread_id=current.thread_id)]

@@ -35,12 +35,16 @@ from threads.handlers import (
     delete_message,
     delete_project,
     delete_thread,
+    edit_message,
     fail_assistant_message,
+    fork_thread,
     post_chat,
     post_message,
     record_cancelled_message,
+    regenerate_answer,
     register_user,
     remove_provider,
+    set_active_leaf,
     set_generated_title,
     set_task_routes,
     update_project,
@@ -108,6 +112,8 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
     command(c.DeleteProject, delete_project.handle)
     command(c.UpdateThread, update_thread.handle)
     command(c.DeleteThread, delete_thread.handle)
+    command(c.SetActiveLeaf, set_active_leaf.handle)
+    command(c.ForkThread, fork_thread.handle)
     command(c.PostMessage, post_message.handle)
     command(c.DeleteMessage, delete_message.handle)
     command(
@@ -117,10 +123,10 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
     command(c.DeleteDocument, delete_document.handle)
 
     # -- chat (PostChat and CancelGeneration from the gateway, the rest from chat workers) --
-    command(
-        c.PostChat,
-        functools.partial(post_chat.handle, push_max_bytes=settings.context_push_max_bytes),
-    )
+    push = settings.context_push_max_bytes
+    command(c.PostChat, functools.partial(post_chat.handle, push_max_bytes=push))
+    command(c.RegenerateAnswer, functools.partial(regenerate_answer.handle, push_max_bytes=push))
+    command(c.EditMessage, functools.partial(edit_message.handle, push_max_bytes=push))
     # The workers' outcomes and lookups finish chats under way: they go ahead of new requests.
     command(
         c.CompleteAssistantMessage,
@@ -194,7 +200,7 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
     )
     query(
         q.ListMessages,
-        lambda conn, m: message_queries.list_messages(conn, uid(m), m.thread_id),
+        lambda conn, m: message_queries.list_messages(conn, uid(m), m.thread_id, m.path),
         "Thread",
     )
     query(

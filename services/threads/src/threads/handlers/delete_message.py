@@ -1,4 +1,5 @@
-"""DeleteMessage → MessageDeleted on the message's thread stream."""
+"""DeleteMessage → MessageDeleted on the message's thread stream: the message and everything
+below it; an active leaf among them moves to the parent's newest remaining branch."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from sqlalchemy import select
 
 from contracts.commands import DeleteMessage
 from contracts.replies import Reply
-from threads.domain import thread
+from threads.domain import branches
 from threads.domain.errors import not_found
 from threads.store.tables import messages
+from threads.store.tree_loads import active_leaf, load_tree
 from threads.store.unit_of_work import HandlerContext
 from threads.store.write_state import load_thread_for_write
 
@@ -23,9 +25,13 @@ async def handle(ctx: HandlerContext[DeleteMessage]) -> Reply:
     if thread_id is None:
         raise not_found("Message")
     stream, version, state = await load_thread_for_write(ctx, thread_id)
-    still_there = await ctx.conn.scalar(find) == thread_id  # re-read under the stream's lock
-    events = thread.decide_delete_message(
-        state, cmd.message_id, user_id=user_id, exists=still_there
+    # read under the stream's lock: the tree as the thread's events leave it
+    events = branches.decide_delete_message(
+        state,
+        cmd.message_id,
+        user_id=user_id,
+        tree=await load_tree(ctx.conn, thread_id),
+        active_leaf=await active_leaf(ctx.conn, thread_id),
     )
     await ctx.append(stream, version, events)
     return Reply.success({"message": "Message deleted"})

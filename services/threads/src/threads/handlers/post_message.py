@@ -1,4 +1,5 @@
-"""PostMessage → MessagePosted: a message stored as given, appended to the thread's stream.
+"""PostMessage → MessagePosted: a message stored as given, appended to the thread's stream,
+below `parent_id` or the active leaf; it becomes the active leaf.
 
 Concurrent posts to one thread queue on the stream's lock, so a burst all lands, in order."""
 
@@ -6,8 +7,9 @@ from __future__ import annotations
 
 from contracts.commands import PostMessage
 from contracts.replies import Reply
-from threads.domain import thread
+from threads.domain import branches, thread
 from threads.queries.messages import fetch_message
+from threads.store.tree_loads import tree_facts
 from threads.store.unit_of_work import HandlerContext
 from threads.store.write_state import load_thread_for_write
 
@@ -16,7 +18,11 @@ async def handle(ctx: HandlerContext[PostMessage]) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
     stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
-    await ctx.append(stream, version, thread.decide_post_message(state, cmd, user_id=user_id))
+    thread.require_owned(state, user_id)
+    facts = await tree_facts(ctx.conn, cmd.thread_id, cmd.parent_id)
+    parent = branches.parent_for(cmd.parent_id, facts.node, facts.active_leaf_id)
+    events = thread.decide_post_message(state, cmd, user_id=user_id, parent_id=parent)
+    await ctx.append(stream, version, events)
     view = await fetch_message(ctx.conn, user_id, cmd.message_id)  # type: ignore[arg-type]
     assert view is not None
     return Reply.success(view.model_dump(mode="json"))

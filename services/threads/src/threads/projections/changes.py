@@ -78,7 +78,8 @@ class Update(NamedTuple):
 
 
 class UpdateWhere(NamedTuple):
-    """Every row whose `column` is `value`: `set` columns to values."""
+    """Every row whose `column` is `value`: `set` columns to values; a `Ref` among them is
+    read once, as it is when the change is applied."""
 
     table: Table
     column: str

@@ -6,6 +6,12 @@ answer's row appears at AssistantMessageRequested as `streaming` with empty cont
 outcome fills it in: completed (content, usage), failed (partial content, metadata naming the
 error) or cancelled (the partial content exactly as streamed). Deleting a message or its thread
 removes the row. The thread's count and activity move in `threads.projections.threads`.
+
+The conversation tree is defined here too: each row's `parent_id`, and the thread row's
+`active_leaf_id`, which every new message takes and a deletion or ActiveLeafSet moves. An event
+stored before the tree (`chained`, see `threads.store.upcasters`) follows the active leaf as it
+was before the event, and a chained deletion takes one link out: what followed it now follows
+its parent. So the leaf moves only after the row went in, and before a row goes out.
 """
 
 from __future__ import annotations
@@ -14,6 +20,16 @@ from typing import Any
 
 from threads.projections.changes import Changes, Definition, Event, Ref
 from threads.store.tables import messages, threads
+
+
+def _place(out: Changes, event: Event, row: dict[str, Any], refs: dict[str, Ref]) -> None:
+    """The row below its parent; then it is the thread's active leaf."""
+    d = event.data
+    thread_id = d["thread_id"]
+    if d.get("chained"):
+        refs["parent_id"] = Ref(threads, thread_id, "active_leaf_id")
+    out.insert(messages, row, refs)
+    out.update(threads, thread_id, set={"active_leaf_id": d["message_id"]})
 
 
 def message_posted(out: Changes, event: Event) -> None:
@@ -26,10 +42,14 @@ def message_posted(out: Changes, event: Event) -> None:
         "content": d["content"],
         "artifact_data": d.get("artifact_data"),
         "metadata": d.get("metadata"),
-        "status": "complete",
+        "status": d.get("status", "complete"),
+        "provider": d.get("provider"),
+        "model": d.get("model"),
+        "usage": d.get("usage"),
         "created_at": event.recorded_at,
+        "parent_id": d.get("parent_id"),
     }
-    out.insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
+    _place(out, event, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
 
 
 def user_message_posted(out: Changes, event: Event) -> None:
@@ -44,8 +64,9 @@ def user_message_posted(out: Changes, event: Event) -> None:
         "metadata": d.get("metadata"),
         "status": "complete",
         "created_at": event.recorded_at,
+        "parent_id": d.get("parent_id"),
     }
-    out.insert(messages, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
+    _place(out, event, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
 
 
 def assistant_message_requested(out: Changes, event: Event) -> None:
@@ -62,8 +83,10 @@ def assistant_message_requested(out: Changes, event: Event) -> None:
         "model": d["model"],
         "attempt": d.get("attempt", 1),
         "created_at": event.recorded_at,
+        "parent_id": d["user_message_id"],
     }
     out.insert(messages, row)
+    out.update(threads, d["thread_id"], set={"active_leaf_id": d["message_id"]})
 
 
 def _outcome(out: Changes, event: Event, status: str, **extra: Any) -> None:
@@ -91,7 +114,23 @@ def assistant_message_cancelled(out: Changes, event: Event) -> None:
 
 
 def message_deleted(out: Changes, event: Event) -> None:
-    out.delete(messages, event.data["message_id"])
+    d = event.data
+    gone = d["message_id"]
+    if d.get("chained"):
+        parent = Ref(messages, gone, "parent_id")
+        out.update_where(threads, "active_leaf_id", gone, {"active_leaf_id": parent})
+        out.update_where(messages, "parent_id", gone, {"parent_id": parent})
+        out.delete(messages, gone)
+        return
+    for message_id in (gone, *d.get("below", ())):
+        out.delete(messages, message_id)
+    if d.get("active_leaf_moved"):
+        out.update(threads, d["thread_id"], set={"active_leaf_id": d.get("active_leaf_id")})
+
+
+def active_leaf_set(out: Changes, event: Event) -> None:
+    d = event.data
+    out.update(threads, d["thread_id"], set={"active_leaf_id": d["message_id"]})
 
 
 def thread_deleted(out: Changes, event: Event) -> None:
@@ -106,5 +145,6 @@ CHANGES: Definition = {
     "AssistantMessageFailed": assistant_message_failed,
     "AssistantMessageCancelled": assistant_message_cancelled,
     "MessageDeleted": message_deleted,
+    "ActiveLeafSet": active_leaf_set,
     "ThreadDeleted": thread_deleted,
 }

@@ -55,6 +55,8 @@ def _refs(change: Any) -> list[Ref]:
         refs.append(change.key)
     if kind in (Insert, Upsert, Update):
         refs.extend((change.refs or {}).values())
+    if kind is UpdateWhere:
+        refs.extend(v for v in change.set.values() if type(v) is Ref)
     return refs
 
 
@@ -170,6 +172,8 @@ class Statement:
                     present.clear()  # a value replaces
                 present.append((part, value))
         elif kind is UpdateWhere:
-            step.values = {c: [("set", v)] for c, v in change.set.items()}
+            step.values = {
+                c: [("refs" if type(v) is Ref else "set", v)] for c, v in change.set.items()
+            }
         else:
             assert kind in (Delete, DeleteWhere), kind

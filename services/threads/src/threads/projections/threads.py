@@ -5,7 +5,9 @@ with it each user's thread total and each project's thread count and last activi
 never touches the messages table; an answer's outcome moves only the activity, and only while
 the message is there (it may have been deleted while it streamed). Activity only moves forward.
 Where a project row and a thread row both change, the project row changes first, the order
-every writer follows, so concurrent writers never deadlock.
+every writer follows, so concurrent writers never deadlock. A message deleted takes everything
+below it from the count. The row's `active_leaf_id` is the conversation tree's, defined with
+the messages (`threads.projections.messages`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def thread_created(out: Changes, event: Event) -> None:
         "created_at": at,
         "updated_at": at,
         "last_activity_at": at,
+        "forked_from_thread_id": (d.get("forked_from") or {}).get("thread_id"),
+        "forked_from_message_id": (d.get("forked_from") or {}).get("message_id"),
     }
     out.insert(threads, row, refs)
     # the user's thread total, so the list never counts rows for it
@@ -110,7 +114,9 @@ def posted(out: Changes, event: Event) -> None:
 
 
 def message_deleted(out: Changes, event: Event) -> None:
-    touch(out, event.data["thread_id"], None, -1)
+    """The message and everything below it."""
+    d = event.data
+    touch(out, d["thread_id"], None, -1 - len(d.get("below", ())))
 
 
 def answered(out: Changes, event: Event) -> None:

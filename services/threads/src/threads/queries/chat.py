@@ -50,6 +50,7 @@ from threads.store.tables import (
     task_routes,
     threads,
 )
+from threads.store.tree_loads import path_up
 
 log = structlog.get_logger(__name__)
 HISTORY_STATUSES = ("complete", "cancelled")
@@ -80,7 +81,7 @@ def _json_array(rows: Any, *order: Any) -> Any:
     )
 
 
-def _object(table: Table, names: tuple[str, ...]) -> Any:
+def _object(table: Any, names: tuple[str, ...]) -> Any:
     """json_build_object('name', table.name, ...) for these columns."""
     pairs: list[Any] = []
     for name in names:
@@ -90,12 +91,27 @@ def _object(table: Table, names: tuple[str, ...]) -> Any:
 
 _MESSAGE_FIELDS = (
     *("id", "seq", "thread_id", "role", "content", "artifact_data", "metadata"),
-    *("status", "provider", "model", "usage", "created_at"),
+    *("status", "provider", "model", "usage", "created_at", "parent_id"),
 )
-_HISTORY = (
-    select(_json_array(_object(messages, _MESSAGE_FIELDS), messages.c.seq))
-    .where(messages.c.thread_id == threads.c.id)
-    .scalar_subquery()
+# The answer and its ancestors, root first: a generation never sees a sibling branch.
+_ANSWER_ID = bindparam("answer_id", type_=Uuid())
+_UP = path_up(_ANSWER_ID, bindparam("thread_id", type_=Uuid()))
+_HISTORY = select(_json_array(_object(_UP, _MESSAGE_FIELDS), _UP.c.seq)).scalar_subquery()
+# Any answer of the thread, on any branch, before this one: titles are made once per thread.
+_EARLIER = messages.alias("earlier")
+_ANSWERED_BEFORE = (
+    select(_EARLIER.c.id)
+    .where(
+        _EARLIER.c.thread_id == threads.c.id,
+        _EARLIER.c.role == "assistant",
+        _EARLIER.c.id != _ANSWER_ID,
+        _EARLIER.c.seq
+        < func.coalesce(
+            select(messages.c.seq).where(messages.c.id == _ANSWER_ID).scalar_subquery(),
+            literal_column("9223372036854775807"),
+        ),
+    )
+    .exists()
 )
 _DOCUMENTS = (
     select(
@@ -159,6 +175,7 @@ def _saved(column: Any, table: Table) -> Any:
 _CONTEXT = select(
     threads,
     _CANCELLED.label("cancel_requested"),
+    _ANSWERED_BEFORE.label("answered_before"),
     _title_route(task_routes.c.provider).label("title_provider"),
     _title_route(task_routes.c.model).label("title_model"),
     type_coerce(_HISTORY, JSON()).label("history"),
@@ -229,6 +246,7 @@ async def context_row(
         "user_id": user_id,
         "stream_id": f"thread-{thread_id}",
         "message_id": str(message_id),
+        "answer_id": message_id,
         "provider": provider,
     }
     return (await conn.execute(_CONTEXT, params)).first()
@@ -243,14 +261,11 @@ def context_view(
     wanted = str(message_id)
     answer = next((r for r in rows if r["id"] == wanted), None)
     history: list[MessageView] = []
-    answers_before = 0
-    for r in rows:
-        if answer is not None and r["seq"] >= answer["seq"]:
+    for r in rows:  # the answer's ancestors, then the answer
+        if r is answer:
             break
-        if r["role"] == "assistant":
-            answers_before += 1
-            if r["status"] not in HISTORY_STATUSES or not r["content"]:
-                continue
+        if r["role"] == "assistant" and (r["status"] not in HISTORY_STATUSES or not r["content"]):
+            continue
         history.append(MessageView.model_validate(r))
     title_task = (
         TaskRouteView(task="title", provider=row.title_provider, model=row.title_model)
@@ -266,7 +281,7 @@ def context_view(
         title_task=title_task,
         cancel_requested=bool(row.cancel_requested),
         message=MessageView.model_validate(answer) if answer is not None else None,
-        first_exchange=answers_before == 0,
+        first_exchange=not row.answered_before,
     )
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.views import DocumentView, MessageView, ProjectView, ThreadView, UserView
+from contracts.views import (
+    DocumentView,
+    ForkedFrom,
+    MessageView,
+    ProjectView,
+    ThreadView,
+    UserView,
+)
 
 
 def user_view(row: Any) -> UserView:
@@ -40,6 +47,12 @@ def thread_view(row: Any) -> ThreadView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_activity_at=row.last_activity_at,
+        active_leaf_id=row.active_leaf_id,
+        forked_from=ForkedFrom(
+            thread_id=row.forked_from_thread_id, message_id=row.forked_from_message_id
+        )
+        if row.forked_from_thread_id is not None
+        else None,
     )
 
 
@@ -56,6 +69,10 @@ def message_view(row: Any) -> MessageView:
         model=row.model,
         usage=row.usage,
         created_at=row.created_at,
+        parent_id=row.parent_id,
+        # present when the row was read with its place among its siblings
+        sibling_index=getattr(row, "sibling_index", 0),
+        sibling_count=getattr(row, "sibling_count", 1),
     )
 
 

@@ -204,6 +204,8 @@ class Memory:
 
     def update_where(self, table: Table, column: str, value: Any, set: dict[str, Any]) -> None:
         t = self.tables[table]
+        if any(type(v) is Ref for v in set.values()):  # read before any row changes
+            set = {c: self.resolve(v) if type(v) is Ref else v for c, v in set.items()}
         for row in t.matching(column, value):
             _set(t, row, set)
 

@@ -137,6 +137,10 @@ threads = Table(
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
     Column("last_activity_at", TS, nullable=False),
+    # the conversation tree (migration 0003): where the active path ends, and a fork's source
+    Column("active_leaf_id", UUID(as_uuid=True)),
+    Column("forked_from_thread_id", UUID(as_uuid=True)),
+    Column("forked_from_message_id", UUID(as_uuid=True)),
     Index("ix_threads_user_activity", "user_id", text("last_activity_at DESC"), text("id DESC")),
     Index(
         "ix_threads_user_project_activity",
@@ -179,7 +183,16 @@ messages = Table(
     Column("usage", JSONB),
     Column("attempt", Integer, nullable=False, server_default="1"),
     Column("created_at", TS, nullable=False),
+    Column("parent_id", UUID(as_uuid=True)),  # None for a root (migration 0003)
     Index("ix_messages_thread_seq", "thread_id", "seq"),
+    # a message's siblings, in order (roots: parent_id NULL within the thread)
+    Index("ix_messages_thread_parent_seq", "thread_id", "parent_id", "seq"),
+    # "is an answer of this thread streaming?" reads only the few streaming rows
+    Index(
+        "ix_messages_streaming",
+        "thread_id",
+        postgresql_where=text("status = 'streaming'"),
+    ),
 )
 
 documents = Table(

@@ -27,9 +27,18 @@ def _thread_created_v1_to_v2(data: Data) -> Data:
     }
 
 
+def _chained(data: Data) -> Data:
+    """Before the conversation tree every thread was one chain: a message followed the one
+    before it, and a deletion took out one link. `chained` says so; the projections read it."""
+    return {**data, "chained": True}
+
+
 # (event type, from version) -> function producing version + 1
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("ThreadCreated", 1): _thread_created_v1_to_v2,
+    ("MessagePosted", 1): _chained,
+    ("UserMessagePosted", 1): _chained,
+    ("MessageDeleted", 1): _chained,
 }
 
 

@@ -1,0 +1,29 @@
+"""SetActiveLeaf → ActiveLeafSet: the path to the message, then the newest child below it."""
+
+from __future__ import annotations
+
+from contracts.commands import SetActiveLeaf
+from contracts.replies import Reply
+from threads.domain import branches, thread
+from threads.queries.threads import fetch_thread
+from threads.store.tree_loads import active_leaf, load_tree
+from threads.store.unit_of_work import HandlerContext
+from threads.store.write_state import load_thread_for_write
+
+
+async def handle(ctx: HandlerContext[SetActiveLeaf]) -> Reply:
+    cmd = ctx.command
+    user_id = cmd.meta.user_id
+    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
+    thread.require_owned(state, user_id)
+    events = branches.decide_set_active_leaf(
+        state,
+        cmd.message_id,
+        user_id=user_id,
+        tree=await load_tree(ctx.conn, cmd.thread_id),
+        active_leaf=await active_leaf(ctx.conn, cmd.thread_id),
+    )
+    await ctx.append(stream, version, events)
+    view = await fetch_thread(ctx.conn, user_id, cmd.thread_id)  # type: ignore[arg-type]
+    assert view is not None
+    return Reply.success(view.model_dump(mode="json"))
