@@ -1,5 +1,6 @@
 """The `switchboard` terminal client, run as a real process against the running stack: sign up
-and in, threads, a streamed chat with `echo`, and Ctrl-C (SIGINT) cancelling an answer."""
+and in, threads, a streamed chat with `echo`, Ctrl-C (SIGINT) cancelling an answer, and the
+thread's tree: /regenerate, /edit, /branches, /switch."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import tomllib
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -178,4 +180,75 @@ async def test_ctrl_c_cancels_the_answer_not_the_program(cli: Cli) -> None:
     ]
     assert stored[-1]["content"].startswith("Echo: word0")
     assert "word199" not in stored[-1]["content"]
+    await api.aclose()
+
+
+async def test_regenerate_edit_branches_and_switch(cli: Cli) -> None:
+    api = await signed_up(cli)
+    out = await cli.run("new", "--provider", "echo", "--model", "echo", "--title", "Tree")
+    thread_id = out.strip().splitlines()[-1]
+    proc = await asyncio.create_subprocess_exec(
+        CLI,
+        "chat",
+        thread_id,
+        env=cli.env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    shown = Output(proc.stdout)
+
+    async def say(line: str, *expected: str) -> None:
+        await shown.expect("you>")
+        assert proc.stdin is not None
+        proc.stdin.write(f"{line}\n".encode())
+        await proc.stdin.drain()
+        for text in expected:
+            await shown.expect(text)
+
+    async def thread() -> dict[str, Any]:
+        return dict((await api.get(f"/api/threads/{thread_id}")).json())
+
+    try:
+        await say("first question", "Echo: first question", "stop")
+        first_answer = (await thread())["active_leaf_id"]
+        await say("/branches", "no branches yet")
+        await say("/regenerate echo-slow", "Echo: first question", "stop")
+        second_answer = (await thread())["active_leaf_id"]
+        assert second_answer != first_answer
+        await say(
+            "/branches",
+            "versions of message 2 (answer):",
+            "  1  echo/echo  Echo: first question",
+            "* 2  echo/echo-slow  Echo: first question",
+        )
+        await say("/switch 1", "on version 1 of 2", "ai> Echo: first question")
+        assert (await thread())["active_leaf_id"] == first_answer
+        await say("/switch 7", "no version 7: there are 2")
+
+        await say("/edit second question", "Echo: second question", "stop")
+        await say(
+            "/branches",
+            "versions of message 1 (question):",
+            "  1  you  first question",
+            "* 2  you  second question",
+        )
+        await say("/switch 1", "on version 1 of 2", "you> first question")
+        await say("/exit")
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert "Traceback" not in shown.text
+
+    # The first question again, with its newest answer below it; nothing was overwritten.
+    path = (await thread())["messages"]
+    assert [(m["role"], m["content"], m["model"]) for m in path] == [
+        ("user", "first question", None),
+        ("assistant", "Echo: first question", "echo-slow"),
+    ]
+    every = await api.get(f"/api/threads/{thread_id}/messages", params={"path": "all"})
+    assert len(every.json()["messages"]) == 5
     await api.aclose()

@@ -1,6 +1,8 @@
 """The web page in a real browser (Debian's Chromium driven by Playwright) against the running
 stack: sign up, a thread with `echo`, tokens streaming, Stop, resuming after a reload, model
-output with `<script>` shown as text, the sidebar. Screenshots go to the test artifacts."""
+output with `<script>` shown as text, Markdown rendered, the sidebar, the header following a
+generated title, and the conversation tree: regenerate, edit, a switch between versions.
+Screenshots go to the test artifacts."""
 
 from __future__ import annotations
 
@@ -269,3 +271,127 @@ async def test_project_documents(page: Any, user: User, artifacts_dir: Path) -> 
     docs = (await user.get(f"/api/projects/{project['id']}/documents")).json()["documents"]
     assert [d["filename"] for d in docs] == ["notes.md"]
     await page.screenshot(path=shot(artifacts_dir, "08-project-documents"))
+
+
+async def api_thread(user: User, thread_id: str) -> dict[str, Any]:
+    r = await user.get(f"/api/threads/{thread_id}")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def every_message(user: User, thread_id: str) -> list[dict[str, Any]]:
+    r = await user.get(f"/api/threads/{thread_id}/messages", params={"path": "all"})
+    assert r.status_code == 200, r.text
+    return list(r.json()["messages"])
+
+
+async def test_markdown_lists_tables_and_code(page: Any, user: User, artifacts_dir: Path) -> None:
+    thread_id = await echo_thread(user, model="echo")
+    await signed_in(page, user, f"thread/{thread_id}")
+    text = (
+        "a list:\n\n- one\n- two\n\n## Notes\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "```python\nprint('<b>hi</b>')\n```"
+    )
+    answer = await send(page, text)
+    await page.wait_for_selector("#messages article.assistant[data-status=complete]")
+    for _ in range(2):  # as streamed, then as stored after a reload
+        body = answer.locator(".body")
+        await body.locator("ul > li", has_text="two").wait_for()
+        assert await body.locator("ul > li").all_text_contents() == ["one", "two"]
+        assert await body.locator("h2").text_content() == "Notes"
+        assert await body.locator("table th").all_text_contents() == ["a", "b"]
+        assert await body.locator("table td").all_text_contents() == ["1", "2"]
+        assert await body.locator("pre > code").text_content() == "print('<b>hi</b>')\n"
+        assert await body.locator("pre b").count() == 0  # code is text
+        await page.screenshot(path=shot(artifacts_dir, "09-markdown"))
+        await page.reload()
+        await page.wait_for_selector("#messages article.assistant[data-status=complete]")
+
+
+async def test_header_follows_the_generated_title(
+    page: Any, user: User, artifacts_dir: Path
+) -> None:
+    thread_id = await echo_thread(user, model="echo")
+    await signed_in(page, user, f"thread/{thread_id}")
+    assert await page.text_content("#thread-title") == "New Chat"
+    await send(page, "**Glacier** facts about `ice`")
+    await page.wait_for_selector("#messages article.assistant[data-status=complete]")
+    # No reload: the open thread's header and the sidebar pick the title up by themselves;
+    # the title made from the first message has no Markdown marks.
+    await page.locator("#thread-title", has_text="Glacier facts about ice").wait_for()
+    assert await page.text_content("#thread-title") == "Glacier facts about ice"
+    await page.locator("#thread-groups li", has_text="Glacier facts about ice").wait_for()
+    assert (await api_thread(user, thread_id))["title"] == "Glacier facts about ice"
+    await page.screenshot(path=shot(artifacts_dir, "10-generated-title"))
+
+
+async def test_regenerate_edit_and_switch_branches(
+    page: Any, user: User, artifacts_dir: Path
+) -> None:
+    thread_id = await echo_thread(user, model="echo", title="Branches")
+    await signed_in(page, user, f"thread/{thread_id}")
+    answer = await send(page, "first question")
+    question = page.locator("#messages article.user")
+    pos = answer.locator(".branch .pos")
+    await page.wait_for_selector("#messages article.assistant[data-status=complete] .regenerate")
+    first_answer = await answer.get_attribute("data-message-id")
+    assert await pos.count() == 0  # one version: no switch shown
+
+    # Regenerate: a second answer to the same question, shown as version 2 of 2.
+    await answer.locator(".regenerate").click()
+    await pos.filter(has_text="2/2").wait_for()
+    second_answer = await answer.get_attribute("data-message-id")
+    assert second_answer and second_answer != first_answer
+    assert await answer.locator(".body").text_content() == "Echo: first question"
+    assert await page.locator("#messages article").count() == 2
+    assert (await api_thread(user, thread_id))["active_leaf_id"] == second_answer
+    await page.screenshot(path=shot(artifacts_dir, "11-regenerated"))
+
+    # "Previous version" goes back to the first answer, on the page and on the server.
+    await answer.locator(".branch .prev").click()
+    await pos.filter(has_text="1/2").wait_for()
+    assert await answer.get_attribute("data-message-id") == first_answer
+    assert (await api_thread(user, thread_id))["active_leaf_id"] == first_answer
+
+    # Edit the question: a second question with its own answer.
+    await question.locator(".edit").click()
+    await question.locator(".edit-box").fill("second question")
+    await question.locator(".edit-save").click()
+    await answer.locator(".body", has_text="Echo: second question").wait_for()
+    await question.locator(".branch .pos", has_text="2/2").wait_for()
+    assert await question.locator(".body").text_content() == "second question"
+    assert await pos.count() == 0  # the new question has one answer
+    path = (await api_thread(user, thread_id))["messages"]
+    assert [(m["role"], m["content"]) for m in path] == [
+        ("user", "second question"),
+        ("assistant", "Echo: second question"),
+    ]
+    assert len(await every_message(user, thread_id)) == 5  # nothing overwritten
+    await page.screenshot(path=shot(artifacts_dir, "12-edited"))
+
+    # "Previous version" on the question: the first one again, with its newest answer below it.
+    await question.locator(".branch .prev").click()
+    await question.locator(".body", has_text="first question").wait_for()
+    await question.locator(".branch .pos", has_text="1/2").wait_for()
+    assert await pos.text_content() == "2/2"
+    assert await answer.get_attribute("data-message-id") == second_answer
+    assert (await api_thread(user, thread_id))["active_leaf_id"] == second_answer
+
+    # A reload shows the same branch.
+    await page.reload()
+    await question.locator(".body", has_text="first question").wait_for()
+    assert await answer.get_attribute("data-message-id") == second_answer
+    await page.screenshot(path=shot(artifacts_dir, "13-switched-back"))
+
+
+async def test_regenerated_script_is_still_text(page: Any, user: User) -> None:
+    thread_id = await echo_thread(user, model="echo")
+    await signed_in(page, user, f"thread/{thread_id}")
+    attack = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
+    answer = await send(page, attack)
+    await page.wait_for_selector("#messages article.assistant[data-status=complete] .regenerate")
+    await answer.locator(".regenerate").click()
+    await answer.locator(".branch .pos", has_text="2/2").wait_for()
+    assert "<script>" in (await answer.locator(".body").text_content() or "")
+    assert await page.locator("#messages script, #messages img").count() == 0
+    assert await page.evaluate("typeof window.__pwned") == "undefined"

@@ -60,6 +60,9 @@ class Api:
     def post(self, path: str, **kw: Any) -> Any:
         return self.request("POST", path, **kw)
 
+    def put(self, path: str, **kw: Any) -> Any:
+        return self.request("PUT", path, **kw)
+
     @contextmanager
     def stream(self, path: str, body: dict[str, Any]) -> Iterator[Iterator[Event]]:
         """POST and read the answer as events; the connection closes when the block ends."""

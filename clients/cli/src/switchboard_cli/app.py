@@ -145,7 +145,8 @@ def chat(
         str | None, typer.Option("--message", "-m", help="send this one message, then exit")
     ] = None,
 ) -> None:
-    """Chat in a thread: answers stream as they are written; Ctrl-C stops an answer."""
+    """Chat in a thread: answers stream as they are written; Ctrl-C stops an answer; /regenerate,
+    /edit TEXT, /branches and /switch N work on its versions (/help)."""
     with failing_cleanly():
         session = ChatSession(api(), console, thread)
         if message is not None:

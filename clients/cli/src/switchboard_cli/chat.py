@@ -1,6 +1,7 @@
 """The interactive chat: the answer is printed token by token as it streams. Ctrl-C while an
 answer streams cancels that answer (POST .../cancel, stored as `cancelled`) and returns to the
-prompt; Ctrl-C at the prompt twice in a row (or Ctrl-D, or /exit) leaves."""
+prompt; Ctrl-C at the prompt twice in a row (or Ctrl-D, or /exit) leaves. Slash commands work
+on the thread's tree: /regenerate, /edit, /branches, /switch (see HELP)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from typing import Any
 from rich.console import Console
 
 from switchboard_cli.api import Api, ApiError, Event
+from switchboard_cli.branches import Message, active_path, last_of, preview, versions
 
 TERMINAL = ("message_end", "error", "cancelled")
+HELP = """\
+/regenerate [MODEL]  answer the last question again (optionally with another model)
+/edit TEXT           ask the last question again as TEXT; the old version stays
+/branches            list the versions of the last message that has more than one
+/switch N            follow version N of those (the newest answers below it)
+/exit                leave (also Ctrl-D, or Ctrl-C twice)"""
 
 
 class ChatSession:
@@ -29,10 +37,13 @@ class ChatSession:
         self.console.print(
             f"[bold]{thread['title']}[/] · {thread['provider']}/{thread['model']} · "
             f"{thread['message_count']} messages  [dim](Ctrl-C stops an answer; twice at the "
-            "prompt exits)[/]",
+            "prompt exits; /help for branches)[/]",
             highlight=False,
         )
-        for message in thread["messages"][-6:]:
+        self.show(thread["messages"][-6:])
+
+    def show(self, messages: list[Message]) -> None:
+        for message in messages:
             who = "you" if message["role"] == "user" else "ai"
             self.console.print(f"[dim]{who}>[/] ", end="")
             self.console.print(message["content"], markup=False, highlight=False)
@@ -55,11 +66,59 @@ class ChatSession:
 
     def send(self, content: str) -> str:
         """Post one message and stream its answer; returns how the answer ended."""
+        return self.stream(f"/api/threads/{self.thread_id}/chat", {"content": content})
+
+    def regenerate(self, model: str | None) -> str:
+        answer = last_of(active_path(self.api, self.thread_id), "assistant")
+        if answer is None:
+            self.console.print("[yellow]no answer to regenerate yet[/]")
+            return "none"
+        body = {"model": model} if model else {}
+        return self.stream(f"{self._message_url(answer)}/regenerate", body)
+
+    def edit(self, content: str) -> str:
+        question = last_of(active_path(self.api, self.thread_id), "user")
+        if question is None:
+            self.console.print("[yellow]no question to edit yet[/]")
+            return "none"
+        return self.stream(f"{self._message_url(question)}/edit", {"content": content})
+
+    def branches(self) -> None:
+        found = versions(self.api, self.thread_id)
+        if found is None:
+            self.console.print("[dim]one version of every message: no branches yet[/]")
+            return
+        kind = "answer" if found.at["role"] == "assistant" else "question"
+        self.console.print(f"versions of message {found.depth} ({kind}):")
+        for number, m in enumerate(found.siblings, 1):
+            mark = "*" if m["id"] == found.at["id"] else " "
+            model = f"{m['provider']}/{m['model']}" if m["role"] == "assistant" else "you"
+            self.console.print(
+                f"{mark} {number}  {model}  {preview(m['content'])}", markup=False, highlight=False
+            )
+        self.console.print("[dim](/switch N follows one)[/]")
+
+    def switch(self, number: int) -> None:
+        found = versions(self.api, self.thread_id)
+        if found is None or not 1 <= number <= len(found.siblings):
+            count = len(found.siblings) if found else 1
+            self.console.print(f"[yellow]no version {number}: there are {count}[/]")
+            return
+        target = found.siblings[number - 1]
+        self.api.put(
+            f"/api/threads/{self.thread_id}/active-leaf", json={"message_id": target["id"]}
+        )
+        self.console.print(f"[dim]on version {number} of {len(found.siblings)}:[/]")
+        self.show(active_path(self.api, self.thread_id)[found.depth - 1 :][-2:])
+
+    def _message_url(self, message: Message) -> str:
+        return f"/api/threads/{self.thread_id}/messages/{message['id']}"
+
+    def stream(self, path: str, body: dict[str, Any]) -> str:
+        """POST and stream the answer; returns how the answer ended."""
         started: dict[str, Any] = {}
         try:
-            with self.api.stream(
-                f"/api/threads/{self.thread_id}/chat", {"content": content}
-            ) as evs:
+            with self.api.stream(path, body) as evs:
                 self._write("ai> ")
                 for ev in evs:
                     if ev.name == "message_start":
@@ -109,5 +168,24 @@ class ChatSession:
             text = line.strip()
             if text in ("/exit", "/quit"):
                 return
-            if text:
+            if text.startswith("/"):
+                try:
+                    self.command(text)
+                except ApiError as exc:  # a refused command is a line, not the end
+                    self.console.print(f"[red]error: {exc}[/]")
+            elif text:
                 self.send(line)
+
+    def command(self, text: str) -> None:
+        name, _, arg = text.partition(" ")
+        arg = arg.strip()
+        if name == "/regenerate":
+            self.regenerate(arg or None)
+        elif name == "/edit" and arg:
+            self.edit(arg)
+        elif name == "/branches":
+            self.branches()
+        elif name == "/switch" and arg.isdigit():
+            self.switch(int(arg))
+        else:
+            self.console.print(HELP, markup=False, highlight=False)
