@@ -181,6 +181,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/threads/{thread_id}/chat"): {"content": "intruder"},
     ("PATCH", "/api/threads/{thread_id}"): {"title": "intruder"},
     ("PATCH", "/api/projects/{project_id}"): {"name": "intruder"},
+    ("POST", "/api/threads/{thread_id}/messages/{message_id}/edit"): {"content": "intruder"},
+    # The owner's own message in the body: only the thread's owner decides.
+    ("PUT", "/api/threads/{thread_id}/active-leaf"): {"message_id": "{assistant_message_id}"},
+    ("POST", "/api/threads/{thread_id}/fork"): {"message_id": "{assistant_message_id}"},
 }
 
 
@@ -206,7 +210,10 @@ async def test_another_users_resources_are_not_found_and_untouched(
     checked = 0
     for method, path, _ in await operations(client):
         params = {p.strip("{}") for p in path.split("/") if p.startswith("{")}
-        body = BODIES.get((method, path), {})
+        body = {
+            k: v.format(**ids) if isinstance(v, str) else v
+            for k, v in BODIES.get((method, path), {}).items()
+        }
         if not params or params & NO_RESOURCE_ID:
             if method == "GET":  # lists and settings: none of the owner's things in them
                 r = await intruder.get(path)
