@@ -1,7 +1,9 @@
 """Replay rebuilds exactly what the live projections built: a varied data set made through the
 running stack's HTTP API (projects, moves, deletes, messages, chats that complete, fail and are
-cancelled, documents, provider config, task routes), then `replay --check` finds no difference
-on the whole database, and a swap under the running stack changes nothing a client sees.
+cancelled, a conversation tree with branches, regenerations, edits, a fork, a subtree delete and
+an active-leaf switch, documents, provider config, task routes), then `replay --check` finds no
+difference on the whole database, and a swap under the running stack changes nothing a client
+sees.
 
 The data set must produce every event type of `contracts.events`: a new event type without a
 case here fails this test."""
@@ -61,6 +63,13 @@ class DataSet:
     async def chat(self, tid: str, content: str) -> list[Event]:
         async with self.user.client.stream(
             "POST", f"/api/threads/{tid}/chat", json={"content": content}, headers=self.user.headers
+        ) as response:
+            assert response.status_code == 200, await response.aread()
+            return await read_all(response)
+
+    async def stream(self, url: str, body: dict[str, Any]) -> list[Event]:
+        async with self.user.client.stream(
+            "POST", url, json=body, headers=self.user.headers
         ) as response:
             assert response.status_code == 200, await response.aread()
             return await read_all(response)
@@ -133,6 +142,30 @@ async def build(d: DataSet) -> None:
     assert failed[-1].data["code"] == "provider_not_configured"
     await d.cancelled_chat(await d.thread(model="echo-slow", title="slow"))
     await d.chat(gone, "an answer that goes with its thread")
+
+    # the conversation tree: a regenerated answer (another model), an edited question, a
+    # branch from an earlier message, a switch back, a fork, a subtree delete
+    tree = await d.thread(title="tree")
+    first = await d.chat(tree, "first question")
+    q1, a1 = first[0].data["user_message_id"], first[0].data["message_id"]
+    second = await d.chat(tree, "second question")
+    a2 = second[0].data["message_id"]
+    base = f"/api/threads/{tree}/messages"
+    regen = await d.stream(f"{base}/{a2}/regenerate", {"model": "echo-slow"})
+    assert regen[-1].event == "message_end"
+    edited = await d.stream(f"{base}/{q1}/edit", {"content": "first question, again"})
+    assert edited[-1].event == "message_end"
+    branch = await d.call(
+        "post",
+        f"/api/threads/{tree}/messages",
+        201,
+        json={"role": "user", "content": "aside", "parent_id": a1},
+    )
+    await d.call("put", f"/api/threads/{tree}/active-leaf", json={"message_id": a2})
+    fork = await d.call("post", f"/api/threads/{tree}/fork", 201, json={"message_id": a2})
+    d.streams.add(f"thread-{fork['id']}")
+    await d.call("delete", f"/api/messages/{branch['id']}")
+    await d.call("delete", f"/api/messages/{a1}")  # with everything below it
 
     # provider settings and task routes; removing a provider removes routes through it
     key = {"api_key": "sk-test-0123456789abcdef", "base_url": "http://127.0.0.1:9/v1"}
