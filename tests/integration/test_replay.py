@@ -45,12 +45,13 @@ from contracts.events import (
 )
 from threads.handlers import create_thread, register_user
 from threads.projections import default_projector
+from threads.queries.messages import thread_messages
 from threads.replay import catch_up
 from threads.replay.lock import ReplayAlreadyRunning
 from threads.replay.runner import replay
 from threads.store import event_store
 from threads.store.event_store import StoredEvent, _row_to_event
-from threads.store.tables import READ_MODELS, events, projects, threads
+from threads.store.tables import READ_MODELS, events, messages, projects, threads
 from threads.store.unit_of_work import UnitOfWork
 
 
@@ -519,3 +520,91 @@ async def test_one_replay_at_a_time(engine: AsyncEngine) -> None:
     assert refused and "another replay is running" in refused[0]
     # the lock went with the first replay
     assert (await replay(engine, default_projector(), check=True)).differences == []
+
+
+async def test_a_thread_stored_before_the_tree_reads_as_a_chain(engine: AsyncEngine) -> None:
+    """Message events in their v1 shape (no parent, single deletes), projected as the live path
+    projected them and rebuilt by replay: each message follows the one before it, a deleted
+    message's follower follows its parent, the last message is the active leaf."""
+    user = await seed(engine, 0)
+    tid = uuid.uuid4()
+    m1, q, a, m3 = (uuid.uuid4() for _ in range(4))
+    t = str(tid)
+    v1 = [
+        ("MessagePosted", {"message_id": str(m1), "thread_id": t, "role": "user", "content": "1"}),
+        ("UserMessagePosted", {"message_id": str(q), "thread_id": t, "content": "q"}),
+        ("MessagePosted", {"message_id": str(m3), "thread_id": t, "role": "user", "content": "3"}),
+        ("MessageDeleted", {"message_id": str(q), "thread_id": t}),
+        ("MessageDeleted", {"message_id": str(m3), "thread_id": t}),
+    ]
+    await append(
+        engine,
+        f"thread-{tid}",
+        ThreadCreated(
+            thread_id=tid,
+            user_id=user,
+            project_id=None,
+            title="old",
+            model_provider="echo",
+            model="echo",
+            thread_type="assistant",
+            agent_type="chat",
+        ),
+    )
+    answer = AssistantMessageRequested(
+        message_id=a,
+        thread_id=tid,
+        user_id=user,
+        user_message_id=q,
+        provider="echo",
+        model="echo",
+    ).model_dump(mode="json", exclude={"schema_version"})
+    rows = [*v1[:2], ("AssistantMessageRequested", answer), *v1[2:]]
+    async with engine.begin() as conn:
+        for version, (event_type, data) in enumerate(rows, start=2):
+            await conn.execute(
+                events.insert().values(
+                    stream_id=f"thread-{tid}",
+                    stream_version=version,
+                    event_id=uuid.uuid4(),
+                    event_type=event_type,
+                    schema_version=2 if event_type == "AssistantMessageRequested" else 1,
+                    data=data,
+                    metadata={},
+                )
+            )
+        _, loaded = await event_store.load_stream(conn, f"thread-{tid}")
+        for stored in loaded[1:]:
+            await default_projector()(conn, stored)
+
+    async def tree() -> tuple[dict[uuid.UUID, uuid.UUID | None], uuid.UUID | None, int]:
+        async with engine.connect() as conn:
+            parents = dict(
+                (
+                    await conn.execute(
+                        select(messages.c.id, messages.c.parent_id).where(
+                            messages.c.thread_id == tid
+                        )
+                    )
+                ).all()
+            )
+            row = (
+                await conn.execute(
+                    select(threads.c.active_leaf_id, threads.c.message_count).where(
+                        threads.c.id == tid
+                    )
+                )
+            ).one()
+        return parents, row.active_leaf_id, row.message_count
+
+    assert await tree() == ({m1: None, a: m1}, a, 2)
+    report = await replay(engine, default_projector(), check=True)
+    assert report.differences == []
+    assert (await replay(engine, default_projector())).swapped
+    assert await tree() == ({m1: None, a: m1}, a, 2)
+    async with engine.connect() as conn:
+        path = await thread_messages(conn, tid)
+    assert [(m.id, m.parent_id, m.sibling_index, m.sibling_count) for m in path] == [
+        (m1, None, 0, 1),
+        (a, m1, 0, 1),
+    ]
