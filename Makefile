@@ -29,7 +29,7 @@ ifeq (replay,$(firstword $(MAKECMDGOALS)))
 endif
 
 .PHONY: help install up test test-unit test-integration test-e2e test-faults lint format asyncapi \
-        replay bench-list bench-chat bench-replay bench-load bench-bus clean-data
+        replay bench-list bench-chat bench-replay bench-load bench-bus bench-tree clean-data
 
 help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
@@ -99,6 +99,9 @@ bench-load: install ## mixed load from 200 simulated users for 2 minutes (benchm
 
 bench-bus: install ## NATS request/reply: the services' route table against FastStream (benchmarks/bench_bus.py)
 	$(RUN) python benchmarks/bench_bus.py $(ARGS)
+
+bench-tree: install ## a thread of 1,000 messages on 50 branches: its active path (benchmarks/bench_tree.py)
+	$(RUN) python benchmarks/bench_tree.py $(ARGS)
 
 clean-data: ## delete .data/ (the local database and streams); refuses while make up runs
 	@if [ -f .data/devstack.pid ] && kill -0 "$$(cat .data/devstack.pid)" 2>/dev/null; then \
