@@ -251,4 +251,10 @@ async def test_regenerate_edit_branches_and_switch(cli: Cli) -> None:
     ]
     every = await api.get(f"/api/threads/{thread_id}/messages", params={"path": "all"})
     assert len(every.json()["messages"]) == 5
+
+    # Deleting the first question takes its two answers with it; replay-status counts that.
+    assert (await api.delete(f"/api/messages/{path[0]['id']}")).status_code == 200
+    assert (await thread())["message_count"] == 2
+    status = await cli.run("replay-status")
+    assert "Tree" in status and " no" not in status
     await api.aclose()

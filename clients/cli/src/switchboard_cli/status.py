@@ -6,7 +6,8 @@ events, so a mismatch is what a replay would change."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -16,8 +17,16 @@ from switchboard_cli.api import Api
 ADDS = ("MessagePosted", "UserMessagePosted", "AssistantMessageRequested")
 
 
-def expected_messages(types: Counter[str]) -> int:
-    return sum(types[t] for t in ADDS) - types["MessageDeleted"]
+def expected_messages(events: Iterable[dict[str, Any]]) -> int:
+    """Messages added minus removed; a deletion removes its message and everything below it
+    (`below`: the branches under it in the conversation tree)."""
+    count = 0
+    for e in events:
+        if e["type"] in ADDS:
+            count += 1
+        elif e["type"] == "MessageDeleted":
+            count -= 1 + len((e.get("data") or {}).get("below") or [])
+    return count
 
 
 def replay_status(api: Api, console: Console, limit: int) -> bool:
@@ -41,7 +50,7 @@ def replay_status(api: Api, console: Console, limit: int) -> bool:
     all_ok = ready
     for thread in page["threads"]:
         events = api.get(f"/api/threads/{thread['id']}/events")["events"]
-        expected = expected_messages(Counter(e["type"] for e in events))
+        expected = expected_messages(events)
         same = expected == thread["message_count"]
         all_ok &= same
         last = events[-1] if events else None
