@@ -8,8 +8,9 @@ started with, never what an earlier step wrote, except through that step's RETUR
 change joins the statement only if that makes no difference to its result:
 
 - merged into a step that changes the same table: an Insert into a table another step inserts
-  into (one multi-row INSERT), or an Update of the same row whose values compose (`Add`s add
-  up, `Later`s take the latest, plain values replace), when no step in between depends on it;
+  into (one multi-row INSERT), or an Update of the same row whose values compose (numbers
+  `add` up, the `later` of the times wins, a `set` replaces), when no step in between depends
+  on it;
 - chained as a new step: it changes a table no step has changed, and every row it reads is
   unchanged so far, or was changed by one step naming that row by the same key, whose
   RETURNING it reads (so a value read after its row was locked is the locked row's).
