@@ -1,6 +1,6 @@
 """The `switchboard` terminal client, run as a real process against the running stack: sign up
 and in, threads, a streamed chat with `echo`, Ctrl-C (SIGINT) cancelling an answer, and the
-thread's tree: /regenerate, /edit, /branches, /switch."""
+thread's tree: /regenerate, /edit, /branches, /switch, /fork."""
 
 from __future__ import annotations
 
@@ -235,6 +235,9 @@ async def test_regenerate_edit_branches_and_switch(cli: Cli) -> None:
             "* 2  you  second question",
         )
         await say("/switch 1", "on version 1 of 2", "you> first question")
+        await say("/fork", "forked into ")
+        await shown.expect("  (switchboard chat")
+        forked_id = shown.text[shown.text.rindex("forked into ") :].split()[2]
         await say("/exit")
         assert await asyncio.wait_for(proc.wait(), 20) == 0
     finally:
@@ -251,6 +254,10 @@ async def test_regenerate_edit_branches_and_switch(cli: Cli) -> None:
     ]
     every = await api.get(f"/api/threads/{thread_id}/messages", params={"path": "all"})
     assert len(every.json()["messages"]) == 5
+
+    forked = (await api.get(f"/api/threads/{forked_id}")).json()
+    assert forked["forked_from"]["thread_id"] == thread_id
+    assert [m["content"] for m in forked["messages"]] == [m["content"] for m in path]
 
     # Deleting the first question takes its two answers with it; replay-status counts that.
     assert (await api.delete(f"/api/messages/{path[0]['id']}")).status_code == 200

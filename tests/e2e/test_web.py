@@ -395,3 +395,26 @@ async def test_regenerated_script_is_still_text(page: Any, user: User) -> None:
     assert "<script>" in (await answer.locator(".body").text_content() or "")
     assert await page.locator("#messages script, #messages img").count() == 0
     assert await page.evaluate("typeof window.__pwned") == "undefined"
+
+
+async def test_fork_opens_a_new_thread_up_to_the_message(page: Any, user: User) -> None:
+    thread_id = await echo_thread(user, model="echo", title="Source")
+    await signed_in(page, user, f"thread/{thread_id}")
+    await send(page, "one")
+    await page.wait_for_selector("#messages article.assistant[data-status=complete] .fork")
+    await send(page, "two")
+    await page.locator("#messages article.assistant .body", has_text="Echo: two").wait_for()
+    first_answer = page.locator("#messages article.assistant").first
+    await first_answer.locator(".fork").click()
+    await page.wait_for_url(lambda url: "#/thread/" in url and thread_id not in url)
+    forked_id = page.url.rsplit("/", 1)[-1]
+    # The forked thread's view replaces the source's: only the path up to the message.
+    await async_api.expect(page.locator("#messages article")).to_have_count(2)
+    assert await page.locator("#messages article .body").all_text_contents() == [
+        "one",
+        "Echo: one",
+    ]
+    forked = await api_thread(user, forked_id)
+    assert forked["forked_from"]["thread_id"] == thread_id
+    assert [m["content"] for m in forked["messages"]] == ["one", "Echo: one"]
+    assert len(await stored_messages(user, thread_id)) == 4  # the source is untouched

@@ -146,7 +146,7 @@ def chat(
     ] = None,
 ) -> None:
     """Chat in a thread: answers stream as they are written; Ctrl-C stops an answer; /regenerate,
-    /edit TEXT, /branches and /switch N work on its versions (/help)."""
+    /edit TEXT, /branches, /switch N and /fork work on its versions (/help)."""
     with failing_cleanly():
         session = ChatSession(api(), console, thread)
         if message is not None:

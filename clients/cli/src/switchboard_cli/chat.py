@@ -1,7 +1,7 @@
 """The interactive chat: the answer is printed token by token as it streams. Ctrl-C while an
 answer streams cancels that answer (POST .../cancel, stored as `cancelled`) and returns to the
 prompt; Ctrl-C at the prompt twice in a row (or Ctrl-D, or /exit) leaves. Slash commands work
-on the thread's tree: /regenerate, /edit, /branches, /switch (see HELP)."""
+on the thread's tree: /regenerate, /edit, /branches, /switch, /fork (see HELP)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ HELP = """\
 /edit TEXT           ask the last question again as TEXT; the old version stays
 /branches            list the versions of the last message that has more than one
 /switch N            follow version N of those (the newest answers below it)
+/fork                a new thread holding this conversation as it is now; prints its id
 /exit                leave (also Ctrl-D, or Ctrl-C twice)"""
 
 
@@ -111,6 +112,15 @@ class ChatSession:
         self.console.print(f"[dim]on version {number} of {len(found.siblings)}:[/]")
         self.show(active_path(self.api, self.thread_id)[found.depth - 1 :][-2:])
 
+    def fork(self) -> None:
+        path = active_path(self.api, self.thread_id)
+        if not path:
+            self.console.print("[yellow]nothing to fork yet[/]")
+            return
+        body = {"message_id": path[-1]["id"]}
+        forked = self.api.post(f"/api/threads/{self.thread_id}/fork", json=body)
+        self.console.print(f"forked into {forked['id']}  [dim](switchboard chat {forked['id']})[/]")
+
     def _message_url(self, message: Message) -> str:
         return f"/api/threads/{self.thread_id}/messages/{message['id']}"
 
@@ -187,5 +197,7 @@ class ChatSession:
             self.branches()
         elif name == "/switch" and arg.isdigit():
             self.switch(int(arg))
+        elif name == "/fork":
+            self.fork()
         else:
             self.console.print(HELP, markup=False, highlight=False)

@@ -1,6 +1,6 @@
 // One message on the page: who wrote it, its text (an answer as sanitized Markdown once it is
 // final), its status, and its actions: `‹ 2/3 ›` between versions of it, Regenerate on an
-// answer, Edit on a question. `actions` holds the chat view's handlers for those.
+// answer, Edit on a question, Fork on both. `actions` holds the chat view's handlers for those.
 
 import { h, when } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
@@ -17,13 +17,15 @@ function branchSwitch(message, actions) {
 }
 
 function actionButtons(message, actions) {
-  if (!message.id || message.status === "streaming") return null;
-  if (message.role === "assistant") {
-    return h("button", { className: "regenerate link", title: "Answer again",
-      onclick: () => actions.regenerate(message) }, "Regenerate");
-  }
-  return h("button", { className: "edit link", title: "Edit and send again",
-    onclick: () => actions.edit(message) }, "Edit");
+  if (!message.id || message.status === "streaming") return [];
+  const again = message.role === "assistant"
+    ? h("button", { className: "regenerate link", title: "Answer again",
+      onclick: () => actions.regenerate(message) }, "Regenerate")
+    : h("button", { className: "edit link", title: "Edit and send again",
+      onclick: () => actions.edit(message) }, "Edit");
+  const fork = h("button", { className: "fork link", title: "A new thread with the conversation up to here",
+    onclick: () => actions.fork(message) }, "Fork");
+  return [again, fork];
 }
 
 export function bubble(message, actions) {
@@ -58,7 +60,7 @@ export function bubble(message, actions) {
       view.setTools();
     },
     setTools() {
-      tools.replaceChildren(...[branchSwitch(message, actions), actionButtons(message, actions)].filter(Boolean));
+      tools.replaceChildren(...[branchSwitch(message, actions), ...actionButtons(message, actions)].filter(Boolean));
     },
   };
   view.setText(message.content || "", true);

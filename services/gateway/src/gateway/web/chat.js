@@ -34,6 +34,7 @@ export class ChatView {
       switchTo: (message, step) => this.switchBranch(message, step),
       regenerate: (message) => this.regenerate(message),
       edit: (message) => this.edit(message),
+      fork: (message) => this.fork(message),
     };
     this.render();
   }
@@ -140,6 +141,16 @@ export class ChatView {
       if (!target) return;
       await switchTo(this.thread.id, target.id);
       await this.reload();
+    } catch (err) { toast(err.message); }
+  }
+
+  // A new thread holding the path up to `message`; the page goes there.
+  async fork(message) {
+    if (this.streaming) return;
+    try {
+      const forked = await api.post(`${this.url}/fork`, { message_id: message.id });
+      this.onChange();
+      location.hash = `#/thread/${forked.id}`;
     } catch (err) { toast(err.message); }
   }
 
