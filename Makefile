@@ -11,13 +11,16 @@ RUN := $(UV) run --no-sync
 
 PYTEST_ARGS ?=
 ARGS ?=
-# make up THREADS=2 GATEWAYS=2 WORKERS=3: how many of each service (default 1 each)
+# make up THREADS=2 GATEWAYS=2 WORKERS=3: how many of each service (default 1 each);
+# NATS_NODES=3: a three-node JetStream cluster on the loopback, streams with 3 replicas
 THREADS ?=
 GATEWAYS ?=
 WORKERS ?=
+NATS_NODES ?=
 STACK_ENV := $(if $(THREADS),SWITCHBOARD_THREADS=$(THREADS)) \
              $(if $(GATEWAYS),SWITCHBOARD_GATEWAYS=$(GATEWAYS)) \
-             $(if $(WORKERS),SWITCHBOARD_WORKERS=$(WORKERS))
+             $(if $(WORKERS),SWITCHBOARD_WORKERS=$(WORKERS)) \
+             $(if $(NATS_NODES),SWITCHBOARD_NATS_NODES=$(NATS_NODES))
 
 SRC_DIRS := $(wildcard libs/*/src services/*/src tools/*/src clients/*/src)
 SWITCHBOARD_PG_PORT ?= 55432
@@ -37,7 +40,7 @@ help: ## show this list
 	    print "usage: make <target> [VAR=value ...]\n" } \
 	  /^[a-zA-Z0-9_-]+:.*## / { printf "  %s%-17s%s %s\n", c, $$1, r, $$2 }' $(MAKEFILE_LIST)
 	@echo
-	@echo "variables: THREADS= GATEWAYS= WORKERS= (make up), PYTEST_ARGS= (make test),"
+	@echo "variables: THREADS= GATEWAYS= WORKERS= NATS_NODES= (make up), PYTEST_ARGS= (make test),"
 	@echo "           ARGS= (replay, bench-*), UV= PYTHON=; the stack's settings are"
 	@echo "           SWITCHBOARD_* environment variables (see tools/devstack/src/devstack/settings.py)"
 
@@ -49,7 +52,7 @@ install: ## install uv into .tools/ if missing, then sync .venv from uv.lock
 	fi
 	@if [ -f uv.lock ]; then $(UV) sync --frozen; else $(UV) sync; fi
 
-up: install ## run postgres, nats and every service here; Ctrl-C stops all (WORKERS=3 ...)
+up: install ## run postgres, nats and every service here; Ctrl-C stops all (WORKERS=3 NATS_NODES=3 ...)
 	$(STACK_ENV) $(RUN) switchboard-up
 
 test: install ## run every test tier; PYTEST_ARGS="-x -k name" passes options to pytest

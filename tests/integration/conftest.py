@@ -36,7 +36,7 @@ async def nc(infra: Infra) -> AsyncIterator[Client]:
 @pytest_asyncio.fixture
 async def js(nc: Client) -> JetStreamContext:
     context = nc.jetstream()
-    await provision_events_stream(context)
+    await provision_events_stream(context, Settings())
     return context
 
 

@@ -32,7 +32,12 @@ async def bootstrap(settings: Settings) -> ChatWorker:
     """Connected, wired, the SDKs imported: `start` it to serve."""
     pushed = pushed_contexts(settings)
     # Pushes and cancels sent while the connection is down are lost to this worker.
-    nc = await connect(settings.nats_url, name=SERVICE, on_disconnect=pushed.forget_all)
+    nc = await connect(
+        settings.nats_url,
+        name=SERVICE,
+        auth=settings.nats_auth,
+        on_disconnect=pushed.forget_all,
+    )
     registry = provider_registry(settings)
     registry.warm()
     return wire(settings, nc, registry, pushed)

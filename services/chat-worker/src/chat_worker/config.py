@@ -11,11 +11,16 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from messaging.nats_settings import NatsSettings
 
-class Settings(BaseSettings):
+
+class Settings(BaseSettings, NatsSettings):
     model_config = SettingsConfigDict(env_prefix="WORKER_", extra="ignore", populate_by_name=True)
 
-    nats_url: str = "nats://127.0.0.1:4222"
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="TOKENS; 3 on a cluster")
+    stream_setup_timeout: float = Field(
+        default=60.0, gt=0, description="seconds stream setup waits for a cluster to elect"
+    )
     request_timeout: float = Field(default=5.0, gt=0, description="threads service replies")
     concurrency: int = Field(default=32, ge=1, description="answers generated at once, per process")
     # -- the durable consumer on EVENTS --------------------------------------------------------

@@ -5,7 +5,7 @@ Neither is left to an implicit declaration by whatever binds first: a durable's 
 updated by a subscriber once it exists (config drift), and a stream declared on the way would
 be rewritten silently. `add_consumer` with the same durable name updates the running consumer
 to these settings. EVENTS belongs to the threads service; the worker waits for it rather than
-creating it.
+creating it. On a cluster every step waits (bounded) while the cluster elects its leaders.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from contracts.subjects import (
     TOKENS_STREAM,
     TOKENS_SUBJECTS,
 )
+from messaging.stream_setup import while_electing
 
 log = structlog.get_logger(__name__)
 
@@ -44,8 +45,11 @@ def tokens_stream_config(settings: Settings) -> StreamConfig:
     stream alone. Token events are a delivery channel, the answer itself is stored by the
     threads service; an fsync per event would delay every token on its way to the client and
     compete for the disk with the commits that do need it. What a crash of the NATS server
-    (not of a worker) may lose is the last moments of in-flight answers, which restart."""
+    (not of a worker) may lose is the last moments of in-flight answers, which restart.
+    JetStream refuses async persistence on a replicated stream: there a token event is
+    acknowledged once a majority of the replicas have it, and persisted as the server says."""
     memory = settings.tokens_memory_storage
+    asynchronous = settings.tokens_persist_mode == "async" and not memory
     return StreamConfig(
         name=TOKENS_STREAM,
         subjects=[TOKENS_SUBJECTS],
@@ -54,9 +58,9 @@ def tokens_stream_config(settings: Settings) -> StreamConfig:
         discard=DiscardPolicy.OLD,
         max_age=settings.tokens_max_age,
         duplicate_window=min(120.0, settings.tokens_max_age),
-        num_replicas=1,
+        num_replicas=settings.stream_replicas,
         persist_mode=(
-            PersistMode.ASYNC if settings.tokens_persist_mode == "async" and not memory else None
+            PersistMode.ASYNC if asynchronous and settings.stream_replicas == 1 else None
         ),
     )
 
@@ -75,6 +79,13 @@ def consumer_config(settings: Settings) -> ConsumerConfig:
 
 
 async def provision_tokens_stream(js: JetStreamContext, settings: Settings) -> None:
+    async def provision() -> None:
+        await _provision_tokens_stream(js, settings)
+
+    await while_electing("TOKENS stream", provision, settings.stream_setup_timeout)
+
+
+async def _provision_tokens_stream(js: JetStreamContext, settings: Settings) -> None:
     config = tokens_stream_config(settings)
     try:
         info = await js.stream_info(TOKENS_STREAM)
@@ -102,11 +113,16 @@ async def provision_consumer(js: JetStreamContext, settings: Settings, wait: flo
     until = loop.time() + wait
     while True:
         try:
-            await js.stream_info(EVENTS_STREAM)
+            await while_electing("EVENTS stream", lambda: js.stream_info(EVENTS_STREAM), wait)
             break
         except NotFoundError:
             if loop.time() > until:
                 raise
             log.info("waiting for the EVENTS stream")
             await asyncio.sleep(0.5)
-    await js.add_consumer(EVENTS_STREAM, consumer_config(settings))
+    config = consumer_config(settings)
+    await while_electing(
+        "chat-worker consumer",
+        lambda: js.add_consumer(EVENTS_STREAM, config),
+        settings.stream_setup_timeout,
+    )

@@ -7,16 +7,17 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from messaging.nats_settings import NatsSettings
+
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, NatsSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
-    nats_url: str = "nats://127.0.0.1:4222"
     request_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a reply")
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_ttl_seconds: int = Field(default=24 * 3600, gt=0)

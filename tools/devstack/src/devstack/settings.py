@@ -6,6 +6,9 @@ Variable, default, meaning:
     SWITCHBOARD_PG_PORT             55432           embedded PostgreSQL port (127.0.0.1)
     SWITCHBOARD_NATS_PORT           4222            embedded nats-server client port
     SWITCHBOARD_NATS_MONITOR_PORT   8222            nats-server monitoring port (0: off)
+    SWITCHBOARD_NATS_NODES          1               nats-server nodes; 3: a JetStream cluster
+                                                    (node i on each port + i - 1), R3 streams
+    SWITCHBOARD_NATS_CLUSTER_PORT   6222            the first node's cluster (route) port
     SWITCHBOARD_DATABASE_NAME       switchboard     database the threads service uses
     SWITCHBOARD_DATABASE_URL        (unset)         use this PostgreSQL instead of starting one
     SWITCHBOARD_NATS_URL            (unset)         use this NATS instead of starting one
@@ -43,6 +46,8 @@ class StackSettings(BaseSettings):
     pg_port: int = Field(default=55432, ge=1, le=65535)
     nats_port: int = Field(default=4222, ge=1, le=65535)
     nats_monitor_port: int = Field(default=8222, ge=0, le=65535)
+    nats_nodes: int = Field(default=1, ge=1, le=5)
+    nats_cluster_port: int = Field(default=6222, ge=1, le=65535)
     database_name: str = "switchboard"
     database_url: str | None = None
     nats_url: str | None = None

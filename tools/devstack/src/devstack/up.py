@@ -128,15 +128,21 @@ class Stack:
         s = self.settings
         wanted: list[tuple[str, int, str]] = []
         if s.nats_url is None:
-            wanted.append(("nats", s.nats_port, "SWITCHBOARD_NATS_PORT or SWITCHBOARD_NATS_URL"))
-            if s.nats_monitor_port:
+            for node in infra.nats_nodes(s):
                 wanted.append(
-                    (
-                        "nats monitor",
-                        s.nats_monitor_port,
-                        "SWITCHBOARD_NATS_MONITOR_PORT (0 turns it off)",
-                    )
+                    (node.name, node.port, "SWITCHBOARD_NATS_PORT or SWITCHBOARD_NATS_URL")
                 )
+                if node.monitor_port:
+                    wanted.append(
+                        (
+                            f"{node.name} monitor",
+                            node.monitor_port,
+                            "SWITCHBOARD_NATS_MONITOR_PORT (0 turns it off)",
+                        )
+                    )
+                if node.cluster is not None:
+                    port = node.cluster.cluster_port
+                    wanted.append((f"{node.name} cluster", port, "SWITCHBOARD_NATS_CLUSTER_PORT"))
         if s.database_url is None:
             wanted.append(
                 ("postgres", s.pg_port, "SWITCHBOARD_PG_PORT or SWITCHBOARD_DATABASE_URL")
@@ -157,16 +163,24 @@ class Stack:
             nats_url = s.nats_url
             self.console.say(f"nats: using {nats_url}")
         else:
-            nats_url = f"nats://127.0.0.1:{s.nats_port}"
-            monitor = (
-                f", monitor http://127.0.0.1:{s.nats_monitor_port}" if s.nats_monitor_port else ""
-            )
-            self.console.say(
-                f"nats: starting {nats_url}{monitor}, JetStream in {s.data_dir / 'nats'}"
-                ", its log below as `nats |`"
-            )
-            if not self._start_server("nats", infra.nats_spawn(s, self.console), infra.NATS_STOP):
-                return None
+            nodes = infra.nats_nodes(s)
+            nats_url = infra.nats_url(nodes)
+            if len(nodes) > 1:
+                self.console.say(
+                    f"nats: a JetStream cluster of {len(nodes)} nodes ({nats_url}), "
+                    f"streams with {services.stream_replicas(s)} replicas"
+                )
+            for node in nodes:
+                monitor = (
+                    f", monitor http://127.0.0.1:{node.monitor_port}" if node.monitor_port else ""
+                )
+                self.console.say(
+                    f"nats: starting nats://127.0.0.1:{node.port}{monitor}, JetStream in "
+                    f"{node.data_dir}, its log below as `{node.name} |`"
+                )
+                spawn = infra.nats_spawn(node, self.console)
+                if not self._start_server(node.name, spawn, infra.NATS_STOP):
+                    return None
         if s.database_url is not None:
             database_url = infra.asyncpg_url(s.database_url)
             self.console.say("postgres: using SWITCHBOARD_DATABASE_URL")

@@ -12,6 +12,7 @@ import structlog
 
 from chat_worker.bootstrap import bootstrap
 from chat_worker.config import Settings
+from messaging.connection import redacted
 
 log = structlog.get_logger(__name__)
 
@@ -28,7 +29,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info(
         "chat worker ready",
-        nats=settings.nats_url,
+        nats=redacted(settings.nats_url),
         concurrency=settings.concurrency,
         ack_wait=settings.effective_ack_wait,
     )

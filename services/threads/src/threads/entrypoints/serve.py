@@ -9,6 +9,7 @@ import signal
 
 import structlog
 
+from messaging.connection import redacted
 from observability.metrics import serve_metrics
 from threads.bootstrap import running_service
 from threads.config import Settings
@@ -25,6 +26,6 @@ async def serve(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        log.info("threads service ready", nats=settings.nats_url)
+        log.info("threads service ready", nats=redacted(settings.nats_url))
         await stop.wait()
         log.info("threads service stopping")
