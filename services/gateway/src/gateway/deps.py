@@ -1,5 +1,5 @@
 """FastAPI dependencies: the bus, the current user, the envelope of a user's request, the
-Idempotency-Key.
+Idempotency-Key, and a command's sender made of them.
 
 They are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker thread, a
 hop to another thread and back on every request; none of these block, so none needs one.
@@ -7,17 +7,22 @@ hop to another thread and back on every request; none of these block, so none ne
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
-from contracts.base import Envelope
+from contracts.base import Command, Envelope
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.correlation import correlation_from
 from gateway.security import AccessTokens, Passwords
+
+C = TypeVar("C", bound=Command[Any])
+R = TypeVar("R", bound=BaseModel)
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
 
@@ -88,3 +93,27 @@ CommandId = Annotated[str, Depends(idempotency_key)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AccessTokensDep = Annotated[AccessTokens, Depends(get_access_tokens)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """How a route sends the one command it makes: with the signed-in user's envelope and the
+    request's command id (its Idempotency-Key), so no route assembles them by hand."""
+
+    bus: Bus
+    meta: Envelope
+    command_id: str
+
+    def command(self, kind: type[C], **fields: Any) -> C:
+        return kind(meta=self.meta, command_id=self.command_id, **fields)
+
+    async def __call__(self, kind: type[Command[R]], **fields: Any) -> R:
+        """The command's reply as its reply model (a refusal raises its HTTP status)."""
+        return await self.bus.call(self.command(kind, **fields))
+
+
+async def sender(bus: BusDep, meta: Meta, command_id: CommandId) -> Sender:
+    return Sender(bus, meta, command_id)
+
+
+Send = Annotated[Sender, Depends(sender)]

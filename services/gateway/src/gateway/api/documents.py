@@ -24,7 +24,7 @@ from contracts.queries import GetDocument, ListDocuments
 from contracts.text import problem
 from contracts.views import AckView, DocumentDetailView, DocumentListView, DocumentView
 from gateway.api.responses import Responses, error, not_found
-from gateway.deps import BusDep, CommandId, Meta, SettingsDep
+from gateway.deps import BusDep, Meta, Send, SettingsDep
 from gateway.schemas import DocumentIn
 
 router = APIRouter(tags=["documents"])
@@ -168,17 +168,11 @@ def owner_routes(kind: str, path: str, owner: Callable[..., Awaitable[Owner]]) -
         openapi_extra=UPLOAD_BODY,
     )
     async def post_document(
-        request: Request,
-        bus: BusDep,
-        meta: Meta,
-        command_id: CommandId,
-        settings: SettingsDep,
-        of: Owner = of_owner,
+        request: Request, send: Send, settings: SettingsDep, of: Owner = of_owner
     ) -> DocumentView:
         body = await read_document(request, settings.max_document_bytes)
-        cmd = AddDocument(
-            meta=meta,
-            command_id=command_id,
+        return await send(
+            AddDocument,
             document_id=uuid4(),
             project_id=of.project_id,
             thread_id=of.thread_id,
@@ -186,7 +180,6 @@ def owner_routes(kind: str, path: str, owner: Callable[..., Awaitable[Owner]]) -
             content_type=body.content_type,
             content=body.content,
         )
-        return await bus.call(cmd)
 
     @router.get(
         f"{path}/documents",
@@ -210,8 +203,5 @@ async def get_document(document_id: UUID, bus: BusDep, meta: Meta) -> DocumentDe
 
 
 @router.delete("/api/documents/{document_id}", response_model=AckView, responses=NOT_FOUND)
-async def delete_document(
-    document_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId
-) -> AckView:
-    cmd = DeleteDocument(meta=meta, command_id=command_id, document_id=document_id)
-    return await bus.call(cmd)
+async def delete_document(document_id: UUID, send: Send) -> AckView:
+    return await send(DeleteDocument, document_id=document_id)

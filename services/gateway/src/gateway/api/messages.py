@@ -12,7 +12,7 @@ from contracts.commands import DeleteMessage, PostMessage
 from contracts.queries import ListMessages
 from contracts.views import AckView, MessageListView, MessageView
 from gateway.api.responses import error, not_found
-from gateway.deps import BusDep, CommandId, Meta
+from gateway.deps import BusDep, Meta, Send
 from gateway.schemas import MessageIn
 
 router = APIRouter(tags=["messages"])
@@ -26,16 +26,9 @@ ListedPath = Literal["active", "all"]
     response_model=MessageView,
     responses={404: error("No such thread, or `parent_id` is not a message of it")},
 )
-async def post_message(
-    thread_id: UUID,
-    body: MessageIn,
-    bus: BusDep,
-    meta: Meta,
-    command_id: CommandId,
-) -> MessageView:
-    cmd = PostMessage(
-        meta=meta,
-        command_id=command_id,
+async def post_message(thread_id: UUID, body: MessageIn, send: Send) -> MessageView:
+    return await send(
+        PostMessage,
         thread_id=thread_id,
         message_id=uuid4(),
         role=body.role,
@@ -44,7 +37,6 @@ async def post_message(
         metadata=body.metadata,
         parent_id=body.parent_id,
     )
-    return await bus.call(cmd)
 
 
 @router.get(
@@ -72,10 +64,7 @@ async def get_messages(
     response_model=AckView,
     responses=not_found("message"),
 )
-async def delete_message(
-    message_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId
-) -> AckView:
+async def delete_message(message_id: UUID, send: Send) -> AckView:
     """The message and everything below it; an active leaf among them moves to the parent's
     newest remaining branch."""
-    cmd = DeleteMessage(meta=meta, command_id=command_id, message_id=message_id)
-    return await bus.call(cmd)
+    return await send(DeleteMessage, message_id=message_id)

@@ -8,7 +8,7 @@ from contracts.commands import SetTaskRoutes
 from contracts.events import TaskRoute
 from contracts.queries import GetTaskRoutes
 from contracts.views import TaskRoutesView
-from gateway.deps import BusDep, CommandId, Meta
+from gateway.deps import BusDep, Meta, Send
 from gateway.schemas import TaskRoutesIn
 
 router = APIRouter(tags=["providers"])
@@ -20,14 +20,10 @@ async def get_task_routes(bus: BusDep, meta: Meta) -> TaskRoutesView:
 
 
 @router.put("/api/task-routes", response_model=TaskRoutesView)
-async def put_task_routes(
-    body: TaskRoutesIn, bus: BusDep, meta: Meta, command_id: CommandId
-) -> TaskRoutesView:
+async def put_task_routes(body: TaskRoutesIn, send: Send) -> TaskRoutesView:
     """Replaces every route; an unknown task or provider → 400 and nothing changes."""
-    cmd = SetTaskRoutes(
-        meta=meta,
-        command_id=command_id,
+    return await send(
+        SetTaskRoutes,
         use_separate_models=body.use_separate_models,
         routes=[TaskRoute(task=r.task, provider=r.provider, model=r.model) for r in body.routes],
     )
-    return await bus.call(cmd)
