@@ -7,20 +7,16 @@ from __future__ import annotations
 
 from contracts.commands import PostMessage
 from contracts.replies import Reply
-from threads.domain import branches, thread
+from threads.domain import thread
 from threads.queries.messages import fetch_message
-from threads.store.tree_loads import tree_facts
 from threads.store.unit_of_work import HandlerContext
-from threads.store.write_state import load_thread_for_write
+from threads.store.write_state import load_to_post
 
 
 async def handle(ctx: HandlerContext[PostMessage]) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
-    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
-    thread.require_owned(state, user_id)
-    facts = await tree_facts(ctx.conn, cmd.thread_id, cmd.parent_id)
-    parent = branches.parent_for(cmd.parent_id, facts.node, facts.active_leaf_id)
+    stream, version, state, parent = await load_to_post(ctx, cmd.thread_id, cmd.parent_id)
     events = thread.decide_post_message(state, cmd, user_id=user_id, parent_id=parent)
     await ctx.append(stream, version, events)
     view = await fetch_message(ctx.conn, user_id, cmd.message_id)  # type: ignore[arg-type]

@@ -13,10 +13,11 @@ from uuid import UUID
 
 from sqlalchemy import String, bindparam, or_
 
-from threads.domain import chat, project, thread
+from threads.domain import branches, chat, project, thread
 from threads.domain import provider_settings as settings
 from threads.store.locks import LockedRead, load_locked, lock_stream
 from threads.store.tables import events
+from threads.store.tree_loads import tree_facts
 from threads.store.unit_of_work import HandlerContext
 
 _THREAD_STATE = LockedRead.of(events.c.event_type.in_(thread.STATE_EVENTS))
@@ -37,6 +38,18 @@ async def load_thread_for_write(
     stream = thread.stream_id(thread_id)
     version, stored = await load_locked(ctx.conn, _THREAD_STATE, stream)
     return stream, version, thread.fold([e.to_domain() for e in stored])
+
+
+async def load_to_post(
+    ctx: HandlerContext[Any], thread_id: UUID, parent_id: UUID | None
+) -> tuple[str, int, thread.ThreadState, UUID | None]:
+    """For a new message of the user's own thread (another user's, or none: not found):
+    (stream, version, state, the message it goes below), read under the stream's lock."""
+    stream, version, state = await load_thread_for_write(ctx, thread_id)
+    owned = thread.require_owned(state, ctx.command.meta.user_id)
+    facts = await tree_facts(ctx.conn, thread_id, parent_id)
+    parent = branches.parent_for(parent_id, facts.node, facts.active_leaf_id)
+    return stream, version, owned, parent
 
 
 async def load_for_answer(
