@@ -6,7 +6,8 @@ The events (see the HTTP spec, "Chat"):
 - `message_start` {thread_id, user_message_id, message_id, provider, model}
 - `token` {text}, `id` = the TOKENS stream sequence of that chunk (ids only grow)
 - `restart` {message_id, attempt}: the answer restarted (its worker died, or the provider
-  dropped the stream); discard this message's text so far, the new attempt follows
+  dropped the stream); discard this message's text so far, the new attempt follows. Events
+  of an older attempt after a newer one's `start` are dropped: one attempt at a time
 - then exactly one of `message_end` {message_id, finish_reason, usage}, `error` {code,
   message}, `cancelled` {message_id}
 """
@@ -68,6 +69,9 @@ class TokenRenderer:
         token = decode_token(raw)
         kind = token.get("kind")
         self.last_id = seq
+        current = self.attempt
+        if current is not None and token.get("attempt", 1) < current:
+            return b""  # a superseded attempt's (workers fence them out; this is the backstop)
         if kind == "delta":
             text = token.get("text", "")
             self.shown.append(text)

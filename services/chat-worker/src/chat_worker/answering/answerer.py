@@ -8,6 +8,13 @@
    if it cannot be reached the delivery is nacked and comes back later, and the heartbeat
    keeps the delivery ours meanwhile.
 4. After the ack, the title of a new thread (`titles`).
+
+Fenced (see `token_stream`): a delivery of an answer this process is already generating (the
+request came back while the process was paused past the ack wait) is left alone, neither
+acked nor nacked: the answer under way keeps running, and its heartbeats and its ack count
+for the redelivered message too (JetStream tracks a message by its stream sequence). An
+attempt superseded by another worker's stops at its next publish and leaves its delivery to
+that worker, recording nothing.
 """
 
 from __future__ import annotations
@@ -21,11 +28,18 @@ from nats.aio.msg import Msg
 from chat_worker.answering.attempts import Generation, Request
 from chat_worker.answering.cancels import CancelHandle, InFlight
 from chat_worker.answering.context import AnswerContext, ContextSource
-from chat_worker.answering.outcome import Outcome, publish_terminal, record, repair_terminal
+from chat_worker.answering.outcome import (
+    Outcome,
+    publish_terminal,
+    record,
+    repair_terminal,
+    replay_stored,
+    stored_outcome,
+)
 from chat_worker.answering.prompt import build_prompt
 from chat_worker.answering.request import parse_request
 from chat_worker.answering.titles import TitleJob, Titles
-from chat_worker.answering.token_stream import TokenStreams
+from chat_worker.answering.token_stream import Fence, Superseded, TokenStreams
 from chat_worker.config import Settings
 from chat_worker.providers.base import ChatRequest, ProviderError
 from chat_worker.providers.registry import ProviderRegistry
@@ -63,6 +77,13 @@ class Answerer:
             return
         req, meta = parsed
         delivered = msg.metadata.num_delivered or 1
+        if self.inflight.active(req.message_id):
+            log.info(
+                "redelivered answer already under way here; left to it",
+                message_id=str(req.message_id),
+                delivery=delivered,
+            )
+            return
         # Every line logged for this answer, its title included, carries the request's ids.
         with structlog.contextvars.bound_contextvars(
             correlation_id=str(meta.correlation_id),
@@ -78,8 +99,11 @@ class Answerer:
         handle = self.inflight.register(req.message_id)
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         title_job: TitleJob | None = None
+        settled: bool | None  # None: superseded, left to the delivery that took over
         try:
             settled, title_job = await self._answer(req, meta, handle, delivered)
+        except Superseded:
+            settled = None
         except ThreadsUnavailable as exc:
             log.warning("threads service unavailable; will be redelivered", error=str(exc))
             settled = False
@@ -89,7 +113,10 @@ class Answerer:
         finally:
             heartbeat.cancel()
             self.inflight.release(req.message_id)
-        if settled:
+        if settled is None:
+            # The delivery belongs to the worker whose attempt came after: no ack, no nak.
+            log.warning("attempt superseded by another delivery; stopped")
+        elif settled:
             await msg.ack()
         else:
             await msg.nak(delay=self._redelivery_delay(delivered))
@@ -127,20 +154,30 @@ class Answerer:
             attempt=found.first_attempt,
             context=found.source,
         )
+        fence = Fence(found.fence)
         generation = Generation(
             self.settings,
-            new_stream=lambda attempt: self.streams.open(req.thread_id, req.message_id, attempt),
+            new_stream=lambda attempt: self.streams.open(
+                req.thread_id, req.message_id, attempt, fence
+            ),
             cancel=handle,
         )
         outcome = await self._generate(req, found, generation)
         tokens = (
             generation.attempts[-1]
             if generation.attempts
-            else self.streams.open(req.thread_id, req.message_id, outcome.attempt)
+            else self.streams.open(req.thread_id, req.message_id, outcome.attempt, fence)
         )
         if not await record(self.threads, req, meta, outcome):
-            return True, None  # another delivery finished it first: its terminal event stands
-        await publish_terminal(tokens, outcome)
+            # Another delivery finished it first. Its terminal event ends the stream, unless
+            # our tokens came after its last ones: then its stored text goes out again.
+            if tokens.started:
+                await self._stream_stored(req, meta, outcome.attempt)
+            return True, None
+        try:
+            await publish_terminal(tokens, outcome)
+        except Superseded:  # another attempt's tokens came after ours: ours is the stored one
+            await replay_stored(self.streams, req, outcome)
         log.info(
             "answer recorded",
             outcome=outcome.kind,
@@ -149,6 +186,13 @@ class Answerer:
             code=outcome.code or None,
         )
         return True, self.titles.job_for(req, meta, found.view, outcome)
+
+    async def _stream_stored(
+        self, req: AssistantMessageRequested, meta: Envelope, attempt: int
+    ) -> None:
+        view = await self.contexts.stored(req, meta)
+        if view is not None and view.message is not None and view.message_status != "streaming":
+            await replay_stored(self.streams, req, stored_outcome(view.message, attempt))
 
     async def _generate(
         self, req: AssistantMessageRequested, found: AnswerContext, generation: Generation

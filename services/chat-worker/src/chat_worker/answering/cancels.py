@@ -61,6 +61,10 @@ class InFlight:
             handle.request()
         return handle
 
+    def active(self, message_id: UUID) -> bool:
+        """True while this process is generating that message."""
+        return message_id in self._handles
+
     def release(self, message_id: UUID) -> None:
         self._handles.pop(message_id, None)
 

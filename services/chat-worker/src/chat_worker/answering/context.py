@@ -12,7 +12,8 @@ parsed only by the worker that takes one.
 
 Asked: `qry.chat.context`, with the user's own credentials for the thread's provider; a
 redelivery also reads back the newest token of the answer at the same time (both are on the
-way to the first token), so it answers as the attempt after any an earlier delivery started.
+way to the first token), so it answers as the attempt after any an earlier delivery started,
+its `start` fenced on that token (`fence`: its stream sequence, 0 when there is none).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class AnswerContext:
     first_attempt: int
     source: Literal["pushed", "asked"]
     creds: ProviderCredentials | ProviderError  # the error the answer fails with
+    fence: int = 0  # stream sequence of the answer's newest token when this delivery began
 
     @property
     def finished(self) -> bool:
@@ -123,7 +125,7 @@ class ContextSource:
         if view is not None:
             return AnswerContext(view, req.attempt, "pushed", self._creds(req.provider, view))
         previous = (
-            asyncio.create_task(self.streams.last_token(req.thread_id, req.message_id))
+            asyncio.create_task(self.streams.newest(req.thread_id, req.message_id))
             if delivered > 1  # only a redelivery can find tokens of an earlier attempt
             else None
         )
@@ -135,8 +137,15 @@ class ContextSource:
                 previous.cancel()
         if view is None:
             return None
-        first = next_attempt(req.attempt, last)
-        return AnswerContext(view, first, "asked", self._creds(req.provider, view))
+        first = next_attempt(req.attempt, last[1] if last is not None else None)
+        fence = last[0] if last is not None else 0
+        return AnswerContext(view, first, "asked", self._creds(req.provider, view), fence)
+
+    async def stored(
+        self, req: AssistantMessageRequested, meta: Envelope
+    ) -> ChatContextView | None:
+        """The message as stored now (its outcome, once recorded)."""
+        return await self._ask(req, meta)
 
     def _pushed(self, req: AssistantMessageRequested) -> ChatContextView | None:
         payload = self.pushed.take(req.message_id)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import structlog
 from nats.aio.msg import Msg
 
-from chat_worker.answering.outcome import Outcome, publish_terminal, record
+from chat_worker.answering.outcome import Outcome, publish_terminal, record, replay_stored
 from chat_worker.answering.request import parse_request
-from chat_worker.answering.token_stream import TokenStreams, next_attempt
+from chat_worker.answering.token_stream import Fence, Superseded, TokenStreams, next_attempt
 from chat_worker.threads_client import ThreadsClient
 from contracts.advisories import MaxDeliveriesAdvisory
 from contracts.subjects import EVENTS_STREAM
@@ -57,8 +57,8 @@ class ExhaustedRequests:
             correlation_id=str(meta.correlation_id), message_id=str(req.message_id)
         ):
             try:
-                last = await self.streams.last_token(req.thread_id, req.message_id)
-                attempt = next_attempt(req.attempt, last)
+                last = await self.streams.newest(req.thread_id, req.message_id)
+                attempt = next_attempt(req.attempt, last[1] if last is not None else None)
                 outcome = Outcome(
                     "failed",
                     attempt,
@@ -66,8 +66,12 @@ class ExhaustedRequests:
                     error="No chat worker could finish this answer",
                 )
                 if await record(self.threads, req, meta, outcome):
-                    tokens = self.streams.open(req.thread_id, req.message_id, attempt)
-                    await publish_terminal(tokens, outcome)
+                    fence = Fence(last[0] if last is not None else 0)
+                    tokens = self.streams.open(req.thread_id, req.message_id, attempt, fence)
+                    try:
+                        await publish_terminal(tokens, outcome)
+                    except Superseded:
+                        await replay_stored(self.streams, req, outcome)
                     log.warning("answer failed: its deliveries ran out", attempt=attempt)
                 else:
                     log.info("exhausted answer keeps the outcome it had")

@@ -3,7 +3,9 @@
 The order matters. Recording comes first, with a command id per attempt, so whichever
 delivery records first decides the stored answer and a second is refused; only the delivery
 whose outcome was stored publishes the terminal token event. A stored outcome whose stream
-lacks its terminal event (the worker died in between) is repaired by the next delivery.
+lacks its terminal event (the worker died in between) is repaired by the next delivery; one
+whose stream went on with another attempt's tokens is streamed again as the newest attempt
+(`replay_stored`), so the stream always ends with exactly the stored text.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from typing import Any, Literal
 
 import structlog
 
-from chat_worker.answering.token_stream import TokenStream, TokenStreams
+from chat_worker.answering.token_stream import (
+    Fence,
+    Superseded,
+    TokenStream,
+    TokenStreams,
+    next_attempt,
+)
 from chat_worker.threads_client import Refused, ThreadsClient
 from contracts.base import Command, Envelope
 from contracts.commands import (
@@ -24,9 +32,10 @@ from contracts.commands import (
 from contracts.errors import ErrorCode
 from contracts.events import AssistantMessageRequested
 from contracts.tokens import is_terminal
-from contracts.views import ChatContextView, OutcomeRecordedView
+from contracts.views import ChatContextView, MessageView, OutcomeRecordedView
 
 log = structlog.get_logger(__name__)
+REPLAY_TRIES = 5  # attempts to put the stored answer last on its stream
 OutcomeKind = Literal["complete", "failed", "cancelled"]
 
 
@@ -103,19 +112,52 @@ async def repair_terminal(
 ) -> None:
     """A finished message whose stream lacks its terminal event gets it now, so no reader
     waits forever."""
-    last = await streams.last_token(req.thread_id, req.message_id)
-    if last is None or is_terminal(last) or ctx.message is None:
+    last = await streams.newest(req.thread_id, req.message_id)
+    if last is None or is_terminal(last[1]) or ctx.message is None:
         return
-    tokens = streams.open(req.thread_id, req.message_id, int(last.get("attempt", 1)))
-    tokens.started, tokens.seq = True, int(last.get("seq", 0))
-    stored = ctx.message
+    seq, token = last
+    tokens = streams.open(req.thread_id, req.message_id, int(token.get("attempt", 1)), Fence(seq))
+    tokens.started, tokens.seq = True, int(token.get("seq", 0))
+    outcome = stored_outcome(ctx.message, tokens.attempt)
+    try:
+        await publish_terminal(tokens, outcome)
+    except Superseded:
+        await replay_stored(streams, req, outcome)
+
+
+def stored_outcome(stored: MessageView, attempt: int) -> Outcome:
     error = stored.metadata or {}
-    outcome = Outcome(
+    return Outcome(
         "complete" if stored.status == "complete" else stored.status,  # type: ignore[arg-type]
-        tokens.attempt,
+        attempt,
         stored.content,
         usage=stored.usage,
         code=str(error.get("error_code", "provider_error")),
         error=str(error.get("error", "")),
     )
-    await publish_terminal(tokens, outcome)
+
+
+async def replay_stored(
+    streams: TokenStreams, req: AssistantMessageRequested, outcome: Outcome
+) -> None:
+    """The stored outcome as a new attempt after whatever the stream holds now: `start`, its
+    text as one delta, its terminal event. Used when another attempt's tokens came after the
+    stored one's, so a reader drops that text at the `restart` and ends with exactly the
+    stored text. A terminal event already last on the stream is the stored outcome's (only
+    the delivery whose outcome was recorded publishes one): then nothing is needed."""
+    for _ in range(REPLAY_TRIES):
+        last = await streams.newest(req.thread_id, req.message_id)
+        if last is not None and is_terminal(last[1]):
+            return
+        fence = Fence(last[0] if last is not None else 0)
+        attempt = next_attempt(outcome.attempt, last[1] if last is not None else None)
+        tokens = streams.open(req.thread_id, req.message_id, attempt, fence)
+        try:
+            if outcome.content:
+                await tokens.delta(outcome.content)
+            await publish_terminal(tokens, outcome)
+            log.info("stored answer streamed again", attempt=tokens.attempt)
+            return
+        except Superseded:
+            continue
+    log.warning("stored answer not streamed again: its stream keeps changing")
