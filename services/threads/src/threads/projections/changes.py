@@ -149,44 +149,26 @@ ChangeFn = Callable[[Changes, Any], None]  # (changes, an `Event`): one read mod
 Definition = dict[str, ChangeFn]  # event type -> its changes: one read model
 
 
+def _keep(kind: Callable[..., Change]) -> Callable[..., None]:
+    def keep(self: Recorder, *args: Any, **kwargs: Any) -> None:
+        self.changes.append(kind(*args, **kwargs))
+
+    return keep
+
+
 class Recorder:
-    """A `Changes` that keeps the changes said, in order, for the SQL compiler."""
+    """A `Changes` that keeps the changes said, in order, for the SQL compiler: each method
+    makes the change of its name from its arguments (the fields bear the parameters' names)."""
 
     def __init__(self) -> None:
         self.changes: list[Change] = []
 
-    def insert(self, table: Table, values: dict[str, Any], refs: Refs = None) -> None:
-        self.changes.append(Insert(table, values, refs))
-
-    def upsert(
-        self,
-        table: Table,
-        values: dict[str, Any],
-        refs: Refs = None,
-        set: dict[str, Any] | None = None,
-        add: dict[str, int] | None = None,
-    ) -> None:
-        self.changes.append(Upsert(table, values, refs, set, add))
-
-    def update(
-        self,
-        table: Table,
-        key: Any,
-        set: dict[str, Any] | None = None,
-        refs: Refs = None,
-        add: dict[str, int] | None = None,
-        later: dict[str, Any] | None = None,
-    ) -> None:
-        self.changes.append(Update(table, key, set, refs, add, later))
-
-    def update_where(self, table: Table, column: str, value: Any, set: dict[str, Any]) -> None:
-        self.changes.append(UpdateWhere(table, column, value, set))
-
-    def delete(self, table: Table, key: Any) -> None:
-        self.changes.append(Delete(table, key))
-
-    def delete_where(self, table: Table, column: str, value: Any) -> None:
-        self.changes.append(DeleteWhere(table, column, value))
+    insert = _keep(Insert)
+    upsert = _keep(Upsert)
+    update = _keep(Update)
+    update_where = _keep(UpdateWhere)
+    delete = _keep(Delete)
+    delete_where = _keep(DeleteWhere)
 
     def when(self, table: Table, key: Any, then: Callable[..., None], *args: Any) -> None:
         outer, self.changes = self.changes, []
