@@ -82,7 +82,7 @@ async def setup(uow: UnitOfWork) -> tuple[Envelope, uuid.UUID]:
             meta=meta,
             thread_id=thread_id,
             project_id=project_id,
-            model_provider="echo",
+            provider="echo",
             model="echo",
         ),
         functools.partial(create_thread.handle, default_provider="echo"),

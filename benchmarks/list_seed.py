@@ -119,7 +119,7 @@ def event_rows(plan: Plan) -> Iterator[tuple[object, ...]]:
                 user_id=plan.user_id,
                 project_id=project,
                 title=_title(rng),
-                model_provider="echo",
+                provider="echo",
                 model="echo",
                 thread_type="ba_assistant",
                 agent_type="chat",
@@ -182,11 +182,11 @@ SELECT (data->>'message_id')::uuid, global_position, (data->>'thread_id')::uuid,
 FROM events WHERE global_position > $1 AND event_type = 'MessagePosted'
 """
 THREADS_SQL = """
-INSERT INTO threads (id, user_id, project_id, project_name, title, model_provider, model,
+INSERT INTO threads (id, user_id, project_id, project_name, title, provider, model,
                      thread_type, agent_type, message_count, created_at, updated_at,
                      last_activity_at)
 SELECT (e.data->>'thread_id')::uuid, (e.data->>'user_id')::uuid, p.id, p.name,
-       e.data->>'title', e.data->>'model_provider', e.data->>'model', e.data->>'thread_type',
+       e.data->>'title', e.data->>'provider', e.data->>'model', e.data->>'thread_type',
        e.data->>'agent_type', coalesce(m.n, 0), e.recorded_at, e.recorded_at,
        greatest(e.recorded_at, m.last)
 FROM events e

@@ -161,7 +161,7 @@ async def test_event_history_oldest_first(user: User) -> None:
     positions = [e["position"] for e in events]
     assert positions == sorted(positions) and len(set(positions)) == 5
     assert set(events[0]) == {"position", "version", "type", "data", "recorded_at"}
-    assert events[0]["data"]["model_provider"] == "echo"
+    assert events[0]["data"]["provider"] == "echo"
     assert events[0]["data"]["title"] == "Start"
     assert events[2]["data"] == {
         "thread_id": tid,

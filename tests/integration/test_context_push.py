@@ -30,7 +30,7 @@ async def _thread(service: ThreadsService, user_id: uuid.UUID, provider: str) ->
         CreateThread(
             meta=Envelope(user_id=user_id),
             thread_id=thread_id,
-            model_provider=provider,
+            provider=provider,
             model="some-model",
         ),
         functools.partial(create_thread.handle, default_provider="echo"),

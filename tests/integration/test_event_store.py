@@ -114,9 +114,7 @@ async def test_idempotency_keys_are_per_user(engine: AsyncEngine) -> None:
 
 async def test_refusal_changes_nothing_and_is_remembered(engine: AsyncEngine) -> None:
     user_id = await new_user(engine)
-    cmd = CreateThread(
-        meta=Envelope(user_id=user_id), thread_id=uuid.uuid4(), model_provider="nope"
-    )
+    cmd = CreateThread(meta=Envelope(user_id=user_id), thread_id=uuid.uuid4(), provider="nope")
     reply = await uow(engine).run(cmd, create_handler)
     assert not reply.ok and reply.error is not None and reply.error.code == "invalid"
     async with engine.connect() as conn:
@@ -195,11 +193,11 @@ async def test_thread_created_v1_is_upcast_to_anthropic_ba_assistant(
         event = loaded[0]
         assert event.schema_version == 2
         domain = event.to_domain()
-        assert domain.model_provider == "anthropic"  # type: ignore[attr-defined]
+        assert domain.provider == "anthropic"  # type: ignore[attr-defined]
         assert domain.thread_type == "ba_assistant"  # type: ignore[attr-defined]
         await default_projector()(conn, event)
         row = (await conn.execute(select(threads).where(threads.c.id == thread_id))).one()
-    assert (row.model_provider, row.thread_type, row.title) == (
+    assert (row.provider, row.thread_type, row.title) == (
         "anthropic",
         "ba_assistant",
         "Old times",

@@ -74,7 +74,7 @@ async def _requested(scene: Scene) -> PostChat:
     meta = Envelope(user_id=uuid.uuid4())
     thread_id = uuid.uuid4()
     reply = await uow.run(
-        CreateThread(meta=meta, thread_id=thread_id, model_provider="echo", model="echo"),
+        CreateThread(meta=meta, thread_id=thread_id, provider="echo", model="echo"),
         functools.partial(create_thread.handle, default_provider="echo"),
     )
     assert reply.ok, reply.error

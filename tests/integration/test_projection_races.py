@@ -55,7 +55,7 @@ async def test_a_thread_created_during_a_rename_gets_the_new_project_name(
                     user_id=uid,
                     project_id=pid,
                     title="t",
-                    model_provider="echo",
+                    provider="echo",
                     model="echo",
                     thread_type="assistant",
                     agent_type="chat",

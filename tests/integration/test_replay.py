@@ -71,7 +71,7 @@ async def seed(engine: AsyncEngine, n_threads: int = 5) -> uuid.UUID:
 
 async def new_thread(work: UnitOfWork, user_id: uuid.UUID, title: str = "t") -> None:
     cmd = CreateThread(
-        meta=Envelope(user_id=user_id), thread_id=uuid.uuid4(), title=title, model_provider="echo"
+        meta=Envelope(user_id=user_id), thread_id=uuid.uuid4(), title=title, provider="echo"
     )
     reply = await work.run(cmd, lambda ctx: create_thread.handle(ctx, default_provider="echo"))
     assert reply.ok
@@ -142,7 +142,7 @@ async def test_memory_matches_sql_on_edge_cases(engine: AsyncEngine) -> None:
             user_id=user,
             project_id=pid,
             title="a thread",
-            model_provider="echo",
+            provider="echo",
             model="echo",
             thread_type="ba_assistant",
             agent_type="chat",
@@ -545,7 +545,7 @@ async def test_a_thread_stored_before_the_tree_reads_as_a_chain(engine: AsyncEng
             user_id=user,
             project_id=None,
             title="old",
-            model_provider="echo",
+            provider="echo",
             model="echo",
             thread_type="assistant",
             agent_type="chat",

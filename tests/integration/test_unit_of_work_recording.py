@@ -24,7 +24,7 @@ from threads.store.unit_of_work import HandlerContext, UnitOfWork
 async def _thread(uow: UnitOfWork, meta: Envelope) -> uuid.UUID:
     thread_id = uuid.uuid4()
     reply = await uow.run(
-        CreateThread(meta=meta, thread_id=thread_id, model_provider="echo", model="echo"),
+        CreateThread(meta=meta, thread_id=thread_id, provider="echo", model="echo"),
         functools.partial(create_thread.handle, default_provider="echo"),
     )
     assert reply.ok, reply.error

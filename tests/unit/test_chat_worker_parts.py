@@ -258,7 +258,7 @@ def test_system_prompt_follows_the_thread_type_and_carries_documents() -> None:
     now = datetime.now(UTC)
     thread = ThreadView(
         id=uuid4(), title="t", project_id=None, project_name=None, user_id=uuid4(),
-        model_provider="echo", provider="echo", model="echo", thread_type="assistant",
+        provider="echo", model="echo", thread_type="assistant",
         agent_type="chat", message_count=0, created_at=now, updated_at=now, last_activity_at=now,
     )  # fmt: skip
     ctx = ChatContextView(

@@ -36,7 +36,7 @@ def test_create_defaults_and_refusals() -> None:
     [event] = thread.decide_create(
         None, cmd, user_id=OWNER, default_provider="echo", routed_model=None
     )
-    assert (event.title, event.model_provider, event.model) == ("New Chat", "echo", "echo")
+    assert (event.title, event.provider, event.model) == ("New Chat", "echo", "echo")
     assert (event.thread_type, event.agent_type) == ("ba_assistant", "chat")
     routed = thread.decide_create(
         None, cmd, user_id=OWNER, default_provider="openai", routed_model="gpt-x"
@@ -44,7 +44,7 @@ def test_create_defaults_and_refusals() -> None:
     assert routed[0].model == "gpt-x"
     for bad in (
         CreateThread(thread_id=uuid.uuid4(), thread_type="pirate"),
-        CreateThread(thread_id=uuid.uuid4(), model_provider="skynet"),
+        CreateThread(thread_id=uuid.uuid4(), provider="skynet"),
         CreateThread(thread_id=uuid.uuid4(), agent_type="a" * 51),
         CreateThread(thread_id=uuid.uuid4(), title="t" * 256),
         CreateThread(thread_id=uuid.uuid4(), title="nul\x00"),

@@ -7,24 +7,27 @@ names the same thing.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from contracts import subjects as s
 from contracts.base import Command
 from contracts.events import TaskRoute
+from contracts.generation import GenerationOptions
 from contracts.views import (
     AckView,
     CancelView,
     ChatStartedView,
     DocumentView,
+    ImportResultView,
     MessageRole,
     MessageView,
     OutcomeRecordedView,
     ProjectView,
     ProviderView,
+    ShareView,
     TaskRoutesView,
     ThreadView,
     TitleSetView,
@@ -45,6 +48,7 @@ class CreateProject(Command[ProjectView]):
     project_id: UUID
     name: str
     description: str | None = None
+    instructions: str | None = None
 
 
 class UpdateProject(Command[ProjectView]):
@@ -53,6 +57,8 @@ class UpdateProject(Command[ProjectView]):
     name: str | None = None
     description: str | None = None
     description_set: bool = False
+    instructions: str | None = None
+    instructions_set: bool = False  # given at all: null clears them
 
 
 class DeleteProject(Command[AckView]):
@@ -65,10 +71,13 @@ class CreateThread(Command[ThreadView]):
     thread_id: UUID
     project_id: UUID | None = None
     title: str | None = None
-    model_provider: str | None = None
+    provider: str | None = None  # the HTTP body calls it model_provider
     model: str | None = None
     thread_type: str | None = None
     agent_type: str | None = None
+    instructions: str | None = None
+    context_window: int | None = None  # tokens; None: the model's
+    context_policy: str | None = None  # None: truncate
 
 
 class UpdateThread(Command[ThreadView]):
@@ -80,6 +89,26 @@ class UpdateThread(Command[ThreadView]):
     title: str | None = None
     move: bool = False
     project_id: UUID | None = None
+    instructions: str | None = None
+    instructions_set: bool = False  # given at all: null clears them
+    # `context_window_set` says whether context_window was given: null goes back to the model's
+    context_window: int | None = None
+    context_window_set: bool = False
+    context_policy: str | None = None
+
+
+class RecordThreadSummary(Command[AckView]):
+    """From the chat worker: the `summary` task's text for the path through
+    `through_message_id`, made while answering `message_id`."""
+
+    subject: ClassVar[str] = s.THREAD_RECORD_SUMMARY
+
+    thread_id: UUID
+    through_message_id: UUID
+    text: str
+    summarized_messages: int
+    message_id: UUID | None = None
+    usage: dict[str, Any] | None = None
 
 
 class SetGeneratedTitle(Command[TitleSetView]):
@@ -163,6 +192,8 @@ class PostChat(Command[ChatStartedView]):
     artifact_data: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     parent_id: UUID | None = None
+    options: GenerationOptions | None = None
+    instructions: str | None = None  # for this answer alone (`/v1` system messages)
 
 
 class RegenerateAnswer(Command[ChatStartedView]):
@@ -174,6 +205,7 @@ class RegenerateAnswer(Command[ChatStartedView]):
     message_id: UUID
     assistant_message_id: UUID  # the new answer's id, chosen by the sender
     model: str | None = Field(default=None, max_length=200)
+    options: GenerationOptions | None = None
 
 
 class EditMessage(Command[ChatStartedView]):
@@ -188,6 +220,7 @@ class EditMessage(Command[ChatStartedView]):
     content: str
     artifact_data: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    options: GenerationOptions | None = None
 
 
 class CompleteAssistantMessage(Command[OutcomeRecordedView]):
@@ -198,6 +231,7 @@ class CompleteAssistantMessage(Command[OutcomeRecordedView]):
     finish_reason: str
     usage: dict[str, Any] | None = None
     attempt: int = 1
+    metadata: dict[str, Any] | None = None  # the answer's whole metadata, when the worker sets it
 
 
 class FailAssistantMessage(Command[OutcomeRecordedView]):
@@ -249,3 +283,73 @@ class SetTaskRoutes(Command[TaskRoutesView]):
     subject: ClassVar[str] = s.TASK_ROUTES_SET
     use_separate_models: bool
     routes: list[TaskRoute]
+
+
+# -- share links and imports -----------------------------------------------------------------
+
+
+class ShareThread(Command[ShareView]):
+    """A share link to a snapshot of the thread's active path as it is now. `share_id` is
+    chosen by the sender: unguessable (128 bits or more), it is all a reader needs."""
+
+    subject: ClassVar[str] = s.THREAD_SHARE
+    thread_id: UUID
+    share_id: str = Field(min_length=22, max_length=64)
+
+
+class RevokeShare(Command[AckView]):
+    subject: ClassVar[str] = s.SHARE_REVOKE
+    share_id: str = Field(max_length=64)
+
+
+class ImportMessage(BaseModel):
+    """One message of a conversation to import; `ref` is its id in the source, `parent_ref`
+    its parent's (None: a root). Parents come before their children."""
+
+    ref: str = Field(max_length=255)
+    parent_ref: str | None = Field(default=None, max_length=255)
+    role: MessageRole
+    content: str
+    artifact_data: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None  # holds `imported`: the source's id and times
+    provider: str | None = None
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    status: Literal["complete", "failed", "cancelled"] = "complete"
+
+
+class ImportDocument(BaseModel):
+    filename: str
+    content_type: str = "text/plain"
+    content: str
+
+
+class ImportConversation(BaseModel):
+    """A source conversation, already validated and put in Switchboard's terms (the gateway
+    reads the file); `active_ref` is the message the active path ends at."""
+
+    seq: int  # its place in the file
+    source_id: str = Field(min_length=1, max_length=255)
+    title: str
+    messages: list[ImportMessage]
+    active_ref: str | None = None
+    documents: list[ImportDocument] = []
+    skip: str | None = None  # the reason it is not imported (nothing to import in it)
+    provider: str | None = None  # its own binding, when the command names none
+    model: str | None = None
+
+
+class ImportConversations(Command[ImportResultView]):
+    """One batch of an import (a file is sent in batches that each fit a NATS message; the
+    first also starts the import). Each source conversation already imported by this user
+    answers with its thread; each new one becomes a thread, with its tree and active leaf."""
+
+    subject: ClassVar[str] = s.IMPORT_BATCH
+    import_id: UUID
+    source: Literal["switchboard", "chatgpt"]
+    total: int = Field(ge=0)
+    first: bool = False
+    project_id: UUID | None = None
+    provider: str | None = None
+    model: str | None = None
+    conversations: list[ImportConversation]

@@ -13,7 +13,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from contracts.base import DomainEvent
-from contracts.views import ForkedFrom, MessageRole
+from contracts.generation import GenerationOptions
+from contracts.views import ForkedFrom, MessageRole, SharedMessage
 
 # -- users -----------------------------------------------------------------------------------
 
@@ -35,6 +36,7 @@ class ProjectCreated(DomainEvent):
     user_id: UUID
     name: str
     description: str | None
+    instructions: str | None = None  # for the model; events before instructions carry none
 
 
 class ProjectUpdated(DomainEvent):
@@ -44,6 +46,8 @@ class ProjectUpdated(DomainEvent):
     name: str | None = None
     description: str | None = None
     description_set: bool = False  # description changed (possibly to null)
+    instructions: str | None = None
+    instructions_set: bool = False  # instructions changed (possibly to null)
 
 
 class ProjectDeleted(DomainEvent):
@@ -56,19 +60,21 @@ class ProjectDeleted(DomainEvent):
 
 
 class ThreadCreated(DomainEvent):
-    """v1 (before providers and thread types) had no model_provider, model, thread_type,
-    agent_type; it is upcast to anthropic / ba_assistant."""
+    """v1 (before providers and thread types) had no provider, model, thread_type,
+    agent_type; it is upcast to anthropic / ba_assistant. v2 named the provider
+    `model_provider`."""
 
-    schema_version: int = 2
+    schema_version: int = 3
     thread_id: UUID
     user_id: UUID
     project_id: UUID | None
     title: str
-    model_provider: str
+    provider: str
     model: str
     thread_type: str
     agent_type: str
     forked_from: ForkedFrom | None = None  # a fork names the message it was copied up to
+    instructions: str | None = None  # for the model; events before instructions carry none
 
 
 class ThreadRenamed(DomainEvent):
@@ -85,6 +91,36 @@ class ThreadMoved(DomainEvent):
 
 class ThreadDeleted(DomainEvent):
     thread_id: UUID
+
+
+class ThreadInstructionsSet(DomainEvent):
+    """The thread's instructions as they are now (None: cleared)."""
+
+    thread_id: UUID
+    instructions: str | None = None
+
+
+class ThreadContextConfigured(DomainEvent):
+    """The thread's context settings as they are now: its own window in tokens (None: the
+    model's) and `context_policy` (`truncate` or `summarize`). A thread without one has the
+    defaults (None, truncate)."""
+
+    thread_id: UUID
+    context_window: int | None = None
+    context_policy: str = "truncate"
+
+
+class ThreadSummarized(DomainEvent):
+    """The `summary` task folded the path from the root through `through_message_id`
+    (`summarized_messages` messages) into `text`, for the answer `message_id`; later answers
+    below that message reuse it until it is outgrown."""
+
+    thread_id: UUID
+    through_message_id: UUID
+    text: str
+    summarized_messages: int
+    message_id: UUID | None = None
+    usage: dict[str, Any] | None = None
 
 
 class ActiveLeafSet(DomainEvent):
@@ -161,6 +197,10 @@ class AssistantMessageRequested(DomainEvent):
     provider: str
     model: str
     attempt: int = 1
+    # the caller's sampling options, and instructions for this answer alone (`/v1` system
+    # messages), both absent from events before them
+    options: GenerationOptions | None = None
+    instructions: str | None = None
 
 
 class AssistantMessageCompleted(DomainEvent):
@@ -170,6 +210,8 @@ class AssistantMessageCompleted(DomainEvent):
     finish_reason: str
     usage: dict[str, Any] | None = None
     attempt: int = 1
+    # the answer's whole metadata when the worker sets it (`context`: what was left out)
+    metadata: dict[str, Any] | None = None
 
 
 class AssistantMessageFailed(DomainEvent):
@@ -244,6 +286,64 @@ class TaskRoutesSet(DomainEvent):
     routes: list[TaskRoute]
 
 
+# -- share links -----------------------------------------------------------------------------
+
+
+class ThreadShared(DomainEvent):
+    """A share link: the snapshot it shows (the active path as it was, root first) travels in
+    the event, so later messages never appear in it and replay rebuilds it as it was."""
+
+    thread_id: UUID
+    share_id: str
+    user_id: UUID
+    title: str
+    messages: list[SharedMessage]
+
+
+class ShareRevoked(DomainEvent):
+    thread_id: UUID
+    share_id: str
+
+
+# -- imports ---------------------------------------------------------------------------------
+
+
+class ImportStarted(DomainEvent):
+    """An import of `total` conversations from `source` (`switchboard` or `chatgpt`)."""
+
+    import_id: UUID
+    user_id: UUID
+    source: str
+    total: int
+
+
+class ImportedItem(BaseModel):
+    seq: int  # the conversation's place in the file
+    source_id: str
+    thread_id: UUID | None  # None: skipped, for `reason`
+    title: str | None = None
+    reason: str | None = None
+
+
+class ImportBatchRecorded(DomainEvent):
+    """What became of one batch of an import's conversations: a thread made now or by an
+    earlier import of the same source conversation, or skipped."""
+
+    import_id: UUID
+    items: list[ImportedItem]
+
+
+class ConversationImported(DomainEvent):
+    """The user's source conversation is now `thread_id` (stream `imported-<key>`, one per
+    user and source conversation): importing it again returns that thread."""
+
+    import_id: UUID
+    user_id: UUID
+    source: str
+    source_id: str
+    thread_id: UUID
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type_name(): cls
     for cls in (
@@ -255,6 +355,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ThreadRenamed,
         ThreadMoved,
         ThreadDeleted,
+        ThreadInstructionsSet,
+        ThreadContextConfigured,
+        ThreadSummarized,
         ActiveLeafSet,
         MessagePosted,
         MessageDeleted,
@@ -269,6 +372,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ProviderConfigured,
         ProviderRemoved,
         TaskRoutesSet,
+        ThreadShared,
+        ShareRevoked,
+        ImportStarted,
+        ImportBatchRecorded,
+        ConversationImported,
     )
 }
 

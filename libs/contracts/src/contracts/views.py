@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 MessageRole = Literal["user", "assistant"]
 MessageStatus = Literal["complete", "streaming", "failed", "cancelled"]
@@ -37,6 +37,7 @@ class ProjectView(BaseModel):
     created_at: datetime
     updated_at: datetime
     thread_count: int
+    instructions: str | None = None  # for the model, in every thread of the project
 
 
 class MessageView(BaseModel):
@@ -69,7 +70,6 @@ class ThreadView(BaseModel):
     project_id: UUID | None
     project_name: str | None
     user_id: UUID
-    model_provider: str
     provider: str
     model: str
     thread_type: str
@@ -80,6 +80,15 @@ class ThreadView(BaseModel):
     last_activity_at: datetime
     active_leaf_id: UUID | None = None  # the end of the active path; None: no message yet
     forked_from: ForkedFrom | None = None
+    instructions: str | None = None  # for the model, after the project's
+    context_window: int | None = None  # the thread's own, in tokens; None: the model's
+    context_policy: str = "truncate"  # or "summarize": what a too-long history becomes
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def model_provider(self) -> str:
+        """The HTTP contract's name for `provider` (both are served)."""
+        return self.provider
 
 
 class ThreadDetailView(ThreadView):
@@ -92,6 +101,25 @@ class ThreadPageView(BaseModel):
     page: int
     page_size: int
     has_more: bool
+    next_cursor: str | None = None
+
+
+class SearchHitView(BaseModel):
+    """One match: a message (`message_id`, `role`), or a thread's title (both None).
+    `snippet` is plain text, never markup; `highlights` are the [start, end) character
+    offsets in it of the words that matched, for a client to mark as it renders."""
+
+    thread_id: UUID
+    thread_title: str
+    message_id: UUID | None
+    role: str | None
+    snippet: str
+    highlights: list[tuple[int, int]]
+    created_at: datetime
+
+
+class SearchPageView(BaseModel):
+    results: list[SearchHitView]
     next_cursor: str | None = None
 
 
@@ -153,6 +181,7 @@ class ModelView(BaseModel):
     provider: str
     id: str
     display_name: str
+    context_window: int | None = None  # input tokens: the provider's listing, else known
 
 
 class ModelErrorView(BaseModel):
@@ -170,6 +199,14 @@ class DocumentTextView(BaseModel):
     content: str
 
 
+class ThreadSummaryView(BaseModel):
+    """A summary of the path from the root through `through_message_id`."""
+
+    through_message_id: UUID
+    text: str
+    summarized_messages: int
+
+
 class ChatContextView(BaseModel):
     """What the chat worker needs to answer one assistant message: asked for on
     qry.chat.context, or pushed on `push.chat.context.<message id>` when PostChat commits
@@ -183,6 +220,10 @@ class ChatContextView(BaseModel):
     cancel_requested: bool = False  # GenerationCancelled already recorded for this message
     message: MessageView | None = None  # the assistant message itself (its stored outcome)
     first_exchange: bool = False  # this answer is the thread's first (titles are made then)
+    project_instructions: str | None = None  # the thread's project's (the thread's: `thread`)
+    summary_task: TaskRouteView | None = None  # where summaries go, when use_separate_models
+    # the newest summary of this answer's ancestors (`context_policy` summarize)
+    summary: ThreadSummaryView | None = None
     # The user's own config for `credentials_for`, when asked for; None: none saved.
     credentials: ProviderCredentialsView | None = None
 
@@ -259,3 +300,62 @@ class TitleSetView(BaseModel):
 
 class HealthView(BaseModel):
     status: str
+
+
+# -- share links and imports -----------------------------------------------------------------
+
+
+class SharedMessage(BaseModel):
+    """A message as a share link shows it: nothing that names a user, a thread or a message."""
+
+    role: MessageRole
+    content: str
+    created_at: datetime
+
+
+class SharedThreadView(BaseModel):
+    """What anyone with the link reads (`GET /api/shared/{share_id}`, no token)."""
+
+    title: str
+    messages: list[SharedMessage]  # the active path when it was shared, root first
+    created_at: datetime
+
+
+class ShareView(BaseModel):
+    share_id: str
+    thread_id: UUID
+    created_at: datetime
+
+
+class ShareListView(BaseModel):
+    shares: list[ShareView]  # newest first
+
+
+class ImportedThreadView(BaseModel):
+    id: UUID
+    title: str
+    source_id: str
+
+
+class SkippedConversationView(BaseModel):
+    source_id: str
+    reason: str
+
+
+class ImportResultView(BaseModel):
+    """Reply to one batch of an import, and the body of `POST /api/imports`."""
+
+    threads: list[ImportedThreadView]
+    skipped: list[SkippedConversationView]
+
+
+class ImportView(ImportResultView):
+    """An import as far as it got (`GET /api/imports/{id}`): `done` once every conversation of
+    the file is handled."""
+
+    id: UUID
+    source: str
+    status: Literal["running", "done"]
+    total: int
+    handled: int
+    created_at: datetime

@@ -34,10 +34,13 @@ async def create_thread(
         thread_id=uuid4(),
         project_id=project_id,
         title=body.title,
-        model_provider=body.model_provider,
+        provider=body.model_provider,
         model=body.model,
         thread_type=body.thread_type,
         agent_type=body.agent_type,
+        context_window=body.context_window,
+        context_policy=body.context_policy,
+        instructions=body.instructions,
     )
     return await bus.call(cmd)
 
@@ -123,7 +126,8 @@ async def patch_thread(
     meta: Meta,
     command_id: CommandId,
 ) -> ThreadView:
-    """Rename (`title`) and/or move (`project_id`; null takes it out of its project).
+    """Rename (`title`), move (`project_id`; null takes it out of its project) and/or set
+    `context_window` (null: the model's), `context_policy` and `instructions` (null clears).
     Renaming does not change `last_activity_at`."""
     cmd = UpdateThread(
         meta=meta,
@@ -132,6 +136,11 @@ async def patch_thread(
         title=body.title,
         move="project_id" in body.model_fields_set,
         project_id=body.project_id,
+        context_window=body.context_window,
+        context_window_set="context_window" in body.model_fields_set,
+        context_policy=body.context_policy,
+        instructions=body.instructions,
+        instructions_set="instructions" in body.model_fields_set,
     )
     return await bus.call(cmd)
 

@@ -6,7 +6,10 @@ Every exchange is an ordinary chat: without `X-Switchboard-Thread` a new thread 
 to that provider and model), the request's earlier messages are stored as posted messages, and
 the last user message is posted as a chat; with the header, that thread (the caller's) goes on
 from its active leaf (a chat without `parent_id`), its active path being the context. The
-thread id comes back in `X-Switchboard-Thread`.
+thread id comes back in `X-Switchboard-Thread`. The `system` and `developer` messages are this
+answer's instructions (after the thread type's prompt and any project or thread instructions),
+never stored as messages; `temperature`, `top_p`, `max_tokens` / `max_completion_tokens` and
+`stop` reach the provider, and any other parameter it cannot honour is refused (400 naming it).
 Errors use OpenAI's shape `{"error": {message, type, param, code}}`: those raised in a route
 here, and (through `v1_wire.error_response`) those the app's handlers and middlewares
 answer for /v1 paths (unknown path, body too large, rate limits).
@@ -43,6 +46,7 @@ from gateway.v1_wire import (
 
 THREAD_HEADER = "X-Switchboard-Thread"
 IDLE_CHECK = 5.0  # seconds without tokens before asking the threads service about the answer
+SOURCE = {"source": "openai"}  # the metadata of the messages stored from a /v1 request
 
 
 class OpenAIRoute(APIRoute):
@@ -88,16 +92,15 @@ async def _new_thread(
         meta=meta,
         command_id=f"{key}:thread" if key else str(uuid4()),
         thread_id=uuid4(),
-        model_provider=provider,
+        provider=provider,
         model=model,
         thread_type="assistant",
         agent_type="openai",
     )
     thread = await bus.call(cmd)
-    system = [m.text() for m in body.messages[:-1] if m.role in ("system", "developer")]
     for i, message in enumerate(body.messages[:-1]):
         if message.role in ("system", "developer"):
-            continue
+            continue  # this answer's instructions (PostChat), not messages of the thread
         post = PostMessage(
             meta=meta,
             command_id=f"{key}:message:{i}" if key else str(uuid4()),
@@ -105,7 +108,7 @@ async def _new_thread(
             message_id=uuid4(),
             role=message.role,
             content=message.text(),
-            metadata={"source": "openai", "system": system} if system else None,
+            metadata=SOURCE,
         )
         await bus.call(post)
     return thread
@@ -166,6 +169,10 @@ async def chat_completions(
     thread_header: Annotated[str | None, Header(alias=THREAD_HEADER, max_length=64)] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Response:
+    refused = body.refused_parameter()
+    if refused is not None:
+        message = f"Unsupported parameter: '{refused}' cannot be honoured by this server"
+        return openai_error(400, message, "unsupported_parameter", param=refused)
     last = body.messages[-1]
     if last.role != "user" or not last.text():
         raise HTTPException(400, "The last message must be a non-empty user message")
@@ -175,7 +182,6 @@ async def chat_completions(
         thread = await _thread(request, bus, user_id, thread_header)
     else:
         thread = await _new_thread(request, bus, user_id, body, key)
-    limit = body.max_completion_tokens or body.max_tokens
     cmd = PostChat(
         meta=envelope(request, user_id),
         command_id=f"{key}:chat" if key else str(uuid4()),
@@ -183,11 +189,13 @@ async def chat_completions(
         user_message_id=uuid4(),
         assistant_message_id=uuid4(),
         content=last.text(),
-        metadata={"source": "openai", "max_tokens": limit} if limit else None,
+        metadata=SOURCE,
+        options=body.options(),
+        instructions=body.instructions(),
     )
     answer = Answer(
         f"chatcmpl-{cmd.assistant_message_id.hex}",
-        f"{thread.model_provider}/{thread.model}",
+        f"{thread.provider}/{thread.model}",
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
     started, reader = await post_and_subscribe(request, bus, cmd, answer.render)

@@ -22,7 +22,7 @@ from contracts.providers import ECHO_MODELS
 from contracts.views import ForkedFrom, MessageRole
 from threads.domain.chat import decide_post_chat
 from threads.domain.errors import conflict, invalid, not_found
-from threads.domain.text import require_text
+from threads.domain.text import require_options, require_text
 from threads.domain.thread import ThreadState, require_owned
 from threads.domain.tree import Node, Tree, require_not_streaming
 
@@ -79,6 +79,7 @@ def decide_regenerate(
             provider=thread.provider,
             model=_model(thread, cmd.model),
             attempt=1,
+            options=require_options(cmd.options),
         )
     ]
 
@@ -177,8 +178,8 @@ def decide_fork(
     project_id: UUID | None,
     path: list[Original],
 ) -> list[DomainEvent]:
-    """A new thread bound like the source (provider, model, project, type) holding copies of
-    `path` (the messages from the root to `cmd.message_id`, root first)."""
+    """A new thread bound like the source (provider, model, project, type, instructions)
+    holding copies of `path` (the messages from the root to `cmd.message_id`, root first)."""
     thread = require_owned(source, user_id)
     assert user_id is not None
     if target is not None:
@@ -192,11 +193,12 @@ def decide_fork(
         user_id=user_id,
         project_id=project_id,
         title=thread.title,
-        model_provider=thread.provider,
+        provider=thread.provider,
         model=thread.model,
         thread_type=thread.thread_type,
         agent_type=thread.agent_type,
         forked_from=ForkedFrom(thread_id=thread.thread_id, message_id=cmd.message_id),
+        instructions=thread.instructions,
     )
     events: list[DomainEvent] = [created]
     parent: UUID | None = None

@@ -9,8 +9,10 @@ from contracts.base import DomainEvent
 from contracts.commands import CreateThread, PostMessage, UpdateThread
 from contracts.events import (
     MessagePosted,
+    ThreadContextConfigured,
     ThreadCreated,
     ThreadDeleted,
+    ThreadInstructionsSet,
     ThreadMoved,
     ThreadRenamed,
 )
@@ -22,13 +24,20 @@ from contracts.providers import (
 )
 from contracts.text import DEFAULT_TITLE
 from threads.domain.errors import conflict, invalid, not_found
-from threads.domain.text import require_json, require_text
+from threads.domain.text import require_instructions, require_json, require_text
 
 TITLE_MAX = 255
 AGENT_TYPE_MAX = 50
 CONTENT_MAX = 1_000_000
 # Only these change the thread's own state; message events are left out when loading it.
-STATE_EVENTS = ("ThreadCreated", "ThreadRenamed", "ThreadMoved", "ThreadDeleted")
+STATE_EVENTS = (
+    "ThreadCreated",
+    "ThreadRenamed",
+    "ThreadMoved",
+    "ThreadDeleted",
+    "ThreadContextConfigured",
+    "ThreadInstructionsSet",
+)
 
 
 def stream_id(thread_id: object) -> str:
@@ -46,6 +55,9 @@ class ThreadState:
     deleted: bool = False
     thread_type: str = ""
     agent_type: str = ""
+    context_window: int | None = None  # ThreadContextConfigured (threads.domain.context)
+    context_policy: str = "truncate"
+    instructions: str | None = None
 
 
 def evolve(state: ThreadState | None, event: DomainEvent) -> ThreadState | None:
@@ -56,10 +68,11 @@ def evolve(state: ThreadState | None, event: DomainEvent) -> ThreadState | None:
                 event.user_id,
                 event.project_id,
                 event.title,
-                event.model_provider,
+                event.provider,
                 event.model,
                 thread_type=event.thread_type,
                 agent_type=event.agent_type,
+                instructions=event.instructions,
             )
         case ThreadRenamed() if state is not None:
             return replace(state, title=event.title)
@@ -67,6 +80,12 @@ def evolve(state: ThreadState | None, event: DomainEvent) -> ThreadState | None:
             return replace(state, project_id=event.to_project_id)
         case ThreadDeleted() if state is not None:
             return replace(state, deleted=True)
+        case ThreadInstructionsSet() if state is not None:
+            return replace(state, instructions=event.instructions)
+        case ThreadContextConfigured() if state is not None:
+            return replace(
+                state, context_window=event.context_window, context_policy=event.context_policy
+            )
     return state
 
 
@@ -95,7 +114,7 @@ def decide_create(
     """`routed_model` is the user's `chat` task route for the chosen provider, if any."""
     if state is not None:
         raise conflict("Thread already exists")
-    provider = cmd.model_provider or default_provider
+    provider = cmd.provider or default_provider
     if provider not in PROVIDERS:
         raise invalid(invalid_provider_detail())
     thread_type = cmd.thread_type or DEFAULT_THREAD_TYPE
@@ -111,10 +130,11 @@ def decide_create(
             user_id=user_id,
             project_id=cmd.project_id,
             title=_title(cmd.title or "") or DEFAULT_TITLE,
-            model_provider=provider,
+            provider=provider,
             model=require_text(model, "model"),
             thread_type=thread_type,
             agent_type=require_text(agent_type, "agent_type"),
+            instructions=require_instructions(cmd.instructions),
         )
     ]
 
@@ -132,12 +152,13 @@ def decide_update(
     *,
     user_id: UUID | None,
     current_project_id: UUID | None,
-) -> list[ThreadRenamed | ThreadMoved]:
-    """Rename and/or move. `current_project_id` is the project the thread is in now (the
-    read model's: a deleted project leaves its threads project-less without a thread event).
-    The target project's ownership is checked by the handler. Nothing changes → no events."""
+) -> list[DomainEvent]:
+    """Rename, move and/or set the instructions. `current_project_id` is the project the
+    thread is in now (the read model's: a deleted project leaves its threads project-less
+    without a thread event). The target project's ownership is checked by the handler.
+    Nothing changes → no events."""
     current = require_owned(state, user_id)
-    changes: list[ThreadRenamed | ThreadMoved] = []
+    changes: list[DomainEvent] = []
     if cmd.title is not None:
         title = _title(cmd.title)
         if not title:
@@ -152,6 +173,12 @@ def decide_update(
                 to_project_id=cmd.project_id,
             )
         )
+    if cmd.instructions_set:
+        instructions = require_instructions(cmd.instructions)
+        if instructions != current.instructions:
+            changes.append(
+                ThreadInstructionsSet(thread_id=current.thread_id, instructions=instructions)
+            )
     return changes
 
 

@@ -45,7 +45,7 @@ def thread_created(out: Changes, event: Event) -> None:
         "project_id": project_id,
         "project_name": None,
         "title": d["title"],
-        "model_provider": d["model_provider"],
+        "provider": d["provider"],
         "model": d["model"],
         "thread_type": d["thread_type"],
         "agent_type": d["agent_type"],
@@ -55,6 +55,7 @@ def thread_created(out: Changes, event: Event) -> None:
         "last_activity_at": at,
         "forked_from_thread_id": (d.get("forked_from") or {}).get("thread_id"),
         "forked_from_message_id": (d.get("forked_from") or {}).get("message_id"),
+        "instructions": d.get("instructions"),
     }
     out.insert(threads, row, refs)
     # the user's thread total, so the list never counts rows for it
@@ -66,6 +67,20 @@ def thread_renamed(out: Changes, event: Event) -> None:
     """Renaming is not activity: last_activity_at stays."""
     d = event.data
     out.update(threads, d["thread_id"], set={"title": d["title"], "updated_at": event.recorded_at})
+
+
+def thread_context_configured(out: Changes, event: Event) -> None:
+    """Settings, not activity: neither updated_at's list order nor last_activity_at moves."""
+    d = event.data
+    values = {"context_window": d.get("context_window"), "context_policy": d["context_policy"]}
+    out.update(threads, d["thread_id"], set={**values, "updated_at": event.recorded_at})
+
+
+def thread_instructions_set(out: Changes, event: Event) -> None:
+    """Settings, not activity: last_activity_at stays."""
+    d = event.data
+    values = {"instructions": d.get("instructions"), "updated_at": event.recorded_at}
+    out.update(threads, d["thread_id"], set=values)
 
 
 def thread_moved(out: Changes, event: Event) -> None:
@@ -128,6 +143,8 @@ CHANGES: Definition = {
     "ThreadCreated": thread_created,
     "ThreadRenamed": thread_renamed,
     "ThreadMoved": thread_moved,
+    "ThreadContextConfigured": thread_context_configured,
+    "ThreadInstructionsSet": thread_instructions_set,
     "ThreadDeleted": thread_deleted,
     "ProjectUpdated": project_updated,
     "ProjectDeleted": project_deleted,

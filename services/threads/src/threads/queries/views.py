@@ -28,6 +28,7 @@ def project_view(row: Any) -> ProjectView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         thread_count=row.thread_count,
+        instructions=row.instructions,
     )
 
 
@@ -38,8 +39,7 @@ def thread_view(row: Any) -> ThreadView:
         project_id=row.project_id,
         project_name=row.project_name,
         user_id=row.user_id,
-        model_provider=row.model_provider,
-        provider=row.model_provider,
+        provider=row.provider,
         model=row.model,
         thread_type=row.thread_type,
         agent_type=row.agent_type,
@@ -53,6 +53,9 @@ def thread_view(row: Any) -> ThreadView:
         )
         if row.forked_from_thread_id is not None
         else None,
+        context_window=row.context_window,
+        context_policy=row.context_policy,
+        instructions=row.instructions,
     )
 
 

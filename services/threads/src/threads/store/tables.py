@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Computed,
     DateTime,
     Identity,
     Index,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlalchemy.types import UserDefinedType
 
 metadata = MetaData(
@@ -114,6 +115,7 @@ projects = Table(
     Column("user_id", UUID(as_uuid=True), nullable=False),
     Column("name", String(255), nullable=False),
     Column("description", Text),
+    Column("instructions", Text),  # for the model (migration 0007)
     Column("thread_count", Integer, nullable=False, server_default="0"),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
@@ -129,7 +131,7 @@ threads = Table(
     Column("project_id", UUID(as_uuid=True)),
     Column("project_name", String(255)),
     Column("title", String(255), nullable=False),
-    Column("model_provider", String(40), nullable=False),
+    Column("provider", String(40), nullable=False),
     Column("model", String(255), nullable=False),
     Column("thread_type", String(40), nullable=False),
     Column("agent_type", String(50), nullable=False),
@@ -141,6 +143,12 @@ threads = Table(
     Column("active_leaf_id", UUID(as_uuid=True)),
     Column("forked_from_thread_id", UUID(as_uuid=True)),
     Column("forked_from_message_id", UUID(as_uuid=True)),
+    # full-text search over the title (migration 0005): generated, never written
+    Column("search", TSVECTOR, Computed("setweight(search_vector(title), 'A')", persisted=True)),
+    Column("instructions", Text),  # for the model, after the project's (migration 0007)
+    # context settings (migration 0008): the thread's own window (None: the model's), policy
+    Column("context_window", Integer),
+    Column("context_policy", String(16), nullable=False, server_default="truncate"),
     Index("ix_threads_user_activity", "user_id", text("last_activity_at DESC"), text("id DESC")),
     Index(
         "ix_threads_user_project_activity",
@@ -149,6 +157,7 @@ threads = Table(
         text("last_activity_at DESC"),
         text("id DESC"),
     ),
+    Index("ix_threads_user_id_search", "user_id", "search", postgresql_using="gin"),
     # title search (`q`): trigram GIN, needs the pg_trgm extension (migration 0002)
     Index(
         "ix_threads_title_trgm",
@@ -184,7 +193,12 @@ messages = Table(
     Column("attempt", Integer, nullable=False, server_default="1"),
     Column("created_at", TS, nullable=False),
     Column("parent_id", UUID(as_uuid=True)),  # None for a root (migration 0003)
+    # full-text search over the content (migration 0005): generated, never written
+    Column("search", TSVECTOR, Computed("search_vector(content)", persisted=True)),
     Index("ix_messages_thread_seq", "thread_id", "seq"),
+    # search: one user's matches (GIN via btree_gin), and their newest first
+    Index("ix_messages_user_id_search", "user_id", "search", postgresql_using="gin"),
+    Index("ix_messages_user_id_seq", "user_id", "seq"),
     # a message's siblings, in order (roots: parent_id NULL within the thread)
     Index("ix_messages_thread_parent_seq", "thread_id", "parent_id", "seq"),
     # "is an answer of this thread streaming?" reads only the few streaming rows
@@ -234,12 +248,85 @@ task_routes = Table(
     PrimaryKeyConstraint("user_id", "task"),
 )
 
+# Summaries of a thread's oldest turns (migration 0008): each covers the path from the root
+# through `through_message_id` (the summary task's ThreadSummarized).
+thread_summaries = Table(
+    "thread_summaries",
+    metadata,
+    Column("thread_id", UUID(as_uuid=True), nullable=False),
+    Column("through_message_id", UUID(as_uuid=True), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("summarized_messages", Integer, nullable=False),
+    Column("usage", JSONB),
+    Column("created_at", TS, nullable=False),
+    PrimaryKeyConstraint("thread_id", "through_message_id"),
+)
+
 preferences = Table(
     "preferences",
     metadata,
     Column("user_id", UUID(as_uuid=True), primary_key=True),
     Column("use_separate_models", Boolean, nullable=False, server_default="false"),
 )
+
+# Share links (migration 0006): a read-only snapshot of a thread's active path as it was
+# when shared (ThreadShared carries it); revoking or deleting the thread removes the row.
+shares = Table(
+    "shares",
+    metadata,
+    Column("share_id", String(64), primary_key=True),
+    Column("thread_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("title", String(255), nullable=False),
+    Column("messages", JSONB, nullable=False),  # [{role, content, created_at}], root first
+    Column("created_at", TS, nullable=False),
+    Index("ix_shares_thread", "thread_id"),
+)
+
+# Imports (migration 0006): which thread each source conversation became, per user (the
+# idempotency map, from ConversationImported), and each import's progress and outcome.
+imported_sources = Table(
+    "imported_sources",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("source_id", String(255), nullable=False),
+    Column("thread_id", UUID(as_uuid=True), nullable=False),
+    Column("import_id", UUID(as_uuid=True), nullable=False),
+    Column("imported_at", TS, nullable=False),
+    PrimaryKeyConstraint("user_id", "source", "source_id"),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("handled", Integer, nullable=False, server_default="0"),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+import_items = Table(
+    "import_items",
+    metadata,
+    Column("import_id", UUID(as_uuid=True), nullable=False),
+    Column("seq", Integer, nullable=False),  # the conversation's place in the file
+    Column("source_id", String(255), nullable=False),
+    Column("thread_id", UUID(as_uuid=True)),  # None: skipped
+    Column("title", String(255)),
+    Column("reason", Text),
+    PrimaryKeyConstraint("import_id", "seq"),
+)
+
+
+def written(table: Table) -> list[Column[object]]:
+    """The columns a row is written with: all but those PostgreSQL generates from the others
+    (the search vectors), which replay's COPY and every INSERT leave out."""
+    return [column for column in table.columns if column.computed is None]
+
 
 READ_MODELS: tuple[Table, ...] = (
     users,
@@ -251,4 +338,9 @@ READ_MODELS: tuple[Table, ...] = (
     provider_settings,
     task_routes,
     preferences,
+    thread_summaries,
+    shares,
+    imported_sources,
+    imports,
+    import_items,
 )

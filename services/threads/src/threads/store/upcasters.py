@@ -27,6 +27,13 @@ def _thread_created_v1_to_v2(data: Data) -> Data:
     }
 
 
+def _thread_created_v2_to_v3(data: Data) -> Data:
+    """v2 named the thread's provider `model_provider`; every other event says `provider`."""
+    renamed = {**data, "provider": data["model_provider"]}
+    del renamed["model_provider"]
+    return renamed
+
+
 def _chained(data: Data) -> Data:
     """Before the conversation tree every thread was one chain: a message followed the one
     before it, and a deletion took out one link. `chained` says so; the projections read it."""
@@ -36,6 +43,7 @@ def _chained(data: Data) -> Data:
 # (event type, from version) -> function producing version + 1
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("ThreadCreated", 1): _thread_created_v1_to_v2,
+    ("ThreadCreated", 2): _thread_created_v2_to_v3,
     ("MessagePosted", 1): _chained,
     ("UserMessagePosted", 1): _chained,
     ("MessageDeleted", 1): _chained,
