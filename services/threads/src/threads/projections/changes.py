@@ -149,6 +149,25 @@ ChangeFn = Callable[[Changes, Any], None]  # (changes, an `Event`): one read mod
 Definition = dict[str, ChangeFn]  # event type -> its changes: one read model
 
 
+def deletes(table: Table, key: str) -> ChangeFn:
+    """The definition that deletes the row whose primary key is the event's field `key`."""
+
+    def delete(out: Changes, event: Event) -> None:
+        out.delete(table, event.data[key])
+
+    return delete
+
+
+def deletes_with(table: Table, column: str) -> ChangeFn:
+    """The definition that deletes the rows going with what the event deleted: those whose
+    `column` is the event's field of that name (a thread's, a project's)."""
+
+    def delete_where(out: Changes, event: Event) -> None:
+        out.delete_where(table, column, event.data[column])
+
+    return delete_where
+
+
 def _keep(kind: Callable[..., Change]) -> Callable[..., None]:
     def keep(self: Recorder, *args: Any, **kwargs: Any) -> None:
         self.changes.append(kind(*args, **kwargs))

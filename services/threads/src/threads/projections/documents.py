@@ -5,7 +5,7 @@ A document goes with its scope: deleting its thread or its project removes the r
 
 from __future__ import annotations
 
-from threads.projections.changes import Changes, Definition, Event
+from threads.projections.changes import Changes, Definition, Event, deletes, deletes_with
 from threads.store.tables import documents
 
 
@@ -25,21 +25,9 @@ def document_added(out: Changes, event: Event) -> None:
     out.insert(documents, row)
 
 
-def document_deleted(out: Changes, event: Event) -> None:
-    out.delete(documents, event.data["document_id"])
-
-
-def thread_deleted(out: Changes, event: Event) -> None:
-    out.delete_where(documents, "thread_id", event.data["thread_id"])
-
-
-def project_deleted(out: Changes, event: Event) -> None:
-    out.delete_where(documents, "project_id", event.data["project_id"])
-
-
 CHANGES: Definition = {
     "DocumentAdded": document_added,
-    "DocumentDeleted": document_deleted,
-    "ThreadDeleted": thread_deleted,
-    "ProjectDeleted": project_deleted,
+    "DocumentDeleted": deletes(documents, "document_id"),
+    "ThreadDeleted": deletes_with(documents, "thread_id"),
+    "ProjectDeleted": deletes_with(documents, "project_id"),
 }
