@@ -191,7 +191,7 @@ async def test_thread_created_v1_is_upcast_to_anthropic_ba_assistant(
         )
         _, loaded = await event_store.load_stream(conn, f"thread-{thread_id}")
         event = loaded[0]
-        assert event.schema_version == 2
+        assert event.schema_version == 3
         domain = event.to_domain()
         assert domain.provider == "anthropic"  # type: ignore[attr-defined]
         assert domain.thread_type == "ba_assistant"  # type: ignore[attr-defined]
