@@ -13,10 +13,11 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
-from devstack.nats import NatsProcess, start_nats
+from devstack.nats import NatsProcess, cluster_nodes, start_nats
 from devstack.postgres import PostgresProcess, start_postgres
 
 
@@ -38,15 +39,71 @@ def docker_answers() -> bool:
 
 
 @dataclass
+class NatsCluster:
+    """A JetStream cluster of nats-server nodes on the loopback (as `make up NATS_NODES=3`
+    runs it), each node with its own store; a node can be SIGKILLed and started again."""
+
+    root: Path
+    log: IO[bytes]
+    size: int = 3
+    ports: list[int] = field(default_factory=list)
+    nodes: list[NatsProcess | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.ports = [free_port() for _ in range(self.size)]
+        self._cluster = cluster_nodes([free_port() for _ in range(self.size)])
+        self.nodes = [None] * self.size
+
+    @property
+    def url(self) -> str:
+        return ",".join(f"nats://127.0.0.1:{port}" for port in self.ports)
+
+    def name(self, i: int) -> str:
+        return self._cluster[i].name
+
+    def index(self, name: str) -> int:
+        return next(i for i, node in enumerate(self._cluster) if node.name == name)
+
+    def start(self, i: int) -> None:
+        self.nodes[i] = start_nats(
+            self.root / self.name(i),
+            self.ports[i],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            sync_always=False,
+            cluster=self._cluster[i],
+        )
+
+    def start_all(self) -> None:
+        for i in range(self.size):
+            self.start(i)
+
+    def kill(self, i: int) -> None:
+        """SIGKILL, as a crashed machine: no lame duck, no goodbye to the routes."""
+        node = self.nodes[i]
+        assert node is not None
+        node.process.kill()
+        node.process.wait()
+        self.nodes[i] = None
+
+    def stop_all(self) -> None:
+        for node in self.nodes:
+            if node is not None:
+                node.stop()
+
+
+@dataclass
 class Infra:
-    """`admin_dsn` is a libpq URL to the `postgres` database; `nats_url` a nats:// URL.
-    The embedded processes are exposed so fault tests can stop and restart them."""
+    """`admin_dsn` is a libpq URL to the `postgres` database; `nats_url` a nats:// URL (a
+    comma-separated list for a cluster). The embedded processes are exposed so fault tests
+    can stop and restart them."""
 
     admin_dsn: str
     nats_url: str
     postgres: PostgresProcess | None = None
     nats: NatsProcess | None = None
     source: str = "embedded"
+    nats_cluster: NatsCluster | None = None
 
 
 @contextmanager

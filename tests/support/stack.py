@@ -153,8 +153,10 @@ def start_stack(
     """The one way tests run the services: `threads` threads services, `workers` chat workers
     and a gateway on `infra`'s NATS (its Postgres through `database_url`), started the way
     `make up` starts them. Returned once the gateway's /readyz answers 200, or with `ready`
-    false once /healthz does (for a gateway alone, with no threads service to answer)."""
+    false once /healthz does (for a gateway alone, with no threads service to answer). On
+    `infra`'s NATS cluster the streams get three replicas, as `make up NATS_NODES=3` makes."""
     port = free_port()
+    replicas = "3" if infra.nats_cluster is not None else "1"
     env = service_env(
         {
             "THREADS_DATABASE_URL": database_url or "",
@@ -166,6 +168,8 @@ def start_stack(
             "GATEWAY_ARGON2_MEMORY_KIB": "1024",
             "GATEWAY_ARGON2_TIME_COST": "1",
             "WORKER_NATS_URL": infra.nats_url,
+            "THREADS_STREAM_REPLICAS": replicas,
+            "WORKER_STREAM_REPLICAS": replicas,
             # Tests hammer the API as one user; the limits have their own tests and stack.
             "GATEWAY_RATE_LIMIT_WRITES_PER_MINUTE": "1000000",
             "GATEWAY_RATE_LIMIT_WRITES_BURST": "100000",
