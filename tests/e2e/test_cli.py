@@ -5,6 +5,7 @@ thread's tree: /regenerate, /edit, /branches, /switch, /fork."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import tomllib
@@ -264,4 +265,54 @@ async def test_regenerate_edit_branches_and_switch(cli: Cli) -> None:
     assert (await thread())["message_count"] == 2
     status = await cli.run("replay-status")
     assert "Tree" in status and " no" not in status
+    await api.aclose()
+
+
+async def test_export_and_import(cli: Cli, tmp_path: Path) -> None:
+    """Issue 18: `switchboard export` prints JSON or Markdown; `switchboard import` takes it."""
+    client = await signed_up(cli)
+    async with client:
+        body = {"model_provider": "echo", "model": "echo", "title": "CLI export"}
+        tid = (await client.post("/api/threads", json=body)).json()["id"]
+        message = {"role": "user", "content": "hello from the CLI"}
+        assert (await client.post(f"/api/threads/{tid}/messages", json=message)).status_code == 201
+        markdown = await cli.run("export", tid, "--format", "markdown")
+        assert markdown.startswith("# CLI export") and "hello from the CLI" in markdown
+        exported = await cli.run("export", tid)
+        assert json.loads(exported)["format"] == "switchboard.thread.v1"
+        path = tmp_path / "thread.json"
+        path.write_text(exported)
+        out = await cli.run("import", str(path))
+        new_id = out.split()[0]
+        assert new_id != tid and "CLI export" in out
+        listed = (await client.get(f"/api/threads/{new_id}/messages")).json()["messages"]
+        assert [m["content"] for m in listed] == ["hello from the CLI"]
+        bad = tmp_path / "bad.json"
+        bad.write_text("[1]")
+        out = await cli.run("import", str(bad), ok=False)
+        assert "conversation #0" in out and "Traceback" not in out
+
+
+async def test_search_prints_hits_and_pages_with_the_cursor(cli: Cli) -> None:
+    api = await signed_up(cli)
+    out = await cli.run("new", "--provider", "echo", "--model", "echo", "--title", "Dunes")
+    thread_id = out.strip().splitlines()[-1]
+    ids = []
+    for text in ("sandstone [bold]layers[/bold]", "more sandstones", "a third sandstone"):
+        r = await api.post(
+            f"/api/threads/{thread_id}/messages", json={"role": "user", "content": text}
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+
+    out = await cli.run("search", "sandstone", "--limit", "2")
+    assert out.count(thread_id) == 2 and "more: --cursor " in out
+    cursor = out.split("more: --cursor ")[1].split()[0]
+    out2 = await cli.run("search", "sandstone", "--limit", "2", "--cursor", cursor)
+    assert out2.count(thread_id) == 1 and "more:" not in out2
+    assert {i for i in ids if i in out + out2} == set(ids)
+    assert "sandstone [bold]layers[/bold]" in out + out2  # shown as written, not as markup
+
+    assert "Nothing found" in await cli.run("search", "glacier")
+    assert "Error" in await cli.run("search", "x", "--cursor", "garbage", ok=False)
     await api.aclose()

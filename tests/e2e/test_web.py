@@ -418,3 +418,64 @@ async def test_fork_opens_a_new_thread_up_to_the_message(page: Any, user: User) 
     assert forked["forked_from"]["thread_id"] == thread_id
     assert [m["content"] for m in forked["messages"]] == ["one", "Echo: one"]
     assert len(await stored_messages(user, thread_id)) == 4  # the source is untouched
+
+
+async def test_a_shared_link_renders_read_only_and_escaped(
+    page: Any, user: User, artifacts_dir: Path
+) -> None:
+    """Issue 18: `/shared/{id}` without signing in shows the snapshot, escaped as chats are."""
+    thread_id = await echo_thread(user, model="echo", title="<i>Shared</i> page")
+    attack = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2"> **bold**'
+    async with user.client.stream(
+        "POST", f"/api/threads/{thread_id}/chat", json={"content": attack}, headers=user.headers
+    ) as response:
+        await response.aread()
+    r = await user.post(f"/api/threads/{thread_id}/share")
+    assert r.status_code == 201, r.text
+    await page.goto(f"/shared/{r.json()['share_id']}")
+    await page.wait_for_selector("body[data-loaded=true]")
+    assert await page.locator("#shared-title").text_content() == "<i>Shared</i> page"
+    question, answer = page.locator("article.user .body"), page.locator("article.assistant .body")
+    assert await question.text_content() == attack
+    assert "<script>window.__pwned=1</script>" in (await answer.text_content() or "")
+    assert await answer.locator("strong", has_text="bold").count() == 1
+    assert await page.locator("#shared script, #shared img, #shared i").count() == 0
+    assert await page.locator("textarea, button, form").count() == 0  # read-only
+    assert await page.evaluate("typeof window.__pwned") == "undefined"
+    await page.screenshot(path=shot(artifacts_dir, "20-shared-link"))
+    await page.goto("/shared/" + "A" * 32)
+    await page.wait_for_selector("#shared-error:not(:empty)")
+
+
+async def test_search_box_opens_the_thread_at_a_message_of_another_branch(
+    page: Any, user: User, artifacts_dir: Path
+) -> None:
+    thread_id = await echo_thread(user, model="echo", title="Minerals")
+
+    async def post(content: str, role: str, parent_id: str | None = None) -> str:
+        body = {"role": role, "content": content, "parent_id": parent_id}
+        r = await user.post(f"/api/threads/{thread_id}/messages", json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    root = await post("Which mineral should I look for?", "user")
+    old = await post('<img src=x onerror="window.__pwned=1"> Try topazes first.', "assistant", root)
+    await post("Try beryl first.", "assistant", root)
+    await signed_in(page, user)
+
+    await page.fill("#search-box", "topaz")
+    await page.press("#search-box", "Enter")
+    hit = page.locator("#search-results li.search-hit")
+    await hit.first.wait_for()
+    assert await hit.count() == 1
+    assert await hit.locator("mark").all_text_contents() == ["topazes"]
+    assert await page.locator("#search-results img, #search-results script").count() == 0
+    await page.screenshot(path=shot(artifacts_dir, "20-search-results"))
+
+    await hit.locator("a").click()
+    found = page.locator(f'#messages article.msg.found[data-message-id="{old}"]')
+    await found.wait_for()
+    assert "Try topazes first." in (await found.text_content() or "")
+    assert (await api_thread(user, thread_id))["active_leaf_id"] == old
+    assert await page.evaluate("typeof window.__pwned") == "undefined"
+    await page.screenshot(path=shot(artifacts_dir, "21-search-opened-at-message"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +15,7 @@ from rich.table import Table
 from switchboard_cli.api import Api, ApiError
 from switchboard_cli.chat import ChatSession
 from switchboard_cli.config import Profile
+from switchboard_cli.search import print_hits
 from switchboard_cli.status import replay_status
 
 app = typer.Typer(
@@ -122,6 +125,25 @@ def threads(
 
 
 @app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='words, "a phrase", or, -word')],
+    limit: Annotated[int, typer.Option(min=1, max=100, help="how many")] = 20,
+    project: Annotated[str | None, typer.Option(help="only this project's threads")] = None,
+    cursor: Annotated[str | None, typer.Option(help="the next page, as printed")] = None,
+) -> None:
+    """Search your messages (every branch) and thread titles, best match first; prints the
+    thread id (and message id) of each hit."""
+    params: dict[str, Any] = {"q": query, "limit": limit}
+    if project:
+        params["project_id"] = project
+    if cursor:
+        params["cursor"] = cursor
+    with failing_cleanly():
+        page = api().get("/api/search", params=params)
+    print_hits(console, page)
+
+
+@app.command()
 def new(
     provider: Annotated[str | None, typer.Option(help="e.g. echo, openai, anthropic")] = None,
     model: Annotated[
@@ -136,6 +158,43 @@ def new(
         thread = api().post("/api/threads", json={k: v for k, v in body.items() if v})
     err.print(f"Created [bold]{thread['title']}[/] ({thread['provider']}/{thread['model']})")
     console.print(thread["id"], markup=False)
+
+
+@app.command()
+def export(
+    thread: Annotated[str, typer.Argument(help="thread id")],
+    format: Annotated[
+        str, typer.Option(help="json (every branch, re-importable) or markdown")
+    ] = "json",
+) -> None:
+    """Print a thread's export: JSON to import again, or its active path as Markdown."""
+    with failing_cleanly():
+        text = api().text(f"/api/threads/{thread}/export", params={"format": format})
+    console.out(text, highlight=False)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="a thread export or ChatGPT's conversations.json")],
+    provider: Annotated[str | None, typer.Option(help="bind the threads to this provider")] = None,
+    model: Annotated[str | None, typer.Option()] = None,
+    project: Annotated[str | None, typer.Option(help="project id")] = None,
+) -> None:
+    """Import conversations; prints each new thread's id and title, waiting for large files."""
+    options = {"model_provider": provider, "model": model, "project_id": project}
+    data = {k: v for k, v in options.items() if v}
+    with failing_cleanly():
+        client = api()
+        with file.open("rb") as f:
+            result = client.post("/api/imports", files={"file": (file.name, f)}, data=data)
+        while result.get("status", "done") != "done":
+            err.print(f"imported {result['handled']} of {result['total']} conversations...")
+            time.sleep(1)
+            result = client.get(f"/api/imports/{result['id']}")
+    for t in result["threads"]:
+        console.print(f"{t['id']}  {t['title']}", markup=False)
+    for s in result["skipped"]:
+        err.print(f"skipped {s['source_id']}: {s['reason']}", markup=False)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from contracts.views import (
     DocumentListView,
     EventListView,
     HealthView,
+    ImportView,
     MessageListView,
     MessageView,
     ModelsView,
@@ -25,6 +26,9 @@ from contracts.views import (
     ProjectView,
     ProviderCredentialsView,
     ProviderListView,
+    SearchPageView,
+    SharedThreadView,
+    ShareListView,
     TaskRoutesView,
     ThreadDetailView,
     ThreadPageView,
@@ -157,3 +161,33 @@ class CheckHealth(Query[HealthView]):
     """Answered by a threads service that reaches its database."""
 
     subject: ClassVar[str] = s.HEALTH_THREADS
+
+
+class ListShares(Query[ShareListView]):
+    subject: ClassVar[str] = s.SHARES_LIST
+    thread_id: UUID
+
+
+class GetSharedThread(Query[SharedThreadView]):
+    """Asked without a user: the link is the permission. A revoked link, or one of a deleted
+    thread, is not found."""
+
+    subject: ClassVar[str] = s.SHARED_GET
+    share_id: str = Field(max_length=64)
+
+
+class GetImport(Query[ImportView]):
+    subject: ClassVar[str] = s.IMPORT_GET
+    import_id: UUID
+
+
+class SearchMessages(Query[SearchPageView]):
+    """Full-text search over the user's messages (every branch) and thread titles, best match
+    first; `cursor` is the `next_cursor` of the page before."""
+
+    subject: ClassVar[str] = s.SEARCH
+
+    q: str = Field(min_length=1, max_length=500)
+    project_id: UUID | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=500)

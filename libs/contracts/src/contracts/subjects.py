@@ -28,9 +28,13 @@ CHAT_FAIL = "cmd.chat.fail"
 CHAT_CANCEL = "cmd.chat.cancel"
 CHAT_RECORD_CANCELLED = "cmd.chat.record_cancelled"
 THREAD_SET_TITLE = "cmd.thread.set_title"
+THREAD_RECORD_SUMMARY = "cmd.thread.record_summary"
 PROVIDER_CONFIGURE = "cmd.provider.configure"
 PROVIDER_REMOVE = "cmd.provider.remove"
 TASK_ROUTES_SET = "cmd.taskroutes.set"
+THREAD_SHARE = "cmd.thread.share"
+SHARE_REVOKE = "cmd.share.revoke"
+IMPORT_BATCH = "cmd.import.batch"
 
 # -- queries: qry.<name> ---------------------------------------------------------------------
 USER_GET = "qry.user.get"
@@ -51,6 +55,10 @@ PROVIDER_CREDENTIALS = "qry.provider.credentials"  # worker only: decrypted key,
 TASK_ROUTES_GET = "qry.taskroutes.get"
 MODELS_LIST = "qry.models.list"  # answered by the chat worker
 HEALTH_THREADS = "qry.health.threads"
+SHARES_LIST = "qry.shares.list"
+SHARED_GET = "qry.shared.get"  # a share link's snapshot: asked without a user
+IMPORT_GET = "qry.import.get"
+SEARCH = "qry.search"  # full-text search over the user's messages and titles
 
 # -- JetStream -------------------------------------------------------------------------------
 EVENTS_STREAM = "EVENTS"

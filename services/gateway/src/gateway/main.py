@@ -22,11 +22,15 @@ from gateway.api import (
     auth,
     chat,
     documents,
+    export,
     health,
+    imports,
     messages,
     models,
     projects,
     providers,
+    search,
+    shares,
     task_routes,
     threads,
     tree,
@@ -80,7 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.access_tokens = AccessTokens(settings)
     app.state.passwords = Passwords(settings)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/api/imports": settings.max_import_bytes},
+    )
     app.add_middleware(UserLimits, settings=settings, access_tokens=app.state.access_tokens)
 
     @app.exception_handler(RequestValidationError)
@@ -115,6 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         models,
         chat,
         tree,
+        export,
+        imports,
+        shares,
+        search,
         v1,
         web,
         asyncapi,

@@ -26,6 +26,15 @@ class Settings(BaseSettings, NatsSettings):
     command_retries: int = Field(default=5, ge=0, description="retries on a version conflict")
     relay_batch_size: int = Field(default=256, ge=1)
     relay_poll_interval: float = Field(default=0.5, gt=0, description="seconds between sweeps")
+    sweeper_interval: float = Field(
+        default=60.0, gt=0, description="seconds between looks for answers whose request was lost"
+    )
+    sweeper_age: float = Field(
+        default=900.0,
+        gt=0,
+        description="an answer still streaming this long after its request (and again after "
+        "its republish) is republished (then failed `request_lost`)",
+    )
     nats_timeout: float = Field(default=5.0, gt=0)
     default_provider: str = "anthropic"
     max_document_bytes: int = Field(default=1024 * 1024, ge=1)
@@ -33,6 +42,12 @@ class Settings(BaseSettings, NatsSettings):
         default=256 * 1024,
         ge=0,
         description="largest chat context pushed to the workers with PostChat; 0: never push",
+    )
+    search_candidates: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="newest matching messages (and titles) a search ranks",
     )
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,11 +1,12 @@
 // The page's entry point: sign up / sign in, then a hash router over the views
-// (#/thread/<id>, #/new, #/projects[/<id>], #/settings). Only the public HTTP API is used.
+// (#/thread/<id>[?message=<id>], #/new, #/projects[/<id>], #/settings, #/search?q=). Only the public HTTP API is used.
 
 import { api } from "./api.js";
 import { ChatView } from "./chat.js";
 import { toast } from "./dom.js";
 import { newThreadView } from "./newthread.js";
 import { projectsView } from "./projects.js";
+import { searchView, showFound, threadAt } from "./search.js";
 import { settingsView } from "./settings.js";
 import { Sidebar } from "./sidebar.js";
 
@@ -50,13 +51,18 @@ async function route() {
   if (!api.accessToken || !sidebar) return;
   if (chat) { chat.close(); chat = null; }
   const main = $("main");
-  const [path] = location.hash.replace(/^#\/?/, "").split("?");
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const params = new URLSearchParams(query || "");
   const [view, id] = path.split("/");
   sidebar.select(view === "thread" ? id : null);
   try {
     if (view === "thread" && id) {
-      const thread = await api.get(`/api/threads/${encodeURIComponent(id)}`);
+      const thread = await threadAt(id, params.get("message"));
       chat = new ChatView(main, thread, { onChange: () => sidebar.refresh(), projects: await projects() });
+      showFound(main, params.get("message"));
+    } else if (view === "search" && params.get("q")) {
+      $("search-box").value = params.get("q");
+      await searchView(main, params.get("q"));
     } else if (view === "projects") {
       await projectsView(main, { projectId: id, onChange: () => sidebar.refresh() });
     } else if (view === "settings") {
@@ -103,5 +109,10 @@ api.onUnauthorized = signOut;
 $("auth-form").addEventListener("submit", authenticate);
 $("auth-toggle").addEventListener("click", () => { signingUp = !signingUp; showAuth(); });
 $("sign-out").addEventListener("click", signOut);
+$("search-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const q = $("search-box").value.trim();
+  if (q) location.hash = `#/search?q=${encodeURIComponent(q)}`;
+});
 window.addEventListener("hashchange", () => (sidebar ? route() : api.accessToken && start()));
 if (api.accessToken) start(); else showAuth();

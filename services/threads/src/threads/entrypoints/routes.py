@@ -38,23 +38,30 @@ from threads.handlers import (
     edit_message,
     fail_assistant_message,
     fork_thread,
+    import_conversations,
     post_chat,
     post_message,
     record_cancelled_message,
+    record_thread_summary,
     regenerate_answer,
     register_user,
     remove_provider,
+    revoke_share,
     set_active_leaf,
     set_generated_title,
     set_task_routes,
+    share_thread,
     update_project,
     update_thread,
 )
 from threads.queries import chat as chat_queries
 from threads.queries import documents as document_queries
+from threads.queries import imports as import_queries
 from threads.queries import messages as message_queries
 from threads.queries import projects as project_queries
 from threads.queries import providers as provider_queries
+from threads.queries import search as search_queries
+from threads.queries import shares as share_queries
 from threads.queries import threads as thread_queries
 from threads.queries import users as user_queries
 from threads.store.relay import relayed_event_model
@@ -122,6 +129,18 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
     )
     command(c.DeleteDocument, delete_document.handle)
 
+    # -- share links and imports --
+    command(c.ShareThread, share_thread.handle)
+    command(c.RevokeShare, revoke_share.handle)
+    command(
+        c.ImportConversations,
+        functools.partial(
+            import_conversations.handle,
+            default_provider=settings.default_provider,
+            max_document_bytes=settings.max_document_bytes,
+        ),
+    )
+
     # -- chat (PostChat and CancelGeneration from the gateway, the rest from chat workers) --
     push = settings.context_push_max_bytes
     command(c.PostChat, functools.partial(post_chat.handle, push_max_bytes=push))
@@ -141,6 +160,7 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
         urgent=True,
     )
     command(c.SetGeneratedTitle, set_generated_title.handle)
+    command(c.RecordThreadSummary, record_thread_summary.handle, urgent=True)
 
     # -- queries --
     def uid(m: Query) -> Any:
@@ -217,6 +237,29 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
         q.GetDocument,
         lambda conn, m: document_queries.get_document(conn, uid(m), m.document_id),
         "Document",
+    )
+
+    query(
+        q.GetSharedThread,
+        lambda conn, m: share_queries.get_shared(conn, m.share_id),
+        "Share",
+    )
+    query(
+        q.ListShares,
+        lambda conn, m: share_queries.list_shares(conn, uid(m), m.thread_id),
+        "Thread",
+    )
+    query(
+        q.GetImport,
+        lambda conn, m: import_queries.get_import(conn, uid(m), m.import_id),
+        "Import",
+    )
+    query(
+        q.SearchMessages,
+        lambda conn, m: search_queries.search(
+            conn, uid(m), m, candidates=settings.search_candidates
+        ),
+        "Search",
     )
 
     query(

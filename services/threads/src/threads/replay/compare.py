@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.replay.shadow import SHADOW
-from threads.store.tables import READ_MODELS
+from threads.store.tables import READ_MODELS, written
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Difference:
 async def compare(conn: AsyncConnection, limit_per_table: int = 50) -> list[Difference]:
     diffs: list[Difference] = []
     for table in READ_MODELS:
-        cols = ", ".join(f'"{c.name}"' for c in table.columns)
+        cols = ", ".join(f'"{c.name}"' for c in written(table))  # generated: follow
         for side, left, right in (
             ("live only", "public", SHADOW),
             ("rebuilt only", SHADOW, "public"),

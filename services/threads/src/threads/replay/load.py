@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from threads.replay.driver import driver_connection
 from threads.replay.memory import Micros, Tables
 from threads.replay.shadow import add_keys_and_indexes, create_shadow
+from threads.store.tables import written
 
 
 def _encode(micros: Micros) -> tuple[int]:
@@ -47,7 +48,7 @@ async def _copy(conn: AsyncConnection, tables: list[Table], models: Tables) -> i
         status = await driver.copy_records_to_table(
             table.name,
             schema_name=table.schema,
-            columns=[column.name for column in table.columns],
+            columns=[column.name for column in written(table)],
             records=models.by_name[table.name].records(),
         )
         copied += int(status.split()[-1])

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.domain.branches import Original
 from threads.domain.tree import Node, Tree
-from threads.store.tables import messages, threads
+from threads.store.tables import messages, threads, written
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,14 @@ async def active_leaf(conn: AsyncConnection, thread_id: UUID) -> UUID | None:
 
 def path_up(message_id: Any, thread_id: Any) -> Any:
     """A recursive CTE: the message (if it is the thread's) and its ancestors."""
+    names = [c.name for c in written(messages)]  # not the search vector
     start = (
-        select(messages)
+        select(*(messages.c[n] for n in names))
         .where(messages.c.id == message_id, messages.c.thread_id == thread_id)
         .cte("path", recursive=True)
     )
     up = messages.alias("up")
-    return start.union_all(select(up).where(up.c.id == start.c.parent_id))
+    return start.union_all(select(*(up.c[n] for n in names)).where(up.c.id == start.c.parent_id))
 
 
 _PATH = path_up(bindparam("message_id", type_=Uuid()), bindparam("thread_id", type_=Uuid()))
