@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import posixpath
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -171,15 +171,8 @@ def owner_routes(kind: str, path: str, owner: Callable[..., Awaitable[Owner]]) -
         request: Request, send: Send, settings: SettingsDep, of: Owner = of_owner
     ) -> DocumentView:
         body = await read_document(request, settings.max_document_bytes)
-        return await send(
-            AddDocument,
-            document_id=uuid4(),
-            project_id=of.project_id,
-            thread_id=of.thread_id,
-            filename=body.filename,
-            content_type=body.content_type,
-            content=body.content,
-        )
+        fields = {**asdict(of), **body.model_dump()}  # the command's names for both
+        return await send(AddDocument, document_id=uuid4(), **fields)
 
     @router.get(
         f"{path}/documents",
