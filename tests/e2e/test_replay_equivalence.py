@@ -1,7 +1,9 @@
 """Replay rebuilds exactly what the live projections built: a varied data set made through the
 running stack's HTTP API (projects, moves, deletes, messages, chats that complete, fail and are
 cancelled, a conversation tree with branches, regenerations, edits, a fork, a subtree delete and
-an active-leaf switch, documents, provider config, task routes), then `replay --check` finds no
+an active-leaf switch, documents, provider config, task routes, project and thread
+instructions set and cleared, an answer with generation options, context settings and a
+summarized long thread), then `replay --check` finds no
 difference on the whole database, and a swap under the running stack changes nothing a client
 sees.
 
@@ -11,9 +13,12 @@ case here fails this test."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,9 +27,12 @@ from contracts.events import EVENT_TYPES
 from tests.conftest import User
 from tests.support.sse_client import Event, events, read_all
 from tests.support.stack import executable
+from threads.domain import imports as imports_domain
 from threads.projections import default_projector
 from threads.replay.runner import replay
 from threads.store.tables import events as events_table
+
+CHATGPT = Path(__file__).resolve().parent.parent / "fixtures" / "chatgpt_conversations.json"
 
 
 class DataSet:
@@ -39,8 +47,9 @@ class DataSet:
         assert r.status_code == status, f"{method} {url}: {r.status_code} {r.text}"
         return r.json()
 
-    async def project(self, name: str) -> str:
-        pid = (await self.call("post", "/api/projects", 201, json={"name": name}))["id"]
+    async def project(self, name: str, **fields: Any) -> str:
+        body = {"name": name, **fields}
+        pid = (await self.call("post", "/api/projects", 201, json=body))["id"]
         self.streams.add(f"project-{pid}")
         return str(pid)
 
@@ -132,6 +141,20 @@ async def build(d: DataSet) -> None:
     removed = await d.document(f"/api/projects/{beta}", "removed.txt")
     await d.call("delete", f"/api/documents/{removed}")
 
+    # instructions: given on create, changed, cleared; an answer with generation options
+    guided = await d.project("guided", instructions="Answer as a project manager.")
+    await d.call("patch", f"/api/projects/{alpha}", json={"instructions": "Cite sources."})
+    await d.call("patch", f"/api/projects/{guided}", json={"instructions": None})
+    instructed = await d.thread(project_id=guided, title="instructed", instructions="Be terse.")
+    await d.call("patch", f"/api/threads/{instructed}", json={"instructions": "Be very terse."})
+    await d.call("patch", f"/api/threads/{in_alpha}", json={"instructions": "In French."})
+    await d.call("patch", f"/api/threads/{in_alpha}", json={"instructions": None})
+    options = {"temperature": 0.3, "top_p": 0.9, "max_tokens": 64, "stop": ["END"]}
+    optioned = await d.stream(
+        f"/api/threads/{instructed}/chat", {"content": "with options", "options": options}
+    )
+    assert optioned[-1].event == "message_end"
+
     # chats: complete (with a generated title), in a project, failed, cancelled
     fresh = await d.thread()
     assert (await d.chat(fresh, "Planning the quarterly roadmap review"))[-1].event == "message_end"
@@ -167,6 +190,21 @@ async def build(d: DataSet) -> None:
     await d.call("delete", f"/api/messages/{branch['id']}")
     await d.call("delete", f"/api/messages/{a1}")  # with everything below it
 
+    # share links (one revoked, one going with its thread), imports: a ChatGPT file with a
+    # branch and an empty conversation, imported twice; a thread export with its document
+    await share_and_import(d, tree, gone, in_alpha)
+
+    # context settings set and changed; a summarized long thread, its summary reused next turn
+    long = await d.thread(title="long", context_window=600, context_policy="summarize")
+    await d.call("patch", f"/api/threads/{long}", json={"context_window": 700})
+    for i in range(8):
+        await d.message(long, "user", f"question {i}: " + "words " * 40)
+        await d.message(long, "assistant", f"answer {i}: " + "words " * 40)
+    assert (await d.chat(long, "and now?"))[-1].event == "message_end"
+    assert (await d.chat(long, "and then?"))[-1].event == "message_end"
+    history = (await d.call("get", f"/api/threads/{long}/messages"))["messages"]
+    assert history[-1]["metadata"]["context"]["summarized_through"] is not None
+
     # provider settings and task routes; removing a provider removes routes through it
     key = {"api_key": "sk-test-0123456789abcdef", "base_url": "http://127.0.0.1:9/v1"}
     await d.call("put", "/api/providers/openai/config", json=key)
@@ -185,6 +223,23 @@ async def build(d: DataSet) -> None:
     # deletes with cascades
     await d.call("delete", f"/api/threads/{gone}")
     await d.call("delete", f"/api/projects/{doomed}")
+
+
+async def share_and_import(d: DataSet, tree: str, gone: str, in_alpha: str) -> None:
+    link = await d.call("post", f"/api/threads/{tree}/share", 201)
+    assert (await d.user.delete(f"/api/shares/{link['share_id']}")).status_code == 204
+    await d.call("post", f"/api/threads/{tree}/share", 201)
+    await d.call("post", f"/api/threads/{gone}/share", 201)
+    conversations = json.loads(CHATGPT.read_text())
+    for _ in range(2):
+        result = await d.call("post", "/api/imports", 201, json=conversations)
+        d.streams.add(f"import-{result['id']}")
+    export = await d.call("get", f"/api/threads/{in_alpha}/export")
+    result = await d.call("post", "/api/imports", 201, json=export)
+    d.streams.add(f"import-{result['id']}")
+    user_id = UUID(d.user.id)
+    d.streams.add(imports_domain.source_stream(user_id, "switchboard", in_alpha))
+    d.streams.add(imports_domain.source_stream(user_id, "chatgpt", "conv-ice-1"))
 
 
 async def produced_types(engine: AsyncEngine, streams: set[str]) -> set[str]:

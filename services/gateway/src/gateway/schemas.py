@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, EmailStr, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field
 
+from contracts.generation import INSTRUCTIONS_MAX, STOP_CHARS_MAX, STOP_MAX, GenerationOptions
 from contracts.views import UserView
 from gateway.known_names import ProviderName, TaskName, ThreadType
 from gateway.storable import JsonObject, Secret, Text
@@ -32,6 +33,29 @@ class RegisterOut(AccessTokenOut):
     user: UserView
 
 
+# A project's or a thread's instructions for the model (blank: none).
+Instructions = Annotated[Text, Field(max_length=INSTRUCTIONS_MAX)]
+
+
+StopSequence = Annotated[Text, Field(min_length=1, max_length=STOP_CHARS_MAX)]
+
+
+class OptionsIn(GenerationOptions):
+    """Generation options of one answer; an unknown key is refused (422), never ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    stop: list[StopSequence] | None = Field(default=None, max_length=STOP_MAX)
+
+    def contract(self) -> GenerationOptions:
+        return GenerationOptions(**self.model_dump())
+
+
+# A thread's own context window, in tokens: a JSON integer above 0 (not "8000", 8000.5 or true).
+ContextWindow = Annotated[int, Field(strict=True, gt=0, le=100_000_000)]
+ContextPolicy = Literal["truncate", "summarize"]
+
+
 class ThreadIn(BaseModel):
     title: Text | None = Field(default=None, max_length=255)
     project_id: UUID | None = None
@@ -41,6 +65,9 @@ class ThreadIn(BaseModel):
     model: Text | None = Field(default=None, max_length=255)
     thread_type: ThreadType | None = Field(default=None, max_length=40)
     agent_type: Text | None = Field(default=None, max_length=50)
+    context_window: ContextWindow | None = None
+    context_policy: ContextPolicy | None = None
+    instructions: Instructions | None = None
 
 
 # -- projects, threads, messages, documents ---------------------------------------------------
@@ -49,20 +76,27 @@ class ThreadIn(BaseModel):
 class ProjectIn(BaseModel):
     name: Text = Field(min_length=1, max_length=255)
     description: Text | None = Field(default=None, max_length=10_000)
+    instructions: Instructions | None = None
 
 
 class ProjectPatch(BaseModel):
-    """Fields left out stay as they are; `description: null` clears the description."""
+    """Fields left out stay as they are; `description: null` clears the description,
+    `instructions: null` the instructions."""
 
     name: Text | None = Field(default=None, min_length=1, max_length=255)
     description: Text | None = Field(default=None, max_length=10_000)
+    instructions: Instructions | None = None
 
 
 class ThreadPatch(BaseModel):
-    """`title` renames; `project_id` moves (null: out of any project). Left out: unchanged."""
+    """`title` renames; `project_id` moves (null: out of any project); `instructions` sets
+    them (null: clears). Left out: unchanged."""
 
     title: Text | None = Field(default=None, min_length=1, max_length=255)
     project_id: UUID | None = None
+    context_window: ContextWindow | None = None  # null: back to the model's window
+    context_policy: ContextPolicy | None = None
+    instructions: Instructions | None = None
 
 
 class MessageIn(BaseModel):
@@ -83,6 +117,7 @@ class QuestionIn(BaseModel):
     content: Text = Field(min_length=1)
     artifact_data: JsonObject = None
     metadata: JsonObject = None
+    options: OptionsIn | None = None  # for this answer: temperature, top_p, max_tokens, stop
 
 
 class ChatIn(QuestionIn):
@@ -97,6 +132,7 @@ class RegenerateIn(BaseModel):
     the domain's 400); absent, the thread's model. The thread's binding never changes."""
 
     model: Text | None = Field(default=None, min_length=1, max_length=200)
+    options: OptionsIn | None = None
 
 
 class MessageRef(BaseModel):

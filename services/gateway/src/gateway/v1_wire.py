@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.generation import MAX_TOKENS_CAP, STOP_MAX, GenerationOptions
 from contracts.providers import PROVIDERS
 from contracts.tokens import decode_token, is_terminal
 from contracts.views import ChatMessageView
+from gateway.schemas import StopSequence
 from gateway.storable import Text
 
 OPENAI_PREFIX = "/v1"
@@ -107,17 +109,72 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+# Parameters that change nothing Switchboard does, or that it does anyway (it stores every
+# exchange), accepted as they are. Any other parameter this model does not declare is refused.
+ACCEPTED_EXTRAS = frozenset({"user", "store", "metadata", "service_tier", "parallel_tool_calls"})
+# Parameters /v1 cannot honour, refused when set to anything but these (their "off") values.
+REFUSED_UNLESS: dict[str, tuple[Any, ...]] = {
+    "n": (None, 1),
+    "logprobs": (None, False),
+    "top_logprobs": (None,),
+    "tools": (None, []),
+    "tool_choice": (None, "none"),
+    "functions": (None, []),
+    "function_call": (None, "none"),
+    "response_format": (None, {"type": "text"}),
+    "logit_bias": (None, {}),
+    "seed": (None,),
+    "presence_penalty": (None, 0, 0.0),
+    "frequency_penalty": (None, 0, 0.0),
+    "modalities": (None, ["text"]),
+    "audio": (None,),
+    "prediction": (None,),
+    "reasoning_effort": (None,),
+    "web_search_options": (None,),
+}
+
+
 class CompletionIn(BaseModel):
-    """OpenAI's request body; fields Switchboard does not use (temperature, ...) are accepted."""
+    """OpenAI's request body. `temperature`, `top_p`, `max_tokens` (or
+    `max_completion_tokens`) and `stop` are passed to the provider; a parameter it cannot
+    honour is refused by `refused_parameter`, never ignored."""
 
     model_config = ConfigDict(extra="allow")
     model: Text = Field(min_length=1, max_length=300)
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=10_000)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    # Bounded: the value is stored in an event, and events carry only 64-bit integers.
-    max_tokens: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_CAP)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_CAP)
+    temperature: float | None = Field(default=None, ge=0, le=2, allow_inf_nan=False)
+    top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    stop: StopSequence | Annotated[list[StopSequence], Field(max_length=STOP_MAX)] | None = None
+
+    def refused_parameter(self) -> str | None:
+        """The first parameter given that /v1 cannot honour, by its name."""
+        for name, value in (self.model_extra or {}).items():
+            if name in ACCEPTED_EXTRAS:
+                continue
+            if name not in REFUSED_UNLESS or value not in REFUSED_UNLESS[name]:
+                return name
+        return None
+
+    def options(self) -> GenerationOptions | None:
+        """The generation options the provider gets; None when none is given."""
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop
+        options = GenerationOptions(
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_completion_tokens or self.max_tokens,
+            stop=stop or None,
+        )
+        return options if options.given() else None
+
+    def instructions(self) -> str | None:
+        """The `system` and `developer` messages, in their order: this answer's instructions."""
+        texts = [m.text() for m in self.messages if m.role in ("system", "developer")]
+        joined = "\n\n".join(t.strip() for t in texts if t.strip())
+        return joined or None
 
 
 def split_model(model: str) -> tuple[str, str | None]:

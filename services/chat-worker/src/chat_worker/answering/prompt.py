@@ -1,10 +1,27 @@
-"""The prompt of one answer: the thread type's system prompt, the documents, the history.
+"""The prompt of one answer: the system prompt and the history, exactly as a provider gets them.
+
+The system prompt is these blocks, in this order, separated by a blank line (a block that is
+empty or absent is left out, with its separator):
+
+1. the thread type's prompt (`SYSTEM_PROMPTS`; an unknown type gets `assistant`'s);
+2. the project's instructions (the thread's project, when it has any);
+3. the thread's instructions;
+4. this answer's own instructions (the `system`/`developer` messages of a `/v1` request,
+   joined by a blank line, in their order);
+5. the documents: `DOCUMENTS_INTRO`, then each `<document name="...">` with its text, the
+   thread's first, then the project's, at most `max_chars` characters of text in all.
+
+Instructions are sent as written, less surrounding whitespace: nothing is added to them.
+Each adapter puts the system prompt where its API wants it (Anthropic `system`, Chat
+Completions a first `system` message, Gemini `system_instruction`).
 
 History is normalised for every provider alike: it starts with a user turn, and consecutive
 turns of one role are merged (Anthropic and Gemini require alternation; the others do not mind).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from chat_worker.providers.base import ChatMessage
 from contracts.views import ChatContextView, DocumentTextView
@@ -27,11 +44,19 @@ DOCUMENTS_INTRO = (
 )
 
 
-def system_prompt(thread_type: str, documents: list[DocumentTextView], max_chars: int) -> str:
+def system_prompt(
+    thread_type: str,
+    documents: list[DocumentTextView],
+    max_chars: int,
+    instructions: Sequence[str | None] = (),
+) -> str:
+    """`instructions`: the project's, the thread's and the answer's, in that order."""
     base = SYSTEM_PROMPTS.get(thread_type, SYSTEM_PROMPTS["assistant"])
+    blocks = [base, *(text.strip() for text in instructions if text and text.strip())]
+    head = "\n\n".join(blocks)
     if not documents:
-        return base
-    parts = [base, "", DOCUMENTS_INTRO]
+        return head
+    parts = [head, "", DOCUMENTS_INTRO]
     budget = max_chars
     for doc in documents:
         if budget <= 0:
@@ -57,7 +82,11 @@ def normalise(history: list[ChatMessage]) -> list[ChatMessage]:
     return merged
 
 
-def build_prompt(ctx: ChatContextView, max_document_chars: int) -> tuple[str, list[ChatMessage]]:
-    system = system_prompt(ctx.thread.thread_type, ctx.documents, max_document_chars)
+def build_prompt(
+    ctx: ChatContextView, max_document_chars: int, instructions: str | None = None
+) -> tuple[str, list[ChatMessage]]:
+    """`instructions`: this answer's own (`AssistantMessageRequested.instructions`)."""
+    layers = (ctx.project_instructions, ctx.thread.instructions, instructions)
+    system = system_prompt(ctx.thread.thread_type, ctx.documents, max_document_chars, layers)
     history = normalise([ChatMessage(m.role, m.content) for m in ctx.history])
     return system, history

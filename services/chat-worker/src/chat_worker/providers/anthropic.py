@@ -1,5 +1,8 @@
 """Anthropic Messages streaming through the official `anthropic` SDK.
 
+The caller's `stop` goes as `stop_sequences`; `temperature` and `top_p` under their API names
+in the SDK's `extra_body` (its 2.x `messages.create` has no parameters of theirs).
+
 Text arrives in `content_block_delta` events (thinking deltas are skipped); the stop reason
 and output token count in `message_delta`; input tokens in `message_start`. An `error` event
 inside the stream is mapped like an HTTP error of the same kind.
@@ -56,6 +59,12 @@ class AnthropicAdapter:
     ) -> AsyncIterator[str]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
             extra: dict[str, Any] = {"system": chat.system} if chat.system else {}
+            if chat.stop:
+                extra["stop_sequences"] = list(chat.stop)
+            # This SDK release types no sampling parameters: they go as the SDK's extra body.
+            sampling = {"temperature": chat.temperature, "top_p": chat.top_p}
+            if sampled := {k: v for k, v in sampling.items() if v is not None}:
+                extra["extra_body"] = sampled
             usage: dict[str, Any] = {}
             with stainless_errors(self.name, anthropic.APIError, creds.api_key):
                 wire: list[Any] = [{"role": m.role, "content": m.content} for m in chat.messages]

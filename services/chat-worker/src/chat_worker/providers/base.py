@@ -52,12 +52,17 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """What an adapter is asked: one answer of `model` to a system prompt and a history."""
+    """What an adapter is asked: one answer of `model` to a system prompt and a history.
+    `temperature`, `top_p` and `stop` are the caller's (None / empty: the provider's default);
+    each adapter sends them in its SDK's own parameters."""
 
     model: str
     system: str
     messages: list[ChatMessage]
     max_tokens: int = 4096
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,6 +77,7 @@ class StreamResult:
 class ModelInfo:
     id: str
     display_name: str
+    context_window: int | None = None  # input tokens, when the provider's listing says
 
 
 class ProviderAdapter(Protocol):

@@ -17,6 +17,7 @@ costs are skipped, both on the way to the first token or per chunk:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -75,6 +76,12 @@ class ChatCompletionsAdapter:
                 "stream_options": {"include_usage": True},
                 **self._limit(chat.max_tokens),
             }
+            if chat.temperature is not None:
+                body["temperature"] = chat.temperature
+            if chat.top_p is not None:
+                body["top_p"] = chat.top_p
+            if chat.stop:
+                body["stop"] = list(chat.stop)
             with stainless_errors(self.name, openai.APIError, creds.api_key):
                 # An error status raises the SDK's typed error here; a success comes back unread.
                 response = await client.post(
@@ -100,6 +107,30 @@ class ChatCompletionsAdapter:
                     await response.aclose()
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
+        """OpenRouter's listing names each model's `context_length`; Ollama's does not, and
+        is asked `/api/show` per model (its `model_info` holds `<arch>.context_length`)."""
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
             with stainless_errors(self.name, openai.APIError, creds.api_key):
-                return [ModelInfo(id=m.id, display_name=m.id) async for m in client.models.list()]
+                listed = [
+                    ModelInfo(m.id, m.id, _positive(getattr(m, "context_length", None)))
+                    async for m in client.models.list()
+                ]
+                if self.name != "ollama":
+                    return listed
+                windows = await asyncio.gather(*(_ollama_window(client, m.id) for m in listed))
+                return [ModelInfo(m.id, m.id, w) for m, w in zip(listed, windows, strict=True)]
+
+
+def _positive(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+async def _ollama_window(client: openai.AsyncOpenAI, model: str) -> int | None:
+    """`POST /api/show` at the server's root (the base URL less `/v1`)."""
+    root = str(client.base_url).rstrip("/").removesuffix("/v1")
+    shown = await client.post(f"{root}/api/show", cast_to=object, body={"model": model})
+    info = shown.get("model_info") if isinstance(shown, dict) else None
+    if not isinstance(info, dict):
+        return None
+    arch = info.get("general.architecture")
+    return _positive(info.get(f"{arch}.context_length"))

@@ -73,7 +73,11 @@ class GoogleAdapter:
                 for m in chat.messages
             ]
             config = types.GenerateContentConfig(
-                system_instruction=chat.system or None, max_output_tokens=chat.max_tokens
+                system_instruction=chat.system or None,
+                max_output_tokens=chat.max_tokens,
+                temperature=chat.temperature,
+                top_p=chat.top_p,
+                stop_sequences=list(chat.stop) or None,
             )
             try:
                 stream = await client.aio.models.generate_content_stream(
@@ -110,7 +114,8 @@ class GoogleAdapter:
                         continue
                     ident = (model.name or "").removeprefix("models/")
                     if ident:
-                        found.append(ModelInfo(id=ident, display_name=model.display_name or ident))
+                        name = model.display_name or ident
+                        found.append(ModelInfo(ident, name, model.input_token_limit or None))
                 return found
             except Exception as exc:
                 raise self._error(exc, creds) from None

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -30,8 +31,8 @@ from contracts.views import ChatMessageView
 from gateway.answer_stream import AnswerStreamReader, Render
 from gateway.api.responses import error
 from gateway.bus import Bus, unavailable
-from gateway.deps import BusDep, CommandId, Meta, UserId, envelope
-from gateway.schemas import ChatIn
+from gateway.deps import BusDep, Send, Sender, UserId, envelope
+from gateway.schemas import ChatIn, QuestionIn
 from gateway.sse import KEEP_ALIVE, TokenRenderer, event, stored_answer, terminal
 from messaging.answer_tokens import last_token
 
@@ -175,6 +176,38 @@ async def answer_stream(
     return sse(_answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head))
 
 
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """How a route asks for an answer: its command, sent as `Sender` sends one with a new
+    answer's id, answered by `answer_stream`."""
+
+    request: Request
+    send: Sender
+    user_id: UUID
+
+    async def __call__(self, kind: type[AnswerCommand], **fields: Any) -> StreamingResponse:
+        cmd = self.send.command(kind, assistant_message_id=uuid4(), **fields)
+        return await answer_stream(self.request, self.send.bus, self.user_id, cmd)
+
+
+async def answering(request: Request, send: Send, user_id: UserId) -> Answering:
+    return Answering(request, send, user_id)
+
+
+Answer = Annotated[Answering, Depends(answering)]
+
+
+def question(body: QuestionIn) -> dict[str, Any]:
+    """The fields of a command that asks a new question (a chat, an edit)."""
+    return {
+        "user_message_id": uuid4(),
+        "content": body.content,
+        "artifact_data": body.artifact_data,
+        "metadata": body.metadata,
+        "options": body.options.contract() if body.options else None,
+    }
+
+
 def _parse_last_event_id(raw: str | None) -> int | None:
     try:
         value = int(raw) if raw else None
@@ -192,28 +225,10 @@ def _parse_last_event_id(raw: str | None) -> int | None:
     },
     summary="Post a message and stream the answer (SSE)",
 )
-async def post_chat(
-    thread_id: UUID,
-    body: ChatIn,
-    request: Request,
-    bus: BusDep,
-    user_id: UserId,
-    command_id: CommandId,
-) -> StreamingResponse:
+async def post_chat(thread_id: UUID, body: ChatIn, answer: Answer) -> StreamingResponse:
     """`parent_id` absent: after the active leaf; given: a new branch below that message.
     The answer becomes the active leaf."""
-    cmd = PostChat(
-        meta=envelope(request, user_id),
-        command_id=command_id,
-        thread_id=thread_id,
-        user_message_id=uuid4(),
-        assistant_message_id=uuid4(),
-        content=body.content,
-        artifact_data=body.artifact_data,
-        metadata=body.metadata,
-        parent_id=body.parent_id,
-    )
-    return await answer_stream(request, bus, user_id, cmd)
+    return await answer(PostChat, thread_id=thread_id, parent_id=body.parent_id, **question(body))
 
 
 @router.get(
@@ -267,18 +282,6 @@ async def stream_message(
     response_model=CancelOut,
     summary="Stop generating an answer; the partial answer is stored as cancelled",
 )
-async def cancel_generation(
-    thread_id: UUID,
-    message_id: UUID,
-    bus: BusDep,
-    meta: Meta,
-    command_id: CommandId,
-) -> CancelOut:
-    cmd = CancelGeneration(
-        meta=meta,
-        command_id=command_id,
-        thread_id=thread_id,
-        message_id=message_id,
-    )
-    cancel = await bus.call(cmd)
+async def cancel_generation(thread_id: UUID, message_id: UUID, send: Send) -> CancelOut:
+    cancel = await send(CancelGeneration, thread_id=thread_id, message_id=message_id)
     return CancelOut(message="Cancellation requested", message_id=message_id, status=cancel.status)

@@ -12,7 +12,7 @@ from contracts.queries import GetProject, ListProjects
 from contracts.views import AckView, ProjectListView, ProjectView, ThreadPageView, ThreadView
 from gateway.api.responses import not_found
 from gateway.api.threads import BAD_CURSOR, Window, create_thread, list_threads
-from gateway.deps import BusDep, CommandId, Meta
+from gateway.deps import BusDep, CommandId, Meta, Send
 from gateway.schemas import ProjectIn, ProjectPatch, ThreadIn
 
 router = APIRouter(tags=["projects"])
@@ -20,17 +20,14 @@ NOT_FOUND = not_found("project")
 
 
 @router.post("/api/projects", status_code=201, response_model=ProjectView)
-async def post_project(
-    body: ProjectIn, bus: BusDep, meta: Meta, command_id: CommandId
-) -> ProjectView:
-    cmd = CreateProject(
-        meta=meta,
-        command_id=command_id,
+async def post_project(body: ProjectIn, send: Send) -> ProjectView:
+    return await send(
+        CreateProject,
         project_id=uuid4(),
         name=body.name,
         description=body.description,
+        instructions=body.instructions,
     )
-    return await bus.call(cmd)
 
 
 @router.get("/api/projects", response_model=ProjectListView)
@@ -45,31 +42,22 @@ async def get_project(project_id: UUID, bus: BusDep, meta: Meta) -> ProjectView:
 
 
 @router.patch("/api/projects/{project_id}", response_model=ProjectView, responses=NOT_FOUND)
-async def patch_project(
-    project_id: UUID,
-    body: ProjectPatch,
-    bus: BusDep,
-    meta: Meta,
-    command_id: CommandId,
-) -> ProjectView:
-    cmd = UpdateProject(
-        meta=meta,
-        command_id=command_id,
+async def patch_project(project_id: UUID, body: ProjectPatch, send: Send) -> ProjectView:
+    return await send(
+        UpdateProject,
         project_id=project_id,
         name=body.name,
         description=body.description,
         description_set="description" in body.model_fields_set,
+        instructions=body.instructions,
+        instructions_set="instructions" in body.model_fields_set,
     )
-    return await bus.call(cmd)
 
 
 @router.delete("/api/projects/{project_id}", response_model=AckView, responses=NOT_FOUND)
-async def delete_project(
-    project_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId
-) -> AckView:
+async def delete_project(project_id: UUID, send: Send) -> AckView:
     """Its threads stay (now without a project); its documents are deleted."""
-    cmd = DeleteProject(meta=meta, command_id=command_id, project_id=project_id)
-    return await bus.call(cmd)
+    return await send(DeleteProject, project_id=project_id)
 
 
 @router.post(

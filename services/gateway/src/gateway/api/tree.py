@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body
 from fastapi.responses import StreamingResponse
 
 from contracts.commands import EditMessage, ForkThread, RegenerateAnswer, SetActiveLeaf
 from contracts.views import ThreadView
-from gateway.api.chat import SSE_RESPONSES, answer_stream
+from gateway.api.chat import SSE_RESPONSES, Answer, question
 from gateway.api.responses import Responses, error
-from gateway.deps import BusDep, CommandId, Meta, UserId, envelope
+from gateway.deps import Send
 from gateway.schemas import MessageRef, QuestionIn, RegenerateIn
 
 router = APIRouter(tags=["conversation tree"])
@@ -51,23 +51,16 @@ EDIT_RESPONSES: Responses = {
 async def regenerate(
     thread_id: UUID,
     message_id: UUID,
-    request: Request,
-    bus: BusDep,
-    user_id: UserId,
-    command_id: CommandId,
+    answer: Answer,
     body: Annotated[RegenerateIn | None, Body()] = None,
 ) -> StreamingResponse:
     """A new assistant sibling of `message_id` with the same ancestors as context. The body
     may be left out."""
-    cmd = RegenerateAnswer(
-        meta=envelope(request, user_id),
-        command_id=command_id,
-        thread_id=thread_id,
-        message_id=message_id,
-        assistant_message_id=uuid4(),
-        model=body.model if body else None,
+    model = body.model if body else None
+    options = body.options.contract() if body and body.options else None
+    return await answer(
+        RegenerateAnswer, thread_id=thread_id, message_id=message_id, model=model, options=options
     )
-    return await answer_stream(request, bus, user_id, cmd)
 
 
 @router.post(
@@ -77,27 +70,11 @@ async def regenerate(
     summary="Ask an edited question beside this one and stream its answer (SSE)",
 )
 async def edit(
-    thread_id: UUID,
-    message_id: UUID,
-    body: QuestionIn,
-    request: Request,
-    bus: BusDep,
-    user_id: UserId,
-    command_id: CommandId,
+    thread_id: UUID, message_id: UUID, body: QuestionIn, answer: Answer
 ) -> StreamingResponse:
     """A new user sibling of `message_id` with the new content, and its answer."""
-    cmd = EditMessage(
-        meta=envelope(request, user_id),
-        command_id=command_id,
-        thread_id=thread_id,
-        message_id=message_id,
-        user_message_id=uuid4(),
-        assistant_message_id=uuid4(),
-        content=body.content,
-        artifact_data=body.artifact_data,
-        metadata=body.metadata,
-    )
-    return await answer_stream(request, bus, user_id, cmd)
+    fields = question(body)
+    return await answer(EditMessage, thread_id=thread_id, message_id=message_id, **fields)
 
 
 @router.put(
@@ -106,14 +83,9 @@ async def edit(
     responses={404: NOT_IN_THREAD},
     summary="Switch branch: the active path goes through this message",
 )
-async def set_active_leaf(
-    thread_id: UUID, body: MessageRef, bus: BusDep, meta: Meta, command_id: CommandId
-) -> ThreadView:
+async def set_active_leaf(thread_id: UUID, body: MessageRef, send: Send) -> ThreadView:
     """The path to `message_id`, then below it the most recently created child at each level."""
-    cmd = SetActiveLeaf(
-        meta=meta, command_id=command_id, thread_id=thread_id, message_id=body.message_id
-    )
-    return await bus.call(cmd)
+    return await send(SetActiveLeaf, thread_id=thread_id, message_id=body.message_id)
 
 
 @router.post(
@@ -123,16 +95,8 @@ async def set_active_leaf(
     responses={404: NOT_IN_THREAD},
     summary="A new thread holding copies of the path from the root to this message",
 )
-async def fork(
-    thread_id: UUID, body: MessageRef, bus: BusDep, meta: Meta, command_id: CommandId
-) -> ThreadView:
+async def fork(thread_id: UUID, body: MessageRef, send: Send) -> ThreadView:
     """Same provider, model, project and type; `forked_from` names the source. An
     Idempotency-Key replay answers with the thread the first request made, not a new one."""
-    cmd = ForkThread(
-        meta=meta,
-        command_id=command_id,
-        thread_id=thread_id,
-        message_id=body.message_id,
-        new_thread_id=uuid4(),
-    )
-    return await bus.call(cmd)
+    message_id = body.message_id
+    return await send(ForkThread, thread_id=thread_id, message_id=message_id, new_thread_id=uuid4())

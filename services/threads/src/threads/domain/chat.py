@@ -32,7 +32,7 @@ from contracts.events import (
 )
 from contracts.text import DEFAULT_TITLE
 from threads.domain.errors import DomainError, invalid, not_found
-from threads.domain.text import require_json, require_text
+from threads.domain.text import require_json, require_options, require_text
 from threads.domain.thread import CONTENT_MAX, TITLE_MAX, ThreadState, require_owned
 
 AnswerStatus = Literal["streaming", "complete", "failed", "cancelled"]
@@ -94,6 +94,9 @@ def decide_post_chat(
         raise invalid(f"content is longer than {CONTENT_MAX} characters")
     if cmd.user_message_id == cmd.assistant_message_id:
         raise invalid("user and assistant message ids must differ")
+    instructions = cmd.instructions if isinstance(cmd, PostChat) else None
+    if instructions is not None and len(instructions) > CONTENT_MAX:
+        raise invalid(f"instructions are longer than {CONTENT_MAX} characters")
     return [
         UserMessagePosted(
             message_id=cmd.user_message_id,
@@ -111,6 +114,8 @@ def decide_post_chat(
             provider=thread.provider,
             model=thread.model,
             attempt=1,
+            options=require_options(cmd.options),
+            instructions=require_text(instructions, "instructions") if instructions else None,
         ),
     ]
 
@@ -147,6 +152,7 @@ def decide_outcome(
             finish_reason=cmd.finish_reason,
             usage=require_json(cmd.usage, "usage"),
             attempt=cmd.attempt,
+            metadata=require_json(cmd.metadata, "metadata"),
         )
     elif isinstance(cmd, FailAssistantMessage):
         event = AssistantMessageFailed(

@@ -9,7 +9,7 @@ from contracts.base import DomainEvent
 from contracts.commands import CreateProject, DeleteProject, UpdateProject
 from contracts.events import ProjectCreated, ProjectDeleted, ProjectUpdated
 from threads.domain.errors import conflict, invalid, not_found
-from threads.domain.text import require_text
+from threads.domain.text import require_instructions, require_text
 
 NAME_MAX = 255
 DESCRIPTION_MAX = 10_000
@@ -26,17 +26,25 @@ class ProjectState:
     name: str
     description: str | None
     deleted: bool = False
+    instructions: str | None = None
 
 
 def evolve(state: ProjectState | None, event: DomainEvent) -> ProjectState | None:
     match event:
         case ProjectCreated():
-            return ProjectState(event.project_id, event.user_id, event.name, event.description)
+            return ProjectState(
+                event.project_id,
+                event.user_id,
+                event.name,
+                event.description,
+                instructions=event.instructions,
+            )
         case ProjectUpdated() if state is not None:
             return replace(
                 state,
                 name=event.name if event.name is not None else state.name,
                 description=event.description if event.description_set else state.description,
+                instructions=event.instructions if event.instructions_set else state.instructions,
             )
         case ProjectDeleted() if state is not None:
             return replace(state, deleted=True)
@@ -85,6 +93,7 @@ def decide_create(
             user_id=user_id,
             name=_name(cmd.name),
             description=_description(cmd.description),
+            instructions=require_instructions(cmd.instructions),
         )
     ]
 
@@ -98,7 +107,9 @@ def decide_update(
     if name == current.name:
         name = None
     describe = cmd.description_set and _description(cmd.description) != current.description
-    if name is None and not describe:
+    instructions = require_instructions(cmd.instructions) if cmd.instructions_set else None
+    instruct = cmd.instructions_set and instructions != current.instructions
+    if name is None and not describe and not instruct:
         return []
     return [
         ProjectUpdated(
@@ -106,6 +117,8 @@ def decide_update(
             name=name,
             description=cmd.description if describe else None,
             description_set=describe,
+            instructions=instructions if instruct else None,
+            instructions_set=instruct,
         )
     ]
 

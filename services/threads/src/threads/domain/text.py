@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.generation import INSTRUCTIONS_MAX, GenerationOptions
 from contracts.text import MAX_JSON_DEPTH, problem
 from threads.domain.errors import invalid
 
@@ -29,3 +30,22 @@ def require_json(value: Any, field: str, depth: int = 0) -> Any:
         for item in value:
             require_json(item, field, depth + 1)
     return value
+
+
+def require_instructions(value: str | None) -> str | None:
+    """A project's or a thread's instructions: at most INSTRUCTIONS_MAX characters; blank
+    ones are none."""
+    if value is None or not value.strip():
+        return None
+    if len(value) > INSTRUCTIONS_MAX:
+        raise invalid(f"instructions are longer than {INSTRUCTIONS_MAX} characters")
+    return require_text(value, "instructions")
+
+
+def require_options(options: GenerationOptions | None) -> GenerationOptions | None:
+    """Generation options as recorded: none given is none; stop sequences storable."""
+    if options is None or not options.given():
+        return None
+    for stop in options.stop or ():
+        require_text(stop, "stop")
+    return options

@@ -1,4 +1,5 @@
-"""UpdateProject → ProjectUpdated (rename, describe; the description may be set to null)."""
+"""UpdateProject → ProjectUpdated (rename, describe, instruct; description and instructions
+may be set to null)."""
 
 from __future__ import annotations
 

@@ -2,10 +2,11 @@
 of the event that posted it (so order is the log's order, whatever the clocks say).
 
 A message stored as given (MessagePosted) and a user's chat turn are `complete` at once. An
-answer's row appears at AssistantMessageRequested as `streaming` with empty content, and its
-outcome fills it in: completed (content, usage), failed (partial content, metadata naming the
-error) or cancelled (the partial content exactly as streamed). Deleting a message or its thread
-removes the row. The thread's count and activity move in `threads.projections.threads`.
+answer's row appears at AssistantMessageRequested as `streaming` with empty content (and the
+caller's generation options in `metadata.options`), and its outcome fills it in: completed
+(content, usage), failed (partial content, metadata naming the error) or cancelled (the
+partial content exactly as streamed). Deleting a message or its thread removes the row.
+The thread's count and activity move in `threads.projections.threads`.
 
 The conversation tree is defined here too: each row's `parent_id`, and the thread row's
 `active_leaf_id`, which every new message takes and a deletion or ActiveLeafSet moves. An event
@@ -85,6 +86,9 @@ def assistant_message_requested(out: Changes, event: Event) -> None:
         "created_at": event.recorded_at,
         "parent_id": d["user_message_id"],
     }
+    if d.get("options"):  # the caller's, as given (unset ones left out)
+        options = {k: v for k, v in d["options"].items() if v is not None}
+        row["metadata"] = {"options": options}
     out.insert(messages, row)
     out.update(threads, d["thread_id"], set={"active_leaf_id": d["message_id"]})
 
@@ -101,7 +105,10 @@ def _outcome(out: Changes, event: Event, status: str, **extra: Any) -> None:
 
 
 def assistant_message_completed(out: Changes, event: Event) -> None:
-    _outcome(out, event, "complete", usage=event.data.get("usage"))
+    """`metadata`, when the worker sent it, is the answer's whole metadata (with `context`)."""
+    metadata = event.data.get("metadata")
+    extra = {"metadata": metadata} if metadata is not None else {}
+    _outcome(out, event, "complete", usage=event.data.get("usage"), **extra)
 
 
 def assistant_message_failed(out: Changes, event: Event) -> None:

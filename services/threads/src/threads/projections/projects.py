@@ -1,4 +1,5 @@
-"""Read model `projects`: name, description, thread count and last activity per project.
+"""Read model `projects`: name, description, instructions, thread count and last activity
+per project.
 
 `thread_count` and `last_activity_at` move with the project's threads in
 `threads.projections.threads`; this module owns the project's own lifecycle.
@@ -17,6 +18,7 @@ def project_created(out: Changes, event: Event) -> None:
         "user_id": d["user_id"],
         "name": d["name"],
         "description": d.get("description"),
+        "instructions": d.get("instructions"),
         "thread_count": 0,
         "created_at": at,
         "updated_at": at,
@@ -32,6 +34,8 @@ def project_updated(out: Changes, event: Event) -> None:
         values["name"] = d["name"]
     if d.get("description_set"):
         values["description"] = d.get("description")
+    if d.get("instructions_set"):
+        values["instructions"] = d.get("instructions")
     out.update(projects, d["project_id"], set=values)
 
 

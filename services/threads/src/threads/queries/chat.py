@@ -32,6 +32,7 @@ from contracts.views import (
     MessageView,
     ProviderCredentialsView,
     TaskRouteView,
+    ThreadSummaryView,
 )
 from threads.domain import chat
 from threads.domain.errors import DomainError
@@ -45,9 +46,11 @@ from threads.store.tables import (
     events,
     messages,
     preferences,
+    projects,
     provider_settings,
     secrets,
     task_routes,
+    thread_summaries,
     threads,
 )
 from threads.store.tree_loads import path_up
@@ -134,19 +137,38 @@ _DOCUMENTS = (
 )
 
 
-def _title_route(column: Any) -> Any:
-    """The `title` route's provider or model, when the user routes tasks to separate models."""
+def _title_route(column: Any, task: str = "title") -> Any:
+    """The `title` (or `summary`) route's provider or model, when the user routes tasks to
+    separate models."""
     return (
         select(column)
         .join(preferences, preferences.c.user_id == task_routes.c.user_id)
         .where(
             task_routes.c.user_id == bindparam("user_id", type_=Uuid()),
-            task_routes.c.task == "title",
+            task_routes.c.task == task,
             preferences.c.use_separate_models.is_(True),
         )
         .scalar_subquery()
     )
 
+
+# The thread's summaries (few: one per summarized answer); the view keeps an ancestor's.
+_SUMMARIES = (
+    select(
+        _json_array(
+            _object(thread_summaries, ("through_message_id", "text", "summarized_messages")),
+            thread_summaries.c.created_at,
+        )
+    )
+    .where(thread_summaries.c.thread_id == threads.c.id)
+    .scalar_subquery()
+)
+
+
+# NULL when the thread is in no project, or the project has none.
+_PROJECT_INSTRUCTIONS = (
+    select(projects.c.instructions).where(projects.c.id == threads.c.project_id).scalar_subquery()
+)
 
 _CANCELLED = (
     select(events.c.global_position)
@@ -178,8 +200,12 @@ _CONTEXT = select(
     _ANSWERED_BEFORE.label("answered_before"),
     _title_route(task_routes.c.provider).label("title_provider"),
     _title_route(task_routes.c.model).label("title_model"),
+    _title_route(task_routes.c.provider, "summary").label("summary_provider"),
+    _title_route(task_routes.c.model, "summary").label("summary_model"),
+    type_coerce(_SUMMARIES, JSON()).label("summaries"),
     type_coerce(_HISTORY, JSON()).label("history"),
     type_coerce(_DOCUMENTS, JSON()).label("documents"),
+    _PROJECT_INSTRUCTIONS.label("project_instructions"),
     # the provider's saved config and sealed key: no second round trip for the credentials
     _saved(
         func.json_build_object(
@@ -272,9 +298,16 @@ def context_view(
         if row.title_provider
         else None
     )
+    summary_task = (
+        TaskRouteView(task="summary", provider=row.summary_provider, model=row.summary_model)
+        if row.summary_provider
+        else None
+    )
     return ChatContextView(
         thread=thread,
         credentials=credentials,
+        summary_task=summary_task,
+        summary=_ancestors_summary(row.summaries, [str(m.id) for m in history]),
         history=history,
         documents=[DocumentTextView.model_validate(d) for d in row.documents],
         message_status=answer["status"] if answer is not None else None,
@@ -282,7 +315,19 @@ def context_view(
         cancel_requested=bool(row.cancel_requested),
         message=MessageView.model_validate(answer) if answer is not None else None,
         first_exchange=not row.answered_before,
+        project_instructions=row.project_instructions,
     )
+
+
+def _ancestors_summary(summaries: list[dict[str, Any]], path: list[str]) -> Any:
+    """The summary running through the deepest of this answer's ancestors, if any."""
+    depth = {message_id: i for i, message_id in enumerate(path)}
+    best = max(
+        (s for s in summaries if s["through_message_id"] in depth),
+        key=lambda s: depth[s["through_message_id"]],
+        default=None,
+    )
+    return ThreadSummaryView.model_validate(best) if best is not None else None
 
 
 async def chat_message(
