@@ -46,12 +46,14 @@ class NatsCluster:
     root: Path
     log: IO[bytes]
     size: int = 3
+    extra_config: tuple[str, ...] = ()
     ports: list[int] = field(default_factory=list)
     nodes: list[NatsProcess | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ports = [free_port() for _ in range(self.size)]
-        self._cluster = cluster_nodes([free_port() for _ in range(self.size)])
+        ports = [free_port() for _ in range(self.size)]
+        self._cluster = cluster_nodes(ports, self.extra_config)
         self.nodes = [None] * self.size
 
     @property

@@ -35,6 +35,7 @@ class ClusterNode:
     cluster_port: int
     peers: list[int] = field(default_factory=list)
     cluster_name: str = CLUSTER_NAME
+    extra: tuple[str, ...] = ()  # more configuration, say an authorization block
 
     def config_lines(self) -> list[str]:
         routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in self.peers)
@@ -45,13 +46,14 @@ class ClusterNode:
             f"  listen: 127.0.0.1:{self.cluster_port}",
             f"  routes: [{routes}]",
             "}",
+            *self.extra,
         ]
 
 
-def cluster_nodes(cluster_ports: list[int]) -> list[ClusterNode]:
+def cluster_nodes(cluster_ports: list[int], extra: tuple[str, ...] = ()) -> list[ClusterNode]:
     """Every node routes to all the others: any of them can start first."""
     return [
-        ClusterNode(f"n{i}", port, [p for p in cluster_ports if p != port])
+        ClusterNode(f"n{i}", port, [p for p in cluster_ports if p != port], extra=extra)
         for i, port in enumerate(cluster_ports, start=1)
     ]
 
