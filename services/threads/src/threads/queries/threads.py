@@ -138,14 +138,5 @@ async def thread_events(
     if await fetch_thread(conn, user_id, thread_id) is None:
         return None
     _, stored = await load_stream(conn, f"thread-{thread_id}")
-    history = [
-        EventView(
-            position=e.position,
-            version=e.version,
-            type=e.type,
-            data=e.data,
-            recorded_at=e.recorded_at,
-        )
-        for e in stored
-    ]
+    history = [EventView.model_validate(e, from_attributes=True) for e in stored]
     return {"events": [e.model_dump(mode="json") for e in history]}
