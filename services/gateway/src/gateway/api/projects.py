@@ -12,7 +12,7 @@ from contracts.queries import GetProject, ListProjects
 from contracts.views import AckView, ProjectListView, ProjectView, ThreadPageView, ThreadView
 from gateway.api.responses import not_found
 from gateway.api.threads import BAD_CURSOR, Window, create_thread, list_threads
-from gateway.deps import BusDep, CommandId, Meta, Send
+from gateway.deps import BusDep, Meta, Send
 from gateway.schemas import ProjectIn, ProjectPatch, ThreadIn
 
 router = APIRouter(tags=["projects"])
@@ -67,15 +67,9 @@ async def delete_project(project_id: UUID, send: Send) -> AckView:
     responses=NOT_FOUND,
     tags=["threads"],
 )
-async def post_project_thread(
-    project_id: UUID,
-    body: ThreadIn,
-    bus: BusDep,
-    meta: Meta,
-    command_id: CommandId,
-) -> ThreadView:
+async def post_project_thread(project_id: UUID, body: ThreadIn, send: Send) -> ThreadView:
     """A thread inside the project (a `project_id` in the body is ignored: the path wins)."""
-    return await create_thread(body, project_id, bus, meta, command_id)
+    return await create_thread(body, project_id, send)
 
 
 @router.get(

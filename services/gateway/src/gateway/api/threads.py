@@ -15,7 +15,7 @@ from contracts.commands import CreateThread, DeleteThread, UpdateThread
 from contracts.queries import GetThread, ListThreads, ThreadEvents
 from contracts.views import AckView, EventListView, ThreadDetailView, ThreadPageView, ThreadView
 from gateway.api.responses import Responses, error, not_found
-from gateway.deps import BusDep, CommandId, Meta
+from gateway.deps import BusDep, Meta, Send, Sender
 from gateway.schemas import ThreadIn, ThreadPatch
 from gateway.storable import Text
 
@@ -25,29 +25,18 @@ NOT_FOUND = not_found("thread")
 BAD_CURSOR: Responses = {400: error("A `cursor` that is not the `next_cursor` of an earlier page")}
 
 
-async def create_thread(
-    body: ThreadIn, project_id: UUID | None, bus: BusDep, meta: Envelope, command_id: str
-) -> ThreadView:
-    cmd = CreateThread(
-        meta=meta,
-        command_id=command_id,
-        thread_id=uuid4(),
-        project_id=project_id,
-        title=body.title,
-        provider=body.model_provider,
-        model=body.model,
-        thread_type=body.thread_type,
-        agent_type=body.agent_type,
-        context_window=body.context_window,
-        context_policy=body.context_policy,
-        instructions=body.instructions,
+async def create_thread(body: ThreadIn, project_id: UUID | None, send: Sender) -> ThreadView:
+    """The body's fields bear the command's names, but for the provider's."""
+    fields = body.model_dump(exclude={"project_id", "model_provider"})
+    provider = body.model_provider
+    return await send(
+        CreateThread, thread_id=uuid4(), project_id=project_id, provider=provider, **fields
     )
-    return await bus.call(cmd)
 
 
 @router.post("/api/threads", status_code=201, response_model=ThreadView)
-async def post_thread(body: ThreadIn, bus: BusDep, meta: Meta, command_id: CommandId) -> ThreadView:
-    return await create_thread(body, body.project_id, bus, meta, command_id)
+async def post_thread(body: ThreadIn, send: Send) -> ThreadView:
+    return await create_thread(body, body.project_id, send)
 
 
 def page_params(
@@ -119,19 +108,12 @@ async def get_thread(thread_id: UUID, bus: BusDep, meta: Meta) -> ThreadDetailVi
 
 
 @router.patch("/api/threads/{thread_id}", response_model=ThreadView, responses=NOT_FOUND)
-async def patch_thread(
-    thread_id: UUID,
-    body: ThreadPatch,
-    bus: BusDep,
-    meta: Meta,
-    command_id: CommandId,
-) -> ThreadView:
+async def patch_thread(thread_id: UUID, body: ThreadPatch, send: Send) -> ThreadView:
     """Rename (`title`), move (`project_id`; null takes it out of its project) and/or set
     `context_window` (null: the model's), `context_policy` and `instructions` (null clears).
     Renaming does not change `last_activity_at`."""
-    cmd = UpdateThread(
-        meta=meta,
-        command_id=command_id,
+    return await send(
+        UpdateThread,
         thread_id=thread_id,
         title=body.title,
         move="project_id" in body.model_fields_set,
@@ -142,14 +124,12 @@ async def patch_thread(
         instructions=body.instructions,
         instructions_set="instructions" in body.model_fields_set,
     )
-    return await bus.call(cmd)
 
 
 @router.delete("/api/threads/{thread_id}", response_model=AckView, responses=NOT_FOUND)
-async def delete_thread(thread_id: UUID, bus: BusDep, meta: Meta, command_id: CommandId) -> AckView:
+async def delete_thread(thread_id: UUID, send: Send) -> AckView:
     """Its messages and documents go with it."""
-    cmd = DeleteThread(meta=meta, command_id=command_id, thread_id=thread_id)
-    return await bus.call(cmd)
+    return await send(DeleteThread, thread_id=thread_id)
 
 
 @router.get("/api/threads/{thread_id}/events", response_model=EventListView, responses=NOT_FOUND)
