@@ -24,6 +24,7 @@ from threads.service import ThreadsService
 from threads.store.relay import OutboxRelay
 from threads.store.unit_of_work import UnitOfWork
 from threads.streams import provision_events_stream
+from threads.sweeper import Sweeper
 
 log = structlog.get_logger(__name__)
 
@@ -97,9 +98,25 @@ async def running_service(
         server = RouteServer(nc, build_routes(settings, engine, uow))
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         stack.push_async_callback(_stop_relay, relay, relay_task)
+        sweeper = Sweeper(
+            engine,
+            js,
+            uow,
+            interval=settings.sweeper_interval,
+            age=settings.sweeper_age,
+            publish_timeout=settings.nats_timeout,
+        )
+        sweeper_task = asyncio.create_task(sweeper.run(), name="sweeper")
+        stack.push_async_callback(_stop_task, sweeper_task)
         stack.push_async_callback(server.stop)
         await server.start()
         yield ThreadsService(settings, engine, uow, nc, relay, server)
+
+
+async def _stop_task(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _stop_relay(relay: OutboxRelay, task: asyncio.Task[None]) -> None:

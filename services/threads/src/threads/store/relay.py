@@ -67,6 +67,32 @@ def _public(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in hidden} if hidden else data
 
 
+async def publish_event(
+    js: JetStreamContext, e: StoredEvent, timeout: float, msg_id: str | None = None
+) -> None:
+    """One stored event on EVENTS, as every consumer reads it; `msg_id` replaces the event id
+    as `Nats-Msg-Id` for a deliberate second copy (the sweeper's)."""
+    headers = _headers(e.event_id, e.metadata)
+    if msg_id is not None:
+        headers["Nats-Msg-Id"] = msg_id
+    await js.publish(
+        event_subject(e.stream_id, e.type),
+        encode_relayed(
+            event_id=e.event_id,
+            event_type=e.type,
+            schema_version=e.schema_version,
+            stream_id=e.stream_id,
+            version=e.version,
+            position=e.position,
+            recorded_at=e.recorded_at,
+            data=_public(e.type, e.data),
+            metadata=e.metadata,
+        ),
+        timeout=timeout,
+        headers=headers,
+    )
+
+
 # The delete's commit does not wait for its WAL flush (`synchronous_commit` off for this
 # transaction, set by an InitPlan before any row is touched): a delete lost in a crash only
 # republishes, which the duplicate window drops. One fsync fewer per command, off the disk
@@ -173,27 +199,7 @@ class OutboxRelay:
 
     async def _publish(self, stored: list[StoredEvent]) -> None:
         """Publish in order and wait for JetStream's acknowledgements."""
-        await asyncio.gather(
-            *(
-                self.js.publish(
-                    event_subject(e.stream_id, e.type),
-                    encode_relayed(
-                        event_id=e.event_id,
-                        event_type=e.type,
-                        schema_version=e.schema_version,
-                        stream_id=e.stream_id,
-                        version=e.version,
-                        position=e.position,
-                        recorded_at=e.recorded_at,
-                        data=_public(e.type, e.data),
-                        metadata=e.metadata,
-                    ),
-                    timeout=self.publish_timeout,
-                    headers=_headers(e.event_id, e.metadata),
-                )
-                for e in stored
-            )
-        )
+        await asyncio.gather(*(publish_event(self.js, e, self.publish_timeout) for e in stored))
         self.published_total += len(stored)
         RELAY_PUBLISHED.inc(len(stored))
 
