@@ -1,7 +1,9 @@
 """The OpenAI-compatible endpoint, driven by the official `openai` SDK as the client: streamed
-and whole answers from `echo`, a thread continued, every exchange stored like any chat; and
-every error under /v1 (401, 404, 405, 413, 400 validation, 429 with Retry-After, 503) in
-OpenAI's shape, raised by the SDK as its own exception classes, while /api keeps `{"detail"}`.
+and whole answers from `echo`, a thread continued, every exchange stored like any chat; the
+`system`/`developer` messages and the sampling parameters as the fake providers received them,
+and parameters it cannot honour refused by name; and every error under /v1 (401, 404, 405,
+413, 400 validation, 429 with Retry-After, 503) in OpenAI's shape, raised by the SDK as its own
+exception classes, while /api keeps `{"detail"}`.
 
 The 429 and 503 cases use gateways of their own: one with low limits on the session's NATS
 (so the session's threads service and worker answer it), one whose NATS is not there."""
@@ -20,7 +22,9 @@ import pytest_asyncio
 from openai import AsyncOpenAI
 
 from tests.conftest import User, register
+from tests.support.chat_stack import ChatStack
 from tests.support.gateways import lone_gateway
+from tests.support.provider_chat import answer_request, unique_model
 from tests.support.servers import Infra, free_port
 from tests.support.stack import Stack
 
@@ -320,3 +324,166 @@ async def test_nats_away_is_503_with_retry_after(gateway_without_nats: str, user
         assert int(exc.response.headers["Retry-After"]) >= 1
         body = openai_shaped(exc.body)
         assert body["type"] == "service_unavailable_error"
+
+
+# -- instructions and parameters, against the fake providers (issue 16) -----------------------
+
+
+@pytest_asyncio.fixture
+async def fake_sdk(provider_stack: ChatStack) -> AsyncIterator[tuple[AsyncOpenAI, User]]:
+    """An SDK client of a fresh user on the stack whose providers are the fake servers."""
+    base = provider_stack.stack.base_url
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        someone = await register(client)
+        async with AsyncOpenAI(
+            base_url=f"{base}/v1", api_key=someone.token, max_retries=0, timeout=30
+        ) as sdk:
+            yield sdk, someone
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_system_and_developer_messages_reach_the_provider_as_instructions(
+    fake_sdk: tuple[AsyncOpenAI, User], provider_stack: ChatStack, stream: bool
+) -> None:
+    sdk, someone = fake_sdk
+    model = unique_model()
+    raw = await sdk.chat.completions.with_raw_response.create(
+        model=f"openai/{model}",
+        messages=[
+            {"role": "system", "content": "You are a pirate."},
+            {"role": "user", "content": "earlier question"},
+            {"role": "assistant", "content": "earlier answer"},
+            {"role": "developer", "content": "Answer in one line."},
+            {"role": "user", "content": "Where is the treasure?"},
+        ],
+        stream=stream,
+    )
+    parsed = raw.parse()
+    if stream:
+        text = "".join([c.choices[0].delta.content or "" async for c in parsed if c.choices])
+    else:
+        text = parsed.choices[0].message.content or ""
+    assert text == provider_stack.fake.answer
+
+    sent = answer_request(provider_stack, "openai", model).body["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    system = sent[0]["content"]
+    assert system.index("general-purpose assistant") < system.index("You are a pirate.")
+    assert system.endswith("You are a pirate.\n\nAnswer in one line.")
+    assert [m["content"] for m in sent[1:]] == [
+        "earlier question",
+        "earlier answer",
+        "Where is the treasure?",
+    ]
+    # instructions of this request, never stored as messages of the thread
+    thread = await stored(someone, raw.headers[THREAD])
+    assert [m["role"] for m in thread["messages"]] == ["user", "assistant"] * 2
+
+
+async def test_with_the_thread_header_they_come_after_the_threads_own(
+    fake_sdk: tuple[AsyncOpenAI, User], provider_stack: ChatStack
+) -> None:
+    sdk, someone = fake_sdk
+    model = unique_model()
+    r = await someone.post(
+        "/api/threads",
+        json={"model_provider": "openai", "model": model, "instructions": "THREAD-RULE"},
+    )
+    await sdk.chat.completions.create(
+        model=f"openai/{model}",
+        messages=[
+            {"role": "system", "content": "REQUEST-RULE"},
+            {"role": "user", "content": "go on"},
+        ],
+        extra_headers={THREAD: r.json()["id"]},
+    )
+    system = answer_request(provider_stack, "openai", model).body["messages"][0]["content"]
+    assert system.index("THREAD-RULE") < system.index("REQUEST-RULE")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_sampling_parameters_are_honoured(
+    fake_sdk: tuple[AsyncOpenAI, User], provider_stack: ChatStack, stream: bool
+) -> None:
+    sdk, someone = fake_sdk
+    model = unique_model("claude")
+    raw = await sdk.chat.completions.with_raw_response.create(
+        model=f"anthropic/{model}",
+        messages=[{"role": "user", "content": "Count to ten"}],
+        temperature=0.7,
+        top_p=0.9,
+        max_tokens=999,
+        max_completion_tokens=123,  # wins over max_tokens, as OpenAI's newer name
+        stop="SEVEN",
+        n=1,
+        user="end-user-42",
+        stream=stream,
+    )
+    parsed = raw.parse()
+    if stream:
+        [_ async for _ in parsed]
+    body = answer_request(provider_stack, "anthropic", model).body
+    assert (body["temperature"], body["top_p"], body["max_tokens"]) == (0.7, 0.9, 123)
+    assert body["stop_sequences"] == ["SEVEN"]
+    answer = (await stored(someone, raw.headers[THREAD]))["messages"][-1]
+    assert answer["metadata"]["options"] == {
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "max_tokens": 123,
+        "stop": ["SEVEN"],
+    }
+
+
+UNSUPPORTED: list[tuple[str, Any]] = [
+    ("n", 2),
+    ("logprobs", True),
+    ("top_logprobs", 3),
+    ("tools", [{"type": "function", "function": {"name": "f", "parameters": {}}}]),
+    ("tool_choice", "auto"),
+    ("functions", [{"name": "f", "parameters": {}}]),
+    ("response_format", {"type": "json_object"}),
+    ("logit_bias", {"50256": -100}),
+    ("seed", 7),
+    ("presence_penalty", 0.5),
+    ("frequency_penalty", 1.0),
+    ("reasoning_effort", "high"),
+    ("made_up_parameter", "x"),
+]
+
+
+@pytest.mark.parametrize(("param", "value"), UNSUPPORTED, ids=[p for p, _ in UNSUPPORTED])
+async def test_a_parameter_it_cannot_honour_is_a_400_naming_it(
+    fake_sdk: tuple[AsyncOpenAI, User], provider_stack: ChatStack, param: str, value: Any
+) -> None:
+    sdk, someone = fake_sdk
+    model = unique_model()
+    with pytest.raises(openai.BadRequestError) as err:
+        await sdk.chat.completions.create(
+            model=f"openai/{model}",
+            messages=[{"role": "user", "content": "hi"}],
+            extra_body={param: value},
+        )
+    body = err.value.body
+    assert isinstance(body, dict) and set(body) == OPENAI_ERROR_FIELDS
+    assert body["param"] == param and body["type"] == "invalid_request_error"
+    assert body["code"] == "unsupported_parameter" and param in body["message"]
+    assert provider_stack.fake.requests_for("openai", model) == []
+    assert (await someone.get("/api/threads")).json()["total"] == 0  # nothing stored
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("temperature", 2.5), ("top_p", -0.1), ("max_tokens", 0), ("stop", ["a"] * 5)],
+)
+async def test_out_of_range_parameters_are_400_naming_them(
+    fake_sdk: tuple[AsyncOpenAI, User], param: str, value: Any
+) -> None:
+    sdk, someone = fake_sdk
+    with pytest.raises(openai.BadRequestError) as err:
+        await sdk.chat.completions.create(
+            model="echo/echo",
+            messages=[{"role": "user", "content": "hi"}],
+            extra_body={param: value},
+        )
+    assert err.value.body["param"].startswith(param)  # type: ignore[index]
+    assert (await someone.get("/api/threads")).json()["total"] == 0
