@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import reduce
 from uuid import UUID
 
 from contracts.base import DomainEvent
@@ -47,10 +48,7 @@ def evolve(state: DocumentState | None, event: DomainEvent) -> DocumentState | N
 
 
 def fold(events: list[DomainEvent]) -> DocumentState | None:
-    state: DocumentState | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, None)
 
 
 def decide_add(

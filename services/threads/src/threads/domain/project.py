@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import reduce
 from uuid import UUID
 
 from contracts.base import DomainEvent
@@ -52,10 +53,7 @@ def evolve(state: ProjectState | None, event: DomainEvent) -> ProjectState | Non
 
 
 def fold(events: list[DomainEvent]) -> ProjectState | None:
-    state: ProjectState | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, None)
 
 
 def require_owned(state: ProjectState | None, user_id: UUID | None) -> ProjectState:

@@ -7,6 +7,7 @@ The API key itself is not state here: events carry only whether a key is set and
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import reduce
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -55,10 +56,7 @@ def evolve(state: ProviderSettingsState, event: DomainEvent) -> ProviderSettings
 
 
 def fold(events: list[DomainEvent]) -> ProviderSettingsState:
-    state = ProviderSettingsState()
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, ProviderSettingsState())
 
 
 def key_hint(api_key: str) -> str | None:

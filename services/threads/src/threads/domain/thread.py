@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import reduce
 from uuid import UUID
 
 from contracts.base import DomainEvent
@@ -90,10 +91,7 @@ def evolve(state: ThreadState | None, event: DomainEvent) -> ThreadState | None:
 
 
 def fold(events: list[DomainEvent]) -> ThreadState | None:
-    state: ThreadState | None = None
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, None)
 
 
 def require_owned(state: ThreadState | None, user_id: UUID | None) -> ThreadState:
