@@ -24,6 +24,7 @@ import yaml
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
 
+from contracts import subjects
 from devstack.nats import nats_server_binary
 from devstack.postgres import wait_for_port
 from tests.support.servers import Infra, free_port
@@ -221,3 +222,26 @@ async def test_gateway_user_cannot_publish_events_or_read_keys(compose_nats: int
     finally:
         await nc.close()
         await spy.close()
+
+
+async def test_threads_user_may_push_a_chat_context_the_worker_user_hears(
+    compose_nats: int,
+) -> None:
+    """The context push is core NATS from threads to the workers: both users need the
+    subject, or every answer silently falls back to asking for its context."""
+    worker = await nats.connect(
+        f"nats://worker:{PASSWORDS['NATS_WORKER_PASSWORD']}@127.0.0.1:{compose_nats}"
+    )
+    threads = await nats.connect(
+        f"nats://threads:{PASSWORDS['NATS_THREADS_PASSWORD']}@127.0.0.1:{compose_nats}"
+    )
+    try:
+        heard = await worker.subscribe(subjects.CHAT_CONTEXT_PUSH_FILTER)
+        await worker.flush()
+        await threads.publish(subjects.chat_context_push_subject(uuid.uuid4()), b"{}")
+        await threads.flush()
+        msg = await heard.next_msg(timeout=2)
+        assert msg.data == b"{}"
+    finally:
+        await worker.close()
+        await threads.close()
