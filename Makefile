@@ -32,7 +32,7 @@ ifeq (replay,$(firstword $(MAKECMDGOALS)))
 endif
 
 .PHONY: help install up test test-unit test-integration test-e2e test-faults lint format asyncapi \
-        replay bench-list bench-chat bench-replay bench-load bench-bus bench-tree clean-data
+        replay bench-list bench-chat bench-replay bench-load bench-bus bench-tree bench-import clean-data
 
 help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
@@ -105,6 +105,9 @@ bench-bus: install ## NATS request/reply: the services' route table against Fast
 
 bench-tree: install ## a thread of 1,000 messages on 50 branches: its active path (benchmarks/bench_tree.py)
 	$(RUN) python benchmarks/bench_tree.py $(ARGS)
+
+bench-import: install ## a 50 MB ChatGPT export imported while another user works (benchmarks/bench_import.py)
+	$(RUN) python benchmarks/bench_import.py $(ARGS)
 
 clean-data: ## delete .data/ (the local database and streams); refuses while make up runs
 	@if [ -f .data/devstack.pid ] && kill -0 "$$(cat .data/devstack.pid)" 2>/dev/null; then \

@@ -57,6 +57,16 @@ class Api:
     def get(self, path: str, **kw: Any) -> Any:
         return self.request("GET", path, **kw)
 
+    def text(self, path: str, **kw: Any) -> str:
+        """A GET answered with text rather than JSON (a Markdown export)."""
+        try:
+            response = self.http.get(path, **kw)
+        except httpx.TransportError as exc:
+            raise ApiError(0, f"Cannot reach {self.base_url} ({type(exc).__name__})") from exc
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _detail(response))
+        return response.text
+
     def post(self, path: str, **kw: Any) -> Any:
         return self.request("POST", path, **kw)
 

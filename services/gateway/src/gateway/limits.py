@@ -28,9 +28,16 @@ class BodyTooLarge(HTTPException):
 class BodySizeLimit(HttpMiddleware):
     """No buffering: streaming responses are untouched."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, drain_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        drain_bytes: int | None = None,
+        larger: dict[str, int] | None = None,
+    ) -> None:
         super().__init__(app)
         self.max_bytes = max_bytes
+        self.larger = larger or {}  # path -> its own limit (an import file)
         self.drain_bytes = drain_bytes if drain_bytes is not None else 4 * max_bytes
 
     def _declared_length(self, scope: Scope) -> int | None:
@@ -40,12 +47,12 @@ class BodySizeLimit(HttpMiddleware):
             return None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.max_bytes
+        limit = self.larger.get(scope["path"], self.max_bytes)
         declared = self._declared_length(scope)
         if declared is not None and declared > limit:
             if declared <= self.drain_bytes:
                 await self._drain(receive, 0)
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
             return
 
         received = 0
@@ -73,7 +80,7 @@ class BodySizeLimit(HttpMiddleware):
         except BodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
     async def _drain(self, receive: Receive, received: int) -> None:
         """Read and drop what is left of the body, up to `drain_bytes` in all."""
@@ -85,7 +92,7 @@ class BodySizeLimit(HttpMiddleware):
             if not message.get("more_body", False):
                 return
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = BodyTooLarge(self.max_bytes)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = BodyTooLarge(limit)
         response = error_response(scope["path"], 413, error.detail, {"Connection": "close"})
         await response(scope, receive, send)

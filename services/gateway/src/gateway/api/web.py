@@ -45,6 +45,12 @@ async def index() -> FileResponse:
     return _file("index.html")
 
 
+@router.get("/shared/{share_id}", name="shared_page")
+async def shared_page(share_id: str) -> FileResponse:
+    """A share link's page: read-only, it fetches `/api/shared/{share_id}` itself."""
+    return _file("shared.html")
+
+
 @router.get("/web/{name}")
 async def asset(name: str) -> FileResponse:
     return _file(name)

@@ -65,9 +65,11 @@ class Projector:
 def default_projector() -> Projector:
     from threads.projections import (
         documents,
+        imports,
         messages,
         projects,
         provider_settings,
+        shares,
         task_routes,
         users,
     )
@@ -81,4 +83,6 @@ def default_projector() -> Projector:
         documents.CHANGES,
         provider_settings.CHANGES,
         task_routes.CHANGES,
+        shares.CHANGES,
+        imports.CHANGES,
     )
