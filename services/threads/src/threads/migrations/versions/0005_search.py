@@ -75,24 +75,12 @@ def upgrade() -> None:
     op.execute(CJK_GRAMS)
     op.execute(VECTOR)
     op.execute(QUERY)
-    op.add_column(
-        "messages",
-        sa.Column(
-            "search",
-            sa.dialects.postgresql.TSVECTOR(),
-            sa.Computed("search_vector(content)", persisted=True),
-            nullable=True,
-        ),
-    )
-    op.add_column(
-        "threads",
-        sa.Column(
-            "search",
-            sa.dialects.postgresql.TSVECTOR(),
-            sa.Computed("setweight(search_vector(title), 'A')", persisted=True),
-            nullable=True,
-        ),
-    )
+    for table, vector in (
+        ("messages", "search_vector(content)"),
+        ("threads", "setweight(search_vector(title), 'A')"),
+    ):
+        generated = sa.Computed(vector, persisted=True)
+        op.add_column(table, sa.Column("search", sa.dialects.postgresql.TSVECTOR(), generated))
     op.create_index(
         "ix_messages_user_id_search", "messages", ["user_id", "search"], postgresql_using="gin"
     )
