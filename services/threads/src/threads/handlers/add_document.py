@@ -14,8 +14,7 @@ async def handle(ctx: HandlerContext[AddDocument], *, max_bytes: int) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
     assert user_id is not None
-    if cmd.project_id is not None:
-        await require_project(ctx.conn, user_id, cmd.project_id)
+    await require_project(ctx.conn, user_id, cmd.project_id)
     if cmd.thread_id is not None:
         await require_thread(ctx.conn, user_id, cmd.thread_id)
     stream = document.stream_id(cmd.document_id)

@@ -18,8 +18,7 @@ async def handle(ctx: HandlerContext[CreateThread], *, default_provider: str) ->
     cmd = ctx.command
     user_id = cmd.meta.user_id
     assert user_id is not None
-    if cmd.project_id is not None:
-        await require_project(ctx.conn, user_id, cmd.project_id)
+    await require_project(ctx.conn, user_id, cmd.project_id)
     stream = thread.stream_id(cmd.thread_id)
     version, stored = await ctx.load(stream, thread.STATE_EVENTS)
     state = thread.fold([e.to_domain() for e in stored])

@@ -19,8 +19,7 @@ async def handle(ctx: HandlerContext[ForkThread]) -> Reply:
     _, _, source = await load_thread_for_write(ctx, cmd.thread_id)  # holds the source still
     thread.require_owned(source, user_id)
     project_id = await thread_project(ctx.conn, cmd.thread_id)
-    if project_id is not None:
-        await require_project(ctx.conn, user_id, project_id)
+    await require_project(ctx.conn, user_id, project_id)
     stream, version, target = await load_thread_for_write(ctx, cmd.new_thread_id)
     events = branches.decide_fork(
         source,

@@ -17,7 +17,12 @@ from threads.domain.errors import not_found
 from threads.store.tables import projects, threads
 
 
-async def require_project(conn: AsyncConnection, user_id: UUID | None, project_id: UUID) -> None:
+async def require_project(
+    conn: AsyncConnection, user_id: UUID | None, project_id: UUID | None
+) -> None:
+    """No project (None) is nobody else's: nothing to check."""
+    if project_id is None:
+        return
     owner = await conn.scalar(
         select(projects.c.user_id)
         .where(projects.c.id == project_id)
