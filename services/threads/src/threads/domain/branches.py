@@ -13,16 +13,15 @@ from contracts.base import DomainEvent
 from contracts.commands import EditMessage, ForkThread, RegenerateAnswer
 from contracts.events import (
     ActiveLeafSet,
-    AssistantMessageRequested,
     MessageDeleted,
     MessagePosted,
     ThreadCreated,
 )
 from contracts.providers import ECHO_MODELS
 from contracts.views import ForkedFrom, MessageRole
-from threads.domain.chat import decide_post_chat
+from threads.domain.chat import decide_post_chat, request_answer
 from threads.domain.errors import conflict, invalid, not_found
-from threads.domain.text import require_options, require_text
+from threads.domain.text import require_text
 from threads.domain.thread import ThreadState, require_owned
 from threads.domain.tree import Node, Tree, require_not_streaming
 
@@ -70,18 +69,7 @@ def decide_regenerate(
     require_not_streaming(streaming)
     if cmd.assistant_message_id == node.id:
         raise invalid("The new answer needs a new id")
-    return [
-        AssistantMessageRequested(
-            message_id=cmd.assistant_message_id,
-            thread_id=thread.thread_id,
-            user_id=user_id,
-            user_message_id=node.parent_id,
-            provider=thread.provider,
-            model=_model(thread, cmd.model),
-            attempt=1,
-            options=require_options(cmd.options),
-        )
-    ]
+    return [request_answer(thread, cmd, user_id, node.parent_id, _model(thread, cmd.model))]
 
 
 def decide_edit(

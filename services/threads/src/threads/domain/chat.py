@@ -9,6 +9,7 @@ is still streaming. Pure functions: the handlers load the events and append what
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import reduce
 from typing import Literal
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from contracts.commands import (
     FailAssistantMessage,
     PostChat,
     RecordCancelledMessage,
+    RegenerateAnswer,
 )
 from contracts.errors import ErrorCode
 from contracts.events import (
@@ -70,10 +72,7 @@ def evolve_answer(state: AnswerState | None, event: DomainEvent) -> AnswerState 
 
 
 def fold_answer(events: list[DomainEvent]) -> AnswerState | None:
-    state: AnswerState | None = None
-    for event in events:
-        state = evolve_answer(state, event)
-    return state
+    return reduce(evolve_answer, events, None)
 
 
 def decide_post_chat(
@@ -106,18 +105,38 @@ def decide_post_chat(
             metadata=require_json(cmd.metadata, "metadata"),
             parent_id=parent_id,
         ),
-        AssistantMessageRequested(
-            message_id=cmd.assistant_message_id,
-            thread_id=thread.thread_id,
-            user_id=user_id,
-            user_message_id=cmd.user_message_id,
-            provider=thread.provider,
-            model=thread.model,
-            attempt=1,
-            options=require_options(cmd.options),
+        request_answer(
+            thread,
+            cmd,
+            user_id,
+            cmd.user_message_id,
+            thread.model,
             instructions=require_text(instructions, "instructions") if instructions else None,
         ),
     ]
+
+
+def request_answer(
+    thread: ThreadState,
+    cmd: PostChat | EditMessage | RegenerateAnswer,
+    user_id: UUID,
+    question_id: UUID,
+    model: str,
+    instructions: str | None = None,
+) -> AssistantMessageRequested:
+    """The first attempt's request for `cmd`'s new answer to `question_id`, from the thread's
+    provider: what a chat, an edit and a regenerate all end with."""
+    return AssistantMessageRequested(
+        message_id=cmd.assistant_message_id,
+        thread_id=thread.thread_id,
+        user_id=user_id,
+        user_message_id=question_id,
+        provider=thread.provider,
+        model=model,
+        attempt=1,
+        options=require_options(cmd.options),
+        instructions=instructions,
+    )
 
 
 def _require_streaming(answer: AnswerState | None) -> AnswerState:
@@ -143,6 +162,7 @@ def decide_outcome(
     require_owned(thread, user_id)
     _require_streaming(answer)
     content = require_text(cmd.content, "content")
+    reasoning = require_text(cmd.reasoning, "reasoning") if cmd.reasoning else None
     event: DomainEvent
     if isinstance(cmd, CompleteAssistantMessage):
         event = AssistantMessageCompleted(
@@ -153,6 +173,7 @@ def decide_outcome(
             usage=require_json(cmd.usage, "usage"),
             attempt=cmd.attempt,
             metadata=require_json(cmd.metadata, "metadata"),
+            reasoning=reasoning,
         )
     elif isinstance(cmd, FailAssistantMessage):
         event = AssistantMessageFailed(
@@ -162,10 +183,15 @@ def decide_outcome(
             error=require_text(cmd.error, "error"),
             content=content,
             attempt=cmd.attempt,
+            reasoning=reasoning,
         )
     else:
         event = AssistantMessageCancelled(
-            message_id=cmd.message_id, thread_id=cmd.thread_id, content=content, attempt=cmd.attempt
+            message_id=cmd.message_id,
+            thread_id=cmd.thread_id,
+            content=content,
+            attempt=cmd.attempt,
+            reasoning=reasoning,
         )
     return [event]
 
