@@ -35,7 +35,13 @@ from contracts.events import (
 from contracts.text import DEFAULT_TITLE
 from threads.domain.errors import DomainError, invalid, not_found
 from threads.domain.text import require_json, require_options, require_text
-from threads.domain.thread import CONTENT_MAX, TITLE_MAX, ThreadState, require_owned
+from threads.domain.thread import (
+    CONTENT_MAX,
+    TITLE_MAX,
+    ThreadState,
+    require_owned,
+    storable_message,
+)
 
 AnswerStatus = Literal["streaming", "complete", "failed", "cancelled"]
 # The events of one thread stream that move an assistant message's lifecycle.
@@ -100,10 +106,8 @@ def decide_post_chat(
         UserMessagePosted(
             message_id=cmd.user_message_id,
             thread_id=thread.thread_id,
-            content=require_text(cmd.content, "content"),
-            artifact_data=require_json(cmd.artifact_data, "artifact_data"),
-            metadata=require_json(cmd.metadata, "metadata"),
             parent_id=parent_id,
+            **storable_message(cmd),
         ),
         request_answer(
             thread,

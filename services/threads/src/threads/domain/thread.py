@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import reduce
+from typing import Any
 from uuid import UUID
 
 from contracts.base import DomainEvent
@@ -201,9 +202,17 @@ def decide_post_message(
             message_id=cmd.message_id,
             thread_id=current.thread_id,
             role=cmd.role,
-            content=require_text(cmd.content, "content"),
-            artifact_data=require_json(cmd.artifact_data, "artifact_data"),
-            metadata=require_json(cmd.metadata, "metadata"),
             parent_id=parent_id,
+            **storable_message(cmd),
         )
     ]
+
+
+def storable_message(cmd: Any) -> dict[str, Any]:
+    """A new message's content, artifact data and metadata as its command gives them, refused
+    (400) if PostgreSQL could not store them: a posted message's, a chat's, an edit's."""
+    return {
+        "content": require_text(cmd.content, "content"),
+        "artifact_data": require_json(cmd.artifact_data, "artifact_data"),
+        "metadata": require_json(cmd.metadata, "metadata"),
+    }
