@@ -11,13 +11,14 @@ from chat_worker.providers.anthropic import AnthropicAdapter
 from chat_worker.providers.base import (
     ChatMessage,
     ChatRequest,
+    Delta,
     ProviderCredentials,
     ProviderError,
     StreamResult,
 )
 from chat_worker.providers.options import ClientOptions
 from tests.support.adapters import closing
-from tests.support.fake_providers import Behaviour, FakeProviders
+from tests.support.fake_providers import THOUGHT, Behaviour, FakeProviders
 
 KEY = "sk-ant-test-0123456789abcdefghij"
 
@@ -41,22 +42,30 @@ def creds(fake: FakeProviders, key: str = KEY) -> ProviderCredentials:
     return ProviderCredentials("anthropic", api_key=key, base_url=fake.anthropic_base_url)
 
 
-async def collect(
+async def deltas(
     fake: FakeProviders, model: str = "claude-fake", key: str = KEY, read_timeout: float = 10.0
-) -> tuple[list[str], StreamResult]:
+) -> tuple[list[Delta], StreamResult]:
     result = StreamResult()
     history = [
         ChatMessage("user", "First question"),
         ChatMessage("assistant", "First answer"),
         ChatMessage("user", "Second question"),
     ]
-    parts = [
-        t
-        async for t in adapter(read_timeout).stream_chat(
+    got = [
+        d
+        async for d in adapter(read_timeout).stream_chat(
             creds(fake, key), ChatRequest(model, "Be brief.", history, 50), result
         )
     ]
-    return parts, result
+    return got, result
+
+
+async def collect(
+    fake: FakeProviders, model: str = "claude-fake", key: str = KEY, read_timeout: float = 10.0
+) -> tuple[list[str], StreamResult]:
+    """The answer's text deltas (reasoning left out)."""
+    got, result = await deltas(fake, model, key, read_timeout=read_timeout)
+    return [d.text for d in got if d.kind == "text"], result
 
 
 async def test_streams_text_usage_and_stop_reason(fake: FakeProviders) -> None:
@@ -129,3 +138,18 @@ async def test_hanging_provider_times_out_as_unavailable(fake: FakeProviders) ->
     with pytest.raises(ProviderError) as caught:
         await collect(fake, read_timeout=0.5)
     assert caught.value.code == "provider_unavailable"
+
+
+async def test_extended_thinking_streams_as_reasoning_apart_from_text(
+    fake: FakeProviders,
+) -> None:
+    """A `thinking` block's `thinking_delta`s come out as reasoning, before the text; its
+    `signature_delta` is neither; Anthropic counts no reasoning tokens apart."""
+    got, result = await deltas(fake, model="think")
+    kinds = [d.kind for d in got]
+    first_text = kinds.index("text")
+    assert set(kinds[:first_text]) == {"reasoning"} and "reasoning" not in kinds[first_text:]
+    assert "".join(d.text for d in got if d.kind == "reasoning") == THOUGHT
+    assert "".join(d.text for d in got if d.kind == "text") == fake.answer
+    assert not any("EqQB" in d.text for d in got)  # the signature is not text
+    assert result.usage is not None and "reasoning_tokens" not in result.usage

@@ -10,6 +10,7 @@ import pytest
 from chat_worker.providers.base import (
     ChatMessage,
     ChatRequest,
+    Delta,
     ProviderCredentials,
     ProviderError,
     StreamResult,
@@ -17,7 +18,7 @@ from chat_worker.providers.base import (
 from chat_worker.providers.google import GoogleAdapter
 from chat_worker.providers.options import ClientOptions
 from tests.support.adapters import closing
-from tests.support.fake_providers import Behaviour, FakeProviders
+from tests.support.fake_providers import THOUGHT, Behaviour, FakeProviders, asks_for_thoughts
 
 KEY = "AIza-test-google-0123456789abcdefgh"
 
@@ -41,22 +42,30 @@ def creds(fake: FakeProviders, key: str = KEY) -> ProviderCredentials:
     return ProviderCredentials("google", api_key=key, base_url=fake.google_base_url)
 
 
-async def collect(
+async def deltas(
     fake: FakeProviders, model: str = "gemini-fake", key: str = KEY, read_timeout: float = 10.0
-) -> tuple[list[str], StreamResult]:
+) -> tuple[list[Delta], StreamResult]:
     result = StreamResult()
     history = [
         ChatMessage("user", "First question"),
         ChatMessage("assistant", "First answer"),
         ChatMessage("user", "Second question"),
     ]
-    parts = [
-        t
-        async for t in adapter(read_timeout).stream_chat(
+    got = [
+        d
+        async for d in adapter(read_timeout).stream_chat(
             creds(fake, key), ChatRequest(model, "Be brief.", history, 50), result
         )
     ]
-    return parts, result
+    return got, result
+
+
+async def collect(
+    fake: FakeProviders, model: str = "gemini-fake", key: str = KEY, read_timeout: float = 10.0
+) -> tuple[list[str], StreamResult]:
+    """The answer's text deltas (reasoning left out)."""
+    got, result = await deltas(fake, model, key, read_timeout=read_timeout)
+    return [d.text for d in got if d.kind == "text"], result
 
 
 async def test_streams_text_usage_and_finish_reason(fake: FakeProviders) -> None:
@@ -122,3 +131,16 @@ async def test_hanging_provider_times_out_as_unavailable(fake: FakeProviders) ->
     with pytest.raises(ProviderError) as caught:
         await collect(fake, read_timeout=1.0)
     assert caught.value.code == "provider_unavailable"
+
+
+async def test_thought_parts_stream_as_reasoning_apart_from_text(fake: FakeProviders) -> None:
+    """Thoughts are asked for (`thinkingConfig.includeThoughts`, else Gemini sends none) and
+    parts marked `thought` come out as reasoning; `thoughtsTokenCount` is reasoning_tokens."""
+    got, result = await deltas(fake, model="think")
+    [request] = fake.requests_for("google")
+    assert asks_for_thoughts(request.body)
+    assert got[0].kind == "reasoning"
+    assert "".join(d.text for d in got if d.kind == "reasoning") == THOUGHT
+    assert "".join(d.text for d in got if d.kind == "text") == fake.answer
+    assert result.usage is not None
+    assert result.usage["reasoning_tokens"] == len(THOUGHT.split())

@@ -10,6 +10,7 @@ import pytest
 from chat_worker.providers.base import (
     ChatMessage,
     ChatRequest,
+    Delta,
     ProviderCredentials,
     ProviderError,
     StreamResult,
@@ -17,7 +18,7 @@ from chat_worker.providers.base import (
 from chat_worker.providers.chat_completions import ChatCompletionsAdapter
 from chat_worker.providers.options import ClientOptions
 from tests.support.adapters import closing
-from tests.support.fake_providers import Behaviour, FakeProviders
+from tests.support.fake_providers import THOUGHT, Behaviour, FakeProviders
 
 KEY = "sk-test-openai-0123456789abcdef"
 
@@ -43,22 +44,30 @@ def creds(fake: FakeProviders, key: str = KEY) -> ProviderCredentials:
     return ProviderCredentials("openai", api_key=key, base_url=fake.openai_base_url)
 
 
-async def collect(
+async def deltas(
     fake: FakeProviders, model: str = "gpt-fake", key: str = KEY, **kw: object
-) -> tuple[list[str], StreamResult]:
+) -> tuple[list[Delta], StreamResult]:
     result = StreamResult()
     history = [
         ChatMessage("user", "First question"),
         ChatMessage("assistant", "First answer"),
         ChatMessage("user", "Second question"),
     ]
-    parts = [
-        t
-        async for t in adapter(**kw).stream_chat(  # type: ignore[arg-type]
+    got = [
+        d
+        async for d in adapter(**kw).stream_chat(  # type: ignore[arg-type]
             creds(fake, key), ChatRequest(model, "Be brief.", history, 50), result
         )
     ]
-    return parts, result
+    return got, result
+
+
+async def collect(
+    fake: FakeProviders, model: str = "gpt-fake", key: str = KEY, **kw: object
+) -> tuple[list[str], StreamResult]:
+    """The answer's text deltas (reasoning left out)."""
+    got, result = await deltas(fake, model, key, **kw)
+    return [d.text for d in got if d.kind == "text"], result
 
 
 async def test_streams_text_usage_and_finish_reason(fake: FakeProviders) -> None:
@@ -165,3 +174,26 @@ async def test_nothing_listening_is_unavailable() -> None:
         ):
             pass
     assert caught.value.code == "provider_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [("deepseek", "think"), ("openrouter", "think-openrouter"), ("ollama", "think-openrouter")],
+)
+async def test_reasoning_fields_stream_as_reasoning_apart_from_text(
+    fake: FakeProviders, provider: str, model: str
+) -> None:
+    """DeepSeek's `delta.reasoning_content`, OpenRouter's (and Ollama's) `delta.reasoning`:
+    reasoning before the text, its tokens from `completion_tokens_details`."""
+    got, result = await deltas(fake, model=model, name=provider)
+    assert got[0].kind == "reasoning"
+    assert "".join(d.text for d in got if d.kind == "reasoning") == THOUGHT
+    assert "".join(d.text for d in got if d.kind == "text") == fake.answer
+    assert result.usage is not None
+    assert result.usage["reasoning_tokens"] == len(THOUGHT.split())
+
+
+async def test_no_reasoning_no_reasoning_tokens(fake: FakeProviders) -> None:
+    got, result = await deltas(fake)
+    assert {d.kind for d in got} == {"text"}
+    assert result.usage is not None and "reasoning_tokens" not in result.usage

@@ -190,13 +190,25 @@ async def test_memory_matches_sql_on_edge_cases(engine: AsyncEngine) -> None:
     await append(
         engine,
         f"thread-{t2}",
+        # each outcome keeps the reasoning streamed apart from its content (or none)
         AssistantMessageCompleted(
-            message_id=answers[0], thread_id=t2, content="done", finish_reason="stop"
+            message_id=answers[0],
+            thread_id=t2,
+            content="done",
+            finish_reason="stop",
+            reasoning="thought first",
         ),
         AssistantMessageFailed(
-            message_id=answers[1], thread_id=t2, code="provider_error", error="boom", content="pa"
+            message_id=answers[1],
+            thread_id=t2,
+            code="provider_error",
+            error="boom",
+            content="pa",
+            reasoning="half a thought",
         ),
-        AssistantMessageCancelled(message_id=answers[2], thread_id=t2, content="par", attempt=3),
+        AssistantMessageCancelled(
+            message_id=answers[2], thread_id=t2, content="par", attempt=3, reasoning="thin"
+        ),
         ThreadRenamed(thread_id=t2, title="renamed", generated=True),
         ThreadMoved(thread_id=t2, from_project_id=None, to_project_id=p2),
     )
@@ -272,6 +284,12 @@ async def test_memory_matches_sql_on_edge_cases(engine: AsyncEngine) -> None:
             await conn.execute(select(projects.c.thread_count).where(projects.c.id == p2))
         ).scalar_one()
     assert counts == 1
+    async with engine.connect() as conn:  # the reasoning too, rebuilt beside the content
+        kept = await conn.execute(
+            select(messages.c.id, messages.c.reasoning).where(messages.c.id.in_(answers))
+        )
+        reasoning = dict(kept.tuples().all())
+    assert [reasoning[a] for a in answers] == ["thought first", "half a thought", "thin"]
 
 
 def simulated_log_with_every_event_type(events: int, seeds: range = range(1, 100)) -> list[Any]:

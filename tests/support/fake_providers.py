@@ -12,12 +12,16 @@ port) answers the three API families the adapters use:
   (the `v1` paths too).
 
 Point an SDK at `openai_base_url`, `anthropic_base_url` or `google_base_url`. Every request is
-recorded (`requests`) so tests can see the prompt that reached the provider. Behaviour per
-request comes from `script(...)` (consumed in order, per provider and optionally per model),
-else from the model name: `fail-401`, `fail-403`, `fail-429`, `fail-500`, `fail-503`,
-`context-too-long`, `drop` (connection dropped after two tokens), `hang` (no answer for a long
-time), `slow` (50 ms between tokens); anything else answers normally. `expected_keys` makes
-the server refuse other keys with its provider's 401, as the real ones do.
+recorded (`requests`) so tests can see the prompt that reached the provider. Behaviour per request
+comes from `script(...)` (consumed in order, per provider and optionally per model), else from the
+model name: `fail-401`, `fail-403`, `fail-429`, `fail-500`, `fail-503`, `context-too-long`, `drop`
+(connection dropped after two tokens), `hang` (no answer for a long time), `slow` (50 ms between
+tokens), `think` (reasoning first, in each format's real shape: Anthropic's `thinking` block with
+`thinking_delta`s and a `signature_delta`, DeepSeek's `delta.reasoning_content`, Gemini's `thought:
+true` parts, with reasoning token counts where the provider reports them), `think-openrouter`
+(OpenRouter's and Ollama's `delta.reasoning`), `think-slow` (`think` with 50 ms between chunks);
+anything else answers normally. `expected_keys` makes the server refuse other keys with its
+provider's 401, as the real ones do.
 
     with FakeProviders() as fake:
         client = openai.AsyncOpenAI(base_url=fake.openai_base_url, api_key="sk-test")
@@ -45,6 +49,7 @@ from starlette.routing import Route
 Provider = Literal["openai", "anthropic", "google"]
 Kind = Literal["ok", "status", "drop", "hang", "error_event"]
 _WORDS = re.compile(r"\s*\S+")
+THOUGHT = "The user greets me. I should answer politely."
 
 
 @dataclass
@@ -64,6 +69,8 @@ class Behaviour:
     retry_after: str | None = None
     error_type: str = "overloaded_error"
     message: str | None = None
+    reasoning: str | None = None  # sent before the answer, in the format's reasoning shape
+    reasoning_field: str = "reasoning_content"  # OpenAI-compatible: DeepSeek's, or `reasoning`
 
 
 @dataclass
@@ -86,6 +93,12 @@ def _anthropic_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or bearer or None
 
 
+def asks_for_thoughts(body: dict[str, Any]) -> bool:
+    """Gemini's `thinkingConfig.includeThoughts` (protobuf JSON: snake_case is read too)."""
+    config = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+    return bool(config.get("includeThoughts") or config.get("include_thoughts"))
+
+
 def _by_model_name(model: str) -> Behaviour | None:
     if m := re.fullmatch(r"fail-(\d{3})", model):
         return Behaviour(kind="status", status=int(m.group(1)))
@@ -97,6 +110,10 @@ def _by_model_name(model: str) -> Behaviour | None:
         return Behaviour(kind="hang")
     if model == "slow":
         return Behaviour(interval=0.05)
+    if model in ("think", "think-slow"):
+        return Behaviour(reasoning=THOUGHT, interval=0.05 if model == "think-slow" else 0.0)
+    if model == "think-openrouter":
+        return Behaviour(reasoning=THOUGHT, reasoning_field="reasoning")
     return None
 
 
@@ -107,6 +124,7 @@ class FakeProviders:
         *,
         expected_keys: dict[str, str] | None = None,
         models: dict[str, list[str]] | None = None,
+        context_lengths: dict[str, int] | None = None,
     ) -> None:
         self.answer = answer
         self.expected_keys = expected_keys or {}
@@ -115,6 +133,10 @@ class FakeProviders:
             "anthropic": ["claude-fake"],
             "google": ["gemini-fake"],
         }
+        # Context windows the listings state: OpenRouter's `context_length` on /v1/models (only
+        # the models named here, as OpenAI's own listing says none), Ollama's `/api/show`
+        # `model_info`, Gemini's `inputTokenLimit` (every model, 1,048,576 unless named).
+        self.context_lengths = context_lengths or {}
         self.requests: list[Recorded] = []
         self._scripts: list[tuple[str, str | None, Behaviour]] = []
         self._lock = threading.Lock()
@@ -214,6 +236,10 @@ class FakeProviders:
     def _tokens(self, behaviour: Behaviour) -> list[str]:
         return _WORDS.findall(behaviour.answer if behaviour.answer is not None else self.answer)
 
+    @staticmethod
+    def _thoughts(behaviour: Behaviour) -> list[str]:
+        return _WORDS.findall(behaviour.reasoning or "")
+
     def _key_ok(self, provider: str, given: str | None) -> bool:
         expected = self.expected_keys.get(provider)
         return expected is None or given == expected
@@ -225,6 +251,7 @@ class FakeProviders:
             routes=[
                 Route("/v1/chat/completions", self._openai_chat, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
+                Route("/api/show", self._ollama_show, methods=["POST"]),
                 Route("/v1/messages", self._anthropic_messages, methods=["POST"]),
                 Route("/v1beta/models", self._google_models, methods=["GET"]),
                 Route("/v1beta/models/{rest:path}", self._google_generate, methods=["POST"]),
@@ -291,6 +318,7 @@ class FakeProviders:
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         tokens = self._tokens(behaviour)
+        thoughts = self._thoughts(behaviour)
 
         def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> bytes:
             data: dict[str, Any] = {
@@ -313,11 +341,14 @@ class FakeProviders:
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         tail = [chunk({}, "stop")]
         if include_usage:
-            usage = {
+            completion = len(tokens) + len(thoughts)
+            usage: dict[str, Any] = {
                 "prompt_tokens": prompt_tokens,
-                "completion_tokens": len(tokens),
-                "total_tokens": prompt_tokens + len(tokens),
+                "completion_tokens": completion,
+                "total_tokens": prompt_tokens + completion,
             }
+            if thoughts:  # DeepSeek's and OpenRouter's count of the reasoning
+                usage["completion_tokens_details"] = {"reasoning_tokens": len(thoughts)}
             final = {
                 "id": cid,
                 "object": "chat.completion.chunk",
@@ -332,7 +363,9 @@ class FakeProviders:
             error = {"message": "The server had an error", "type": "server_error", "code": 500}
             tail = [b"data: " + json.dumps({"error": error}).encode() + b"\n\n"]
         head = [chunk({"role": "assistant", "content": "", "refusal": None})]
-        chunks = [chunk({"content": t}) for t in tokens]
+        field = behaviour.reasoning_field
+        reasoning = [chunk({"content": None, field: t}) for t in thoughts]
+        chunks = reasoning + [chunk({"content": t, field: None}) for t in tokens]
         return StreamingResponse(
             self._stream(behaviour, chunks, head, tail), media_type="text/event-stream"
         )
@@ -365,13 +398,41 @@ class FakeProviders:
         key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not self._key_ok("openai", key):
             return self._openai_error(401, None, key)
+        listed: list[dict[str, Any]] = []
+        for m in self.models["openai"]:
+            entry: dict[str, Any] = {
+                "id": m,
+                "object": "model",
+                "created": 1700000000,
+                "owned_by": "fake",
+            }
+            if m in self.context_lengths:  # OpenRouter's entry: name, context_length, pricing
+                entry.update(
+                    name=m,
+                    context_length=self.context_lengths[m],
+                    pricing={"prompt": "0.000001", "completion": "0.000002"},
+                )
+            listed.append(entry)
+        return JSONResponse({"object": "list", "data": listed})
+
+    async def _ollama_show(self, request: Request) -> Response:
+        """Ollama's `POST /api/show`: the model's details and its `model_info`."""
+        body = await request.json()
+        model = str(body.get("model") or body.get("name") or "")
+        if model not in self.models["openai"]:
+            return JSONResponse({"error": f"model '{model}' not found"}, status_code=404)
         return JSONResponse(
             {
-                "object": "list",
-                "data": [
-                    {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"}
-                    for m in self.models["openai"]
-                ],
+                "modelfile": f"FROM {model}",
+                "parameters": "stop <|eot_id|>",
+                "template": "{{ .Prompt }}",
+                "details": {"format": "gguf", "family": "llama", "parameter_size": "3.2B"},
+                "model_info": {
+                    "general.architecture": "llama",
+                    "general.parameter_count": 3212749888,
+                    "llama.context_length": self.context_lengths.get(model, 131072),
+                    "llama.embedding_length": 3072,
+                },
             }
         )
 
@@ -410,9 +471,31 @@ class FakeProviders:
                 response.headers["retry-after"] = behaviour.retry_after
             return response
         tokens = self._tokens(behaviour)
+        thoughts = self._thoughts(behaviour)
+        text_index = 1 if thoughts else 0
 
         def sse(name: str, data: dict[str, Any]) -> bytes:
             return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+        def block_start(index: int, block: dict[str, Any]) -> bytes:
+            data = {"type": "content_block_start", "index": index, "content_block": block}
+            return sse("content_block_start", data)
+
+        def block_delta(index: int, delta: dict[str, Any]) -> bytes:
+            data = {"type": "content_block_delta", "index": index, "delta": delta}
+            return sse("content_block_delta", data)
+
+        # extended thinking: a `thinking` block first, its deltas, its signature, its stop
+        thinking = (
+            [block_start(0, {"type": "thinking", "thinking": "", "signature": ""})]
+            + [block_delta(0, {"type": "thinking_delta", "thinking": t}) for t in thoughts]
+            + [
+                block_delta(0, {"type": "signature_delta", "signature": "EqQBCkYIARgCKkD"}),
+                sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ]
+            if thoughts
+            else []
+        )
 
         msg_id = "msg_" + uuid.uuid4().hex[:20]
         head = [
@@ -432,26 +515,12 @@ class FakeProviders:
                     },
                 },
             ),
-            sse(
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": 0,
-                    "content_block": {"type": "text", "text": ""},
-                },
-            ),
             sse("ping", {"type": "ping"}),
         ]
         chunks = [
-            sse(
-                "content_block_delta",
-                {
-                    "type": "content_block_delta",
-                    "index": 0,
-                    "delta": {"type": "text_delta", "text": t},
-                },
-            )
-            for t in tokens
+            *thinking,
+            block_start(text_index, {"type": "text", "text": ""}),
+            *(block_delta(text_index, {"type": "text_delta", "text": t}) for t in tokens),
         ]
         if behaviour.kind == "error_event":
             tail = [
@@ -465,13 +534,14 @@ class FakeProviders:
             ]
         else:
             tail = [
-                sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                sse("content_block_stop", {"type": "content_block_stop", "index": text_index}),
                 sse(
                     "message_delta",
                     {
                         "type": "message_delta",
                         "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                        "usage": {"output_tokens": len(tokens)},
+                        # thinking is billed as output, with no count of its own
+                        "usage": {"output_tokens": len(tokens) + len(thoughts)},
                     },
                 ),
                 sse("message_stop", {"type": "message_stop"}),
@@ -510,6 +580,8 @@ class FakeProviders:
                     {
                         "name": f"models/{m}",
                         "displayName": m.replace("-", " ").title(),
+                        "inputTokenLimit": self.context_lengths.get(m, 1_048_576),
+                        "outputTokenLimit": 65536,
                         "supportedGenerationMethods": ["generateContent", "countTokens"],
                     }
                     for m in self.models["google"]
@@ -542,26 +614,27 @@ class FakeProviders:
                 response.headers["retry-after"] = behaviour.retry_after
             return response
         tokens = self._tokens(behaviour)
+        thoughts = self._thoughts(behaviour)
+        if thoughts and not asks_for_thoughts(body):
+            thoughts = []  # Gemini sends thoughts only when asked to include them
 
-        def chunk(text: str, finish: str | None = None) -> bytes:
-            candidate: dict[str, Any] = {
-                "content": {"parts": [{"text": text}], "role": "model"},
-                "index": 0,
-            }
+        def chunk(text: str, finish: str | None = None, thought: bool = False) -> bytes:
+            part: dict[str, Any] = {"text": text, "thought": True} if thought else {"text": text}
+            candidate: dict[str, Any] = {"content": {"parts": [part], "role": "model"}, "index": 0}
             if finish:
                 candidate["finishReason"] = finish
-            data = {
-                "candidates": [candidate],
-                "usageMetadata": {
-                    "promptTokenCount": 9,
-                    "candidatesTokenCount": len(tokens),
-                    "totalTokenCount": 9 + len(tokens),
-                },
-                "modelVersion": model,
+            usage: dict[str, Any] = {
+                "promptTokenCount": 9,
+                "candidatesTokenCount": len(tokens),
+                "totalTokenCount": 9 + len(tokens) + len(thoughts),
             }
+            if thoughts:
+                usage["thoughtsTokenCount"] = len(thoughts)
+            data = {"candidates": [candidate], "usageMetadata": usage, "modelVersion": model}
             return b"data: " + json.dumps(data).encode() + b"\r\n\r\n"
 
-        chunks = [chunk(t) for t in tokens[:-1]] + [chunk(tokens[-1] if tokens else "", "STOP")]
+        chunks = [chunk(t, thought=True) for t in thoughts]
+        chunks += [chunk(t) for t in tokens[:-1]] + [chunk(tokens[-1] if tokens else "", "STOP")]
         return StreamingResponse(
             self._stream(behaviour, chunks, [], []), media_type="text/event-stream"
         )

@@ -18,6 +18,7 @@ from chat_worker.config import Settings
 from chat_worker.credentials import CredentialResolver
 from chat_worker.providers.base import (
     ChatRequest,
+    Delta,
     ModelInfo,
     ProviderCredentials,
     ProviderError,
@@ -41,7 +42,7 @@ class StandIn:
 
     def stream_chat(
         self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[Delta]:
         raise NotImplementedError
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:

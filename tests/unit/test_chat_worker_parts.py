@@ -17,6 +17,7 @@ from chat_worker.config import Settings
 from chat_worker.providers.base import (
     ChatMessage,
     ChatRequest,
+    Delta,
     ModelInfo,
     ProviderCredentials,
     ProviderError,
@@ -35,10 +36,15 @@ class MemoryTokens:
         self.started = False
         self.log = log
         self._parts: list[str] = []
+        self._thoughts: list[str] = []
 
     @property
     def content(self) -> str:
         return "".join(self._parts)
+
+    @property
+    def reasoning(self) -> str | None:
+        return "".join(self._thoughts) if self._thoughts else None
 
     async def start(self) -> None:
         if not self.started:
@@ -51,9 +57,16 @@ class MemoryTokens:
         self._parts.append(text)
         self.log.append((self.attempt, "delta", text))
 
+    async def reasoning_delta(self, text: str) -> None:
+        await self.start()
+        self.seq += 1
+        self._thoughts.append(text)
+        self.log.append((self.attempt, "reasoning", text))
+
 
 class Scripted:
-    """Each call plays the next script: a list of words, ending with an optional error."""
+    """Each call plays the next script: a list of words (or `Delta`s), ending with an optional
+    error."""
 
     name = "scripted"
 
@@ -64,7 +77,7 @@ class Scripted:
 
     async def stream_chat(
         self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[Delta]:
         script = self.scripts[min(self.calls, len(self.scripts) - 1)]
         self.calls += 1
         for item in script:
@@ -72,7 +85,7 @@ class Scripted:
                 raise item
             if self.delay:
                 await asyncio.sleep(self.delay)
-            yield item
+            yield item if isinstance(item, Delta) else Delta(item)
         result.usage = {"output_tokens": len(script)}
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:
@@ -129,7 +142,7 @@ async def test_the_first_delta_goes_out_before_the_rest_of_a_buffered_read_is_pa
                 produced_at_first_delta.append(produced[0])
             await super().delta(text)
 
-    async def counting(*args: Any, **kwargs: Any) -> AsyncIterator[str]:
+    async def counting(*args: Any, **kwargs: Any) -> AsyncIterator[Delta]:
         async for word in Scripted.stream_chat(adapter, *args, **kwargs):
             produced[0] += 1
             yield word
@@ -167,7 +180,7 @@ async def test_the_start_is_on_the_wire_before_the_provider_request_is_built() -
 
     adapter = Scripted(["a", "b"])
 
-    async def building(*args: Any, **kwargs: Any) -> AsyncIterator[str]:
+    async def building(*args: Any, **kwargs: Any) -> AsyncIterator[Delta]:
         log.append((1, "provider request built", ""))
         async for word in Scripted.stream_chat(adapter, *args, **kwargs):
             yield word
@@ -222,6 +235,43 @@ async def test_cancel_stops_between_deltas_and_keeps_what_was_published() -> Non
     assert outcome.kind == "cancelled"
     assert outcome.content == published
     assert 0 < len(published) < len("".join(words))
+
+
+def thinking(*words: str) -> list[Delta]:
+    return [Delta(w, "reasoning") for w in words]
+
+
+async def test_reasoning_is_published_apart_and_kept_on_the_outcome() -> None:
+    """Reasoning first (its first piece at once), then the answer's first text at once too;
+    each kind coalesced on its own, the outcome's content without the reasoning."""
+    script = [*thinking("I ", "think ", "so"), "Yes", ", ", "it ", "is", *thinking(" (sure)"), "."]
+    outcome, log = await generate(Scripted(script))
+    events = [(k, t) for _, k, t in log if k != "start"]
+    assert events[0] == ("reasoning", "I ")
+    assert events[[k for k, _ in events].index("delta")] == ("delta", "Yes")
+    assert "".join(t for k, t in events if k == "reasoning") == "I think so (sure)"
+    assert (outcome.content, outcome.reasoning) == ("Yes, it is.", "I think so (sure)")
+
+
+async def test_a_failed_or_cancelled_answer_keeps_the_reasoning_it_published() -> None:
+    adapter = Scripted([*thinking("hmm ", "let me see"), ProviderError("provider_error", "bad")])
+    outcome, _ = await generate(adapter)
+    assert (outcome.kind, outcome.content, outcome.reasoning) == ("failed", "", "hmm let me see")
+
+    cancel = CancelHandle()
+    words = thinking(*(f"w{i} " for i in range(100)))
+    task = asyncio.create_task(generate(Scripted(words, delay=0.01), cancel, coalesce_interval=0))
+    await asyncio.sleep(0.1)
+    cancel.request()
+    outcome, log = await task
+    assert outcome.kind == "cancelled"
+    assert outcome.reasoning == "".join(t for _, k, t in log if k == "reasoning")
+    assert outcome.reasoning and outcome.content == ""
+
+
+async def test_no_reasoning_is_none() -> None:
+    outcome, _ = await generate(Scripted(["a", "b"]))
+    assert outcome.reasoning is None
 
 
 @pytest.mark.parametrize(

@@ -232,6 +232,7 @@ class CompleteAssistantMessage(Command[OutcomeRecordedView]):
     usage: dict[str, Any] | None = None
     attempt: int = 1
     metadata: dict[str, Any] | None = None  # the answer's whole metadata, when the worker sets it
+    reasoning: str | None = None  # streamed apart from the content; None: the provider sent none
 
 
 class FailAssistantMessage(Command[OutcomeRecordedView]):
@@ -242,6 +243,7 @@ class FailAssistantMessage(Command[OutcomeRecordedView]):
     error: str
     content: str = ""
     attempt: int = 1
+    reasoning: str | None = None  # what was streamed before the failure
 
 
 class CancelGeneration(Command[CancelView]):
@@ -256,6 +258,7 @@ class RecordCancelledMessage(Command[OutcomeRecordedView]):
     message_id: UUID
     content: str
     attempt: int = 1
+    reasoning: str | None = None  # what was streamed before the cancel
 
 
 # -- provider settings -----------------------------------------------------------------------

@@ -212,6 +212,8 @@ class AssistantMessageCompleted(DomainEvent):
     attempt: int = 1
     # the answer's whole metadata when the worker sets it (`context`: what was left out)
     metadata: dict[str, Any] | None = None
+    # reasoning streamed apart from the content; events before it carry none (read as None)
+    reasoning: str | None = None
 
 
 class AssistantMessageFailed(DomainEvent):
@@ -221,6 +223,7 @@ class AssistantMessageFailed(DomainEvent):
     error: str
     content: str = ""
     attempt: int = 1
+    reasoning: str | None = None  # streamed before the failure; absent from earlier events
 
 
 class GenerationCancelled(DomainEvent):
@@ -237,6 +240,7 @@ class AssistantMessageCancelled(DomainEvent):
     thread_id: UUID
     content: str
     attempt: int = 1
+    reasoning: str | None = None  # streamed before the cancel; absent from earlier events
 
 
 # -- documents -------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Token events on the JetStream stream TOKENS, subject `tokens.<thread id>.<message id>`.
 
-A stream of one answer is: `start` (once per attempt), `delta`s with increasing `seq`, then one
-terminal event (`end`, `error` or `cancelled`). A restarted attempt publishes a new `start` with
-the next attempt number, announced to clients rather than spliced into the earlier text.
+A stream of one answer is: `start` (once per attempt), `delta`s (answer text) and `reasoning`s
+(thinking the provider streamed apart, before and between the deltas) numbered by one increasing
+`seq`, then one terminal event (`end`, `error` or `cancelled`). A restarted attempt publishes a new
+`start` with the next attempt number, announced to clients rather than spliced into the earlier
+text.
 
 Every producer encodes with `encode_token` and every reader decodes with `decode_token`: plain
 orjson and a `TypedDict`, because a token event is the one message sent per chunk of every
@@ -17,7 +19,7 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel
 
-TokenKind = Literal["start", "delta", "end", "error", "cancelled"]
+TokenKind = Literal["start", "delta", "reasoning", "end", "error", "cancelled"]
 TERMINAL_KINDS: frozenset[str] = frozenset({"end", "error", "cancelled"})
 
 
@@ -25,7 +27,7 @@ class TokenEvent(BaseModel):
     kind: TokenKind
     message_id: UUID
     attempt: int = 1
-    seq: int = 0  # deltas: 1, 2, 3 ... within an attempt
+    seq: int = 0  # deltas and reasoning: 1, 2, 3 ... within an attempt
     text: str = ""
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None

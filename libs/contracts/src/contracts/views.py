@@ -51,6 +51,8 @@ class MessageView(BaseModel):
     provider: str | None = None
     model: str | None = None
     usage: dict[str, Any] | None = None
+    # what a reasoning model streamed apart from `content` (None: none); never sent back
+    reasoning: str | None = None
     created_at: datetime
     # The conversation tree: the message this one answers or follows (None for a thread's
     # first), and its place among the messages with the same parent, in creation order.

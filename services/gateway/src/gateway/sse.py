@@ -5,6 +5,8 @@ read with `contracts.tokens` (orjson into a `TypedDict`).
 The events (see the HTTP spec, "Chat"):
 - `message_start` {thread_id, user_message_id, message_id, provider, model}
 - `token` {text}, `id` = the TOKENS stream sequence of that chunk (ids only grow)
+- `reasoning` {text}: thinking the provider streamed apart from the answer, before and
+  between tokens, with ids like tokens (so `Last-Event-ID` resumes it too); not answer text
 - `restart` {message_id, attempt}: the answer restarted (its worker died, or the provider
   dropped the stream); discard this message's text so far, the new attempt follows. Events
   of an older attempt after a newer one's `start` are dropped: one attempt at a time
@@ -61,6 +63,7 @@ class TokenRenderer:
         self.resuming = resuming
         self.attempt: int | None = None
         self.shown: list[str] = []
+        self.thought: list[str] = []
         self.emitted = False
         self.done = False
         self.last_id: int | None = None
@@ -77,6 +80,11 @@ class TokenRenderer:
             self.shown.append(text)
             self.emitted = True
             return b"id: %d\nevent: token\ndata: %s\n\n" % (seq, orjson.dumps({"text": text}))
+        if kind == "reasoning":
+            text = token.get("text", "")
+            self.thought.append(text)
+            self.emitted = True
+            return event(b"reasoning", {"text": text}, seq)
         if kind == "start":
             attempt = int(token.get("attempt", 1))
             previous, self.attempt = self.attempt, attempt
@@ -84,6 +92,7 @@ class TokenRenderer:
                 return b""
             if attempt > 1 and (self.emitted or self.resuming):
                 self.shown.clear()
+                self.thought.clear()
                 self.emitted = True
                 return event(b"restart", {"message_id": self.message_id, "attempt": attempt}, seq)
             return b""
@@ -104,9 +113,12 @@ def stored_answer(view: ChatMessageView, renderer: TokenRenderer) -> bytes:
     message_id = str(message.id)
     out: list[bytes] = []
     shown = renderer.text
-    if message.content != shown:
+    thought = "".join(renderer.thought) or None
+    if message.content != shown or message.reasoning != thought:
         if renderer.emitted or renderer.resuming:
             out.append(event(b"restart", {"message_id": message_id, "attempt": view.attempt}))
+        if message.reasoning:
+            out.append(event(b"reasoning", {"text": message.reasoning}))
         if message.content:
             out.append(event(b"token", {"text": message.content}))
     if message.status == "complete":

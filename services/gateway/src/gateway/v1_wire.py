@@ -1,6 +1,10 @@
 """OpenAI's chat-completions wire format, as the /v1 API speaks it: the
 request body, the error shape, and the rendering of Switchboard token events into
-`chat.completion.chunk` server-sent events or one `chat.completion` object."""
+`chat.completion.chunk` server-sent events or one `chat.completion` object.
+
+Reasoning goes as DeepSeek sends it, the extension OpenAI-compatible clients read:
+`delta.reasoning_content` in a chunk, `message.reasoning_content` in a whole reply (absent
+when there is none), and `usage.completion_tokens_details.reasoning_tokens` where counted."""
 
 from __future__ import annotations
 
@@ -185,16 +189,19 @@ def split_model(model: str) -> tuple[str, str | None]:
     return provider, name or None
 
 
-def usage_of(raw: dict[str, Any] | None) -> dict[str, int] | None:
+def usage_of(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     if not raw:
         return None
     prompt = int(raw.get("input_tokens") or raw.get("prompt_tokens") or 0)
     completion = int(raw.get("output_tokens") or raw.get("completion_tokens") or 0)
-    return {
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    if reasoning := raw.get("reasoning_tokens"):
+        usage["completion_tokens_details"] = {"reasoning_tokens": int(reasoning)}
+    return usage
 
 
 class Answer:
@@ -207,10 +214,11 @@ class Answer:
         self.created = int(time.time())
         self.include_usage = include_usage
         self.parts: list[str] = []
+        self.thoughts: list[str] = []
         self.attempt: int | None = None
         self.done = False
         self.finish_reason = "stop"
-        self.usage: dict[str, int] | None = None
+        self.usage: dict[str, Any] | None = None
         self.error: tuple[str, str] | None = None
 
     def chunk(self, delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> bytes:
@@ -236,10 +244,15 @@ class Answer:
             text = token.get("text", "")
             self.parts.append(text)
             return self.chunk({"content": text})
+        if kind == "reasoning":
+            text = token.get("text", "")
+            self.thoughts.append(text)
+            return self.chunk({"reasoning_content": text})
         if kind == "start":  # a restarted attempt: the reply keeps only the last attempt's text
             attempt = int(token.get("attempt", 1))
             if self.attempt is not None and attempt != self.attempt:
                 self.parts.clear()
+                self.thoughts.clear()
             self.attempt = attempt
             return b""
         if not is_terminal(token):
@@ -297,8 +310,14 @@ class Answer:
                     "index": 0,
                     "finish_reason": self.finish_reason,
                     "logprobs": None,
-                    "message": {"role": "assistant", "content": "".join(self.parts)},
+                    "message": self.message(),
                 }
             ],
             "usage": self.usage or dict(ZERO_USAGE),
         }
+
+    def message(self) -> dict[str, Any]:
+        message = {"role": "assistant", "content": "".join(self.parts)}
+        if self.thoughts:
+            message["reasoning_content"] = "".join(self.thoughts)
+        return message

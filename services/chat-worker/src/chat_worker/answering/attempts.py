@@ -21,11 +21,12 @@ import structlog
 
 from chat_worker.answering.cancels import CancelHandle
 from chat_worker.answering.coalescing import END, Coalescing
-from chat_worker.answering.outcome import Outcome
+from chat_worker.answering.outcome import Outcome, streamed
 from chat_worker.answering.token_stream import TokenStream
 from chat_worker.config import Settings
 from chat_worker.providers.base import (
     ChatRequest,
+    Delta,
     ProviderAdapter,
     ProviderCredentials,
     ProviderError,
@@ -61,11 +62,9 @@ class Generation:
                 return await self._attempt(request, tokens)
             except ProviderError as err:
                 if self.cancel.requested:
-                    return Outcome("cancelled", tokens.attempt, tokens.content)
+                    return streamed("cancelled", tokens)
                 if not err.transient or budget <= 0:
-                    return Outcome(
-                        "failed", tokens.attempt, tokens.content, code=err.code, error=err.message
-                    )
+                    return streamed("failed", tokens, code=err.code, error=err.message)
                 budget -= 1
                 wait = min(max(delay, err.retry_after or 0), self.settings.provider_retry_max_delay)
                 log.info(
@@ -76,9 +75,9 @@ class Generation:
                     wait=wait,
                 )
                 if await self._cancelled_within(wait):
-                    return Outcome("cancelled", tokens.attempt, tokens.content)
+                    return streamed("cancelled", tokens)
                 delay *= 2
-                if tokens.seq > 0:  # text was shown: the retry is a new, announced attempt
+                if tokens.seq > 0:  # text or reasoning shown: the retry is a new, announced attempt
                     tokens = self.new_stream(tokens.attempt + 1)
 
     async def _cancelled_within(self, seconds: float) -> bool:
@@ -116,11 +115,11 @@ class Generation:
 async def pump(
     request: Request, result: StreamResult, queue: asyncio.Queue[object], first_out: asyncio.Event
 ) -> None:
-    """The provider's stream into `queue`: storable text, then END or the ProviderError."""
+    """The provider's stream into `queue`: storable deltas, then END or the ProviderError."""
     try:
-        async for text in request.adapter.stream_chat(request.creds, request.chat, result):
-            if text:
-                queue.put_nowait(make_storable(text))
+        async for delta in request.adapter.stream_chat(request.creds, request.chat, result):
+            if delta.text:
+                queue.put_nowait(Delta(make_storable(delta.text), delta.kind))
                 if not first_out.is_set():
                     # A read from the provider often holds many chunks, and parsing them never
                     # suspends: let the first one be published before parsing on.

@@ -1,9 +1,11 @@
 """Coalescing: the provider's text as few, prompt deltas on the answer's token stream.
 
-The first delta goes out at once (time to first token); later text is gathered until
-`chars` characters or `interval` seconds, whichever comes first, and naturally while the
-previous publish waits for its ack. A cancel is looked at between two deltas, so what was
-published is exactly what gets stored.
+The first delta goes out at once (time to first token); later text is gathered until `chars`
+characters or `interval` seconds, whichever comes first, and naturally while the previous publish
+waits for its ack. Reasoning is gathered the same way into reasoning events; a change from one kind
+to the other sends what was gathered, and the answer's first text goes out at once after reasoning
+too (the moment a client folds the reasoning away). A cancel is looked at between two deltas, so
+what was published is exactly what gets stored.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import asyncio
 from dataclasses import dataclass
 
 from chat_worker.answering.cancels import WAKE, CancelHandle
-from chat_worker.answering.outcome import Outcome
+from chat_worker.answering.outcome import Outcome, streamed
 from chat_worker.answering.token_stream import TokenStream
-from chat_worker.providers.base import ProviderError, StreamResult
+from chat_worker.providers.base import Delta, DeltaKind, ProviderError, StreamResult
 
 END = object()  # put in the queue by the provider pump when its stream is done
 
@@ -36,6 +38,7 @@ class Coalescing:
         (raises its `ProviderError`, after publishing what came before), or is cancelled."""
         loop = asyncio.get_running_loop()
         buffer: list[str] = []
+        kind: DeltaKind = "text"  # of what the buffer holds
         size = 0
         deadline = 0.0
 
@@ -46,13 +49,16 @@ class Coalescing:
                 buffer.clear()
                 size = 0
                 try:
-                    await tokens.delta(text)
+                    if kind == "text":
+                        await tokens.delta(text)
+                    else:
+                        await tokens.reasoning_delta(text)
                 finally:
                     first_out.set()
 
         while True:
             if cancel.requested:
-                return Outcome("cancelled", tokens.attempt, tokens.content)
+                return streamed("cancelled", tokens)
             if not buffer:
                 item = await queue.get()
             else:
@@ -72,20 +78,23 @@ class Coalescing:
                 continue
             if item is END:
                 await flush()
-                return Outcome(
+                return streamed(
                     "complete",
-                    tokens.attempt,
-                    tokens.content,
+                    tokens,
                     finish_reason=result.finish_reason or "stop",
                     usage=result.usage,
                 )
             if isinstance(item, ProviderError):
                 await flush()  # what arrived before the error is part of the partial answer
                 raise item
-            text = str(item)
-            buffer.append(text)
-            size += len(text)
-            if tokens.seq == 0 or size >= self.chars or self.interval <= 0:
+            assert isinstance(item, Delta)
+            if item.kind != kind:
+                await flush()
+                kind = item.kind
+            first = tokens.seq == 0 or (kind == "text" and not tokens.content and not buffer)
+            buffer.append(item.text)
+            size += len(item.text)
+            if first or size >= self.chars or self.interval <= 0:
                 await flush()
             elif len(buffer) == 1:
                 deadline = loop.time() + self.interval

@@ -48,6 +48,13 @@ class Outcome:
     usage: dict[str, Any] | None = None
     code: str = ""
     error: str = ""
+    metadata: dict[str, Any] | None = None  # the answer's, with `context` (composer)
+    reasoning: str | None = None  # streamed apart from `content`, kept whatever the outcome
+
+
+def streamed(kind: OutcomeKind, tokens: TokenStream, **fields: Any) -> Outcome:
+    """The outcome of what `tokens` published: exactly its text and its reasoning."""
+    return Outcome(kind, tokens.attempt, tokens.content, reasoning=tokens.reasoning, **fields)
 
 
 def outcome_command(
@@ -60,10 +67,14 @@ def outcome_command(
         "message_id": req.message_id,
         "attempt": outcome.attempt,
         "content": outcome.content,
+        "reasoning": outcome.reasoning,
     }
     if outcome.kind == "complete":
         return CompleteAssistantMessage(
-            **common, finish_reason=outcome.finish_reason, usage=outcome.usage
+            **common,
+            finish_reason=outcome.finish_reason,
+            usage=outcome.usage,
+            metadata=outcome.metadata,
         )
     if outcome.kind == "cancelled":
         return RecordCancelledMessage(**common)
@@ -87,6 +98,7 @@ async def record(
         log.error("outcome refused", code=refused.code, detail=refused.detail)
     outcome.kind, outcome.code = "failed", "provider_error"
     outcome.error, outcome.content = "The answer could not be stored", ""
+    outcome.reasoning = None
     fallback = outcome_command(req, meta, outcome).model_copy(
         update={"command_id": f"{command.command_id}:fail"}
     )
@@ -132,6 +144,7 @@ def stored_outcome(stored: MessageView, attempt: int) -> Outcome:
         attempt,
         stored.content,
         usage=stored.usage,
+        reasoning=stored.reasoning,
         code=str(error.get("error_code", "provider_error")),
         error=str(error.get("error", "")),
     )
@@ -141,10 +154,11 @@ async def replay_stored(
     streams: TokenStreams, req: AssistantMessageRequested, outcome: Outcome
 ) -> None:
     """The stored outcome as a new attempt after whatever the stream holds now: `start`, its
-    text as one delta, its terminal event. Used when another attempt's tokens came after the
-    stored one's, so a reader drops that text at the `restart` and ends with exactly the
-    stored text. A terminal event already last on the stream is the stored outcome's (only
-    the delivery whose outcome was recorded publishes one): then nothing is needed."""
+    reasoning and its text as one event each, its terminal event. Used when another attempt's
+    tokens came after the stored one's, so a reader drops that text at the `restart` and ends
+    with exactly the stored text. A terminal event already last on the stream is the stored
+    outcome's (only the delivery whose outcome was recorded publishes one): then nothing is
+    needed."""
     for _ in range(REPLAY_TRIES):
         last = await streams.newest(req.thread_id, req.message_id)
         if last is not None and is_terminal(last[1]):
@@ -153,6 +167,8 @@ async def replay_stored(
         attempt = next_attempt(outcome.attempt, last[1] if last is not None else None)
         tokens = streams.open(req.thread_id, req.message_id, attempt, fence)
         try:
+            if outcome.reasoning:
+                await tokens.reasoning_delta(outcome.reasoning)
             if outcome.content:
                 await tokens.delta(outcome.content)
             await publish_terminal(tokens, outcome)

@@ -17,7 +17,13 @@ import structlog
 from chat_worker.answering.outcome import Outcome
 from chat_worker.config import Settings
 from chat_worker.credentials import CredentialResolver
-from chat_worker.providers.base import ChatMessage, ChatRequest, ProviderError, StreamResult
+from chat_worker.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    ProviderError,
+    StreamResult,
+    answer_text,
+)
 from chat_worker.providers.echo import echo_title
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.threads_client import Refused, ThreadsClient, ThreadsUnavailable
@@ -107,11 +113,9 @@ async def generate_title(
     result = StreamResult()
     chat = ChatRequest(model, TITLE_SYSTEM, title_request(question, answer), max_tokens)
 
-    async def collect() -> str:
-        parts = [text async for text in adapter.stream_chat(creds, chat, result)]
-        return "".join(parts)
-
-    return clean_title(await asyncio.wait_for(collect(), timeout))
+    return clean_title(
+        await asyncio.wait_for(answer_text(adapter.stream_chat(creds, chat, result)), timeout)
+    )
 
 
 class Titles:

@@ -1,11 +1,11 @@
 """Publishes one attempt of one answer to the TOKENS stream, on `tokens.<thread>.<message>`.
 
-`start`, then deltas numbered 1, 2, 3 ..., then one terminal event (`end`, `error`,
+`start`, then deltas and reasoning numbered 1, 2, 3 ..., then one terminal event (`end`, `error`,
 `cancelled`), each encoded by `contracts.tokens`. Each publish waits for JetStream's ack, so
-`content` (the deltas published) is exactly what a reader of the stream can get: the text
-stored for a cancelled or failed answer is this, never more. No `Nats-Msg-Id`: a publish is
-never retried in place (a failed one fails the delivery, and the redelivery is a new,
-announced attempt).
+`content` (the deltas published) and `reasoning` are exactly what a reader of the stream can get:
+what is stored for a cancelled or failed answer is this, never more. No `Nats-Msg-Id`: a publish is
+never retried in place (a failed one fails the delivery, and the redelivery is a new, announced
+attempt).
 
 Fenced: every publish says which message it follows on the answer's subject
 (`Nats-Expected-Last-Subject-Sequence`, the one header, a parse per chunk for readers).
@@ -63,10 +63,16 @@ class TokenStream:
         self.seq = 0
         self.started = False
         self._parts: list[str] = []
+        self._thoughts: list[str] = []
 
     @property
     def content(self) -> str:
         return "".join(self._parts)
+
+    @property
+    def reasoning(self) -> str | None:
+        """The reasoning published, None if there was none."""
+        return "".join(self._thoughts) if self._thoughts else None
 
     async def _publish(self, kind: TokenKind, seq: int, **fields: Any) -> None:
         payload = encode_token(kind, self.message_id, self.attempt, seq, **fields)
@@ -94,6 +100,12 @@ class TokenStream:
         self.seq += 1
         await self._publish("delta", self.seq, text=text)
         self._parts.append(text)
+
+    async def reasoning_delta(self, text: str) -> None:
+        await self.start()
+        self.seq += 1
+        await self._publish("reasoning", self.seq, text=text)
+        self._thoughts.append(text)
 
     async def end(self, finish_reason: str, usage: dict[str, Any] | None) -> None:
         await self._publish("end", self.seq, finish_reason=finish_reason, usage=usage)

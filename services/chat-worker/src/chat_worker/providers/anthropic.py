@@ -3,8 +3,10 @@
 The caller's `stop` goes as `stop_sequences`; `temperature` and `top_p` under their API names
 in the SDK's `extra_body` (its 2.x `messages.create` has no parameters of theirs).
 
-Text arrives in `content_block_delta` events (thinking deltas are skipped); the stop reason
-and output token count in `message_delta`; input tokens in `message_start`. An `error` event
+Text arrives in `content_block_delta` events; extended thinking in the deltas of a `thinking`
+block (`thinking_delta`, yielded as reasoning; its `signature_delta` is not text and is
+ignored). The stop reason and output token count in `message_delta` (thinking tokens are
+counted in it, not apart: no `reasoning_tokens`); input tokens in `message_start`. An `error` event
 inside the stream is mapped like an HTTP error of the same kind.
 """
 
@@ -19,10 +21,12 @@ from anthropic.types import (
     RawMessageDeltaEvent,
     RawMessageStartEvent,
     TextDelta,
+    ThinkingDelta,
 )
 
 from chat_worker.providers.base import (
     ChatRequest,
+    Delta,
     ModelInfo,
     ProviderCredentials,
     StreamResult,
@@ -56,7 +60,7 @@ class AnthropicAdapter:
 
     async def stream_chat(
         self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[Delta]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
             extra: dict[str, Any] = {"system": chat.system} if chat.system else {}
             if chat.stop:
@@ -78,8 +82,11 @@ class AnthropicAdapter:
                 async with stream:
                     async for event in stream:
                         if isinstance(event, RawContentBlockDeltaEvent):
-                            if isinstance(event.delta, TextDelta) and event.delta.text:
-                                yield event.delta.text
+                            delta = event.delta
+                            if isinstance(delta, TextDelta) and delta.text:
+                                yield Delta(delta.text)
+                            elif isinstance(delta, ThinkingDelta) and delta.thinking:
+                                yield Delta(delta.thinking, "reasoning")
                         elif isinstance(event, RawMessageStartEvent):
                             usage["input_tokens"] = event.message.usage.input_tokens
                         elif isinstance(event, RawMessageDeltaEvent):

@@ -1,7 +1,8 @@
 """The one interface every provider adapter implements, and the errors they raise.
 
-An adapter turns (model, system prompt, history) into a stream of text deltas through its
-official SDK, and lists its models. It maps SDK errors to `ProviderError` with a stable code;
+An adapter turns (model, system prompt, history) into a stream of `Delta`s through its
+official SDK (answer text, and reasoning where the model streams it apart), and lists its
+models. It maps SDK errors to `ProviderError` with a stable code;
 nothing else leaves an adapter. Keys arrive in `ProviderCredentials` and never appear in an
 error message or a log line.
 """
@@ -65,6 +66,23 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
 
 
+DeltaKind = Literal["text", "reasoning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """One piece of an answer: its text, or reasoning (thinking) the provider streamed apart
+    from it. Reasoning is shown and stored beside the answer, never part of it."""
+
+    text: str
+    kind: DeltaKind = "text"
+
+
+async def answer_text(deltas: AsyncIterator[Delta]) -> str:
+    """The answer's text of a whole stream, its reasoning left out (titles, summaries)."""
+    return "".join([d.text async for d in deltas if d.kind == "text"])
+
+
 @dataclass
 class StreamResult:
     """Filled in by the adapter as the stream ends."""
@@ -85,8 +103,9 @@ class ProviderAdapter(Protocol):
 
     def stream_chat(
         self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
-    ) -> AsyncIterator[str]:
-        """Yields text deltas; sets `result` at the end; raises ProviderError."""
+    ) -> AsyncIterator[Delta]:
+        """Yields deltas (text or reasoning); sets `result` at the end (`usage` with
+        `reasoning_tokens` where the provider counts them); raises ProviderError."""
         ...
 
     async def list_models(self, creds: ProviderCredentials) -> list[ModelInfo]:

@@ -1,9 +1,11 @@
 """OpenAI Chat Completions streaming through the official `openai` SDK.
 
 One adapter class serves every provider that speaks this API: `openai` itself, and `deepseek`,
-`openrouter` and `ollama` at their base URLs. Usage arrives in a last chunk because the request
-asks for `stream_options.include_usage`. SDK retries are off: the worker retries, and only
-while no token of the attempt has been delivered.
+`openrouter` and `ollama` at their base URLs. Usage arrives in a last chunk because the request asks
+for `stream_options.include_usage` (with `completion_tokens_details.reasoning_tokens` where the
+server counts them). Reasoning arrives beside the text in each chunk's delta: DeepSeek's
+`reasoning_content`, OpenRouter's (and Ollama's) `reasoning`. SDK retries are off: the worker
+retries, and only while no token of the attempt has been delivered.
 
 The SDK builds and sends the request, authenticates and raises its typed errors. Two of its
 costs are skipped, both on the way to the first token or per chunk:
@@ -26,6 +28,7 @@ import openai
 
 from chat_worker.providers.base import (
     ChatRequest,
+    Delta,
     ModelInfo,
     ProviderCredentials,
     StreamResult,
@@ -65,7 +68,7 @@ class ChatCompletionsAdapter:
 
     async def stream_chat(
         self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[Delta]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
             wire: list[Any] = [{"role": "system", "content": chat.system}] if chat.system else []
             wire += [{"role": m.role, "content": m.content} for m in chat.messages]
@@ -93,16 +96,17 @@ class ChatCompletionsAdapter:
                             raise stream_error(self.name, chunk["error"], creds.api_key)
                         usage = chunk.get("usage")
                         if usage:
-                            result.usage = {
-                                "input_tokens": usage.get("prompt_tokens"),
-                                "output_tokens": usage.get("completion_tokens"),
-                            }
+                            result.usage = _usage(usage)
                         for choice in chunk.get("choices") or ():
                             if choice.get("finish_reason"):
                                 result.finish_reason = choice["finish_reason"]
-                            text = (choice.get("delta") or {}).get("content")
+                            delta = choice.get("delta") or {}
+                            thought = delta.get("reasoning_content") or delta.get("reasoning")
+                            if thought and isinstance(thought, str):
+                                yield Delta(thought, "reasoning")
+                            text = delta.get("content")
                             if text:
-                                yield text
+                                yield Delta(text)
                 finally:
                     await response.aclose()
 
@@ -119,6 +123,18 @@ class ChatCompletionsAdapter:
                     return listed
                 windows = await asyncio.gather(*(_ollama_window(client, m.id) for m in listed))
                 return [ModelInfo(m.id, m.id, w) for m, w in zip(listed, windows, strict=True)]
+
+
+def _usage(usage: dict[str, Any]) -> dict[str, Any]:
+    counted = {
+        "input_tokens": usage.get("prompt_tokens"),
+        "output_tokens": usage.get("completion_tokens"),
+    }
+    details = usage.get("completion_tokens_details")
+    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+    if isinstance(reasoning, int) and reasoning > 0:
+        counted["reasoning_tokens"] = reasoning
+    return counted
 
 
 def _positive(value: object) -> int | None:

@@ -11,7 +11,13 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
-from chat_worker.providers.base import ChatRequest, ModelInfo, ProviderCredentials, StreamResult
+from chat_worker.providers.base import (
+    ChatRequest,
+    Delta,
+    ModelInfo,
+    ProviderCredentials,
+    StreamResult,
+)
 
 MODELS = (ModelInfo("echo", "Echo"), ModelInfo("echo-slow", "Echo (slow, 50 ms per word)"))
 SLOW_DELAY = 0.05
@@ -35,7 +41,7 @@ class EchoAdapter:
 
     async def stream_chat(
         self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[Delta]:
         last = next((m.content for m in reversed(chat.messages) if m.role == "user"), "")
         words = echo_words(last)
         delay = SLOW_DELAY if chat.model == "echo-slow" else 0.0
@@ -44,7 +50,7 @@ class EchoAdapter:
                 await asyncio.sleep(delay)
             elif i % 32 == 0:
                 await asyncio.sleep(0)  # stay cooperative on very long inputs
-            yield word
+            yield Delta(word)
         result.finish_reason = "stop"
         result.usage = {
             "input_tokens": sum(len(m.content.split()) for m in chat.messages)

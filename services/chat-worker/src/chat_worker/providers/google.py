@@ -1,8 +1,10 @@
 """Google Gemini streaming through the official `google-genai` SDK.
 
-`generate_content_stream` reads the `streamGenerateContent?alt=sse` stream; the assistant role
-is called `model` there, and the system prompt travels as `system_instruction`. Thought parts
-are skipped. SDK retries are switched off (one attempt): the worker retries.
+`generate_content_stream` reads the `streamGenerateContent?alt=sse` stream; the assistant role is
+called `model` there, and the system prompt travels as `system_instruction`. Thoughts are asked for
+(`include_thoughts`: models that do not think send none) and arrive as parts marked `thought`,
+yielded as reasoning; `usage_metadata.thoughts_token_count` is `reasoning_tokens`. SDK retries are
+switched off (one attempt): the worker retries.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from google.genai import types
 
 from chat_worker.providers.base import (
     ChatRequest,
+    Delta,
     ModelInfo,
     ProviderCredentials,
     ProviderError,
@@ -64,7 +67,7 @@ class GoogleAdapter:
 
     async def stream_chat(
         self, creds: ProviderCredentials, chat: ChatRequest, result: StreamResult
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[Delta]:
         async with self._clients.lease(creds.base_url, creds.api_key) as client:
             contents = [
                 types.Content(
@@ -78,17 +81,20 @@ class GoogleAdapter:
                 temperature=chat.temperature,
                 top_p=chat.top_p,
                 stop_sequences=list(chat.stop) or None,
+                thinking_config=types.ThinkingConfig(include_thoughts=True),
             )
             try:
                 stream = await client.aio.models.generate_content_stream(
                     model=chat.model, contents=contents, config=config
                 )
                 async for chunk in stream:
-                    if chunk.usage_metadata is not None:
+                    if (counted := chunk.usage_metadata) is not None:
                         result.usage = {
-                            "input_tokens": chunk.usage_metadata.prompt_token_count,
-                            "output_tokens": chunk.usage_metadata.candidates_token_count,
+                            "input_tokens": counted.prompt_token_count,
+                            "output_tokens": counted.candidates_token_count,
                         }
+                        if counted.thoughts_token_count:
+                            result.usage["reasoning_tokens"] = counted.thoughts_token_count
                     for candidate in chunk.candidates or ():
                         if candidate.finish_reason:
                             raw = candidate.finish_reason
@@ -96,8 +102,8 @@ class GoogleAdapter:
                             result.finish_reason = FINISH_REASONS.get(reason, reason.lower())
                         parts = candidate.content.parts if candidate.content else None
                         for part in parts or ():
-                            if part.text and not part.thought:
-                                yield part.text
+                            if part.text:
+                                yield Delta(part.text, "reasoning" if part.thought else "text")
             except ProviderError:
                 raise
             except Exception as exc:

@@ -1,12 +1,12 @@
 """Read model `messages`: every message of every thread, ordered by `seq`, the global position
 of the event that posted it (so order is the log's order, whatever the clocks say).
 
-A message stored as given (MessagePosted) and a user's chat turn are `complete` at once. An
-answer's row appears at AssistantMessageRequested as `streaming` with empty content (and the
-caller's generation options in `metadata.options`), and its outcome fills it in: completed
-(content, usage), failed (partial content, metadata naming the error) or cancelled (the
-partial content exactly as streamed). Deleting a message or its thread removes the row.
-The thread's count and activity move in `threads.projections.threads`.
+A message stored as given (MessagePosted) and a user's chat turn are `complete` at once. An answer's
+row appears at AssistantMessageRequested as `streaming` with empty content (and the caller's
+generation options in `metadata.options`), and its outcome fills it in: completed (content, usage),
+failed (partial content, metadata naming the error) or cancelled (the partial content exactly as
+streamed); each outcome keeps the `reasoning` streamed apart. Deleting a message or its thread
+removes the row. The thread's count and activity move in `threads.projections.threads`.
 
 The conversation tree is defined here too: each row's `parent_id`, and the thread row's
 `active_leaf_id`, which every new message takes and a deletion or ActiveLeafSet moves. An event
@@ -99,6 +99,7 @@ def _outcome(out: Changes, event: Event, status: str, **extra: Any) -> None:
         "content": d.get("content", ""),
         "attempt": d.get("attempt", 1),
         "status": status,
+        "reasoning": d.get("reasoning"),  # None for events before reasoning
         **extra,
     }
     out.update(messages, d["message_id"], set=values)

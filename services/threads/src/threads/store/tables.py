@@ -193,6 +193,7 @@ messages = Table(
     Column("attempt", Integer, nullable=False, server_default="1"),
     Column("created_at", TS, nullable=False),
     Column("parent_id", UUID(as_uuid=True)),  # None for a root (migration 0003)
+    Column("reasoning", Text),  # streamed apart from the content (migration 0009)
     # full-text search over the content (migration 0005): generated, never written
     Column("search", TSVECTOR, Computed("search_vector(content)", persisted=True)),
     Index("ix_messages_thread_seq", "thread_id", "seq"),
