@@ -28,14 +28,7 @@ async def me(provider_stack: ChatStack) -> AsyncIterator[User]:
 
 
 def reasoning_of(evs: list[Event]) -> str:
-    """The reasoning as a client shows it: a `restart` discards what came before."""
-    parts: list[str] = []
-    for ev in evs:
-        if ev.event == "restart":
-            parts.clear()
-        elif ev.event == "reasoning":
-            parts.append(ev.data["text"])
-    return "".join(parts)
+    return text_of(evs, "reasoning")
 
 
 async def thinking_thread(

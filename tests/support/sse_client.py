@@ -50,12 +50,13 @@ async def read_all(response: httpx.Response) -> list[Event]:
     return got
 
 
-def text_of(evs: list[Event]) -> str:
-    """The answer as a client shows it: a `restart` discards the text before it."""
+def text_of(evs: list[Event], event: str = "token") -> str:
+    """The answer as a client shows it (`event="reasoning"`: its reasoning): a `restart`
+    discards the text before it."""
     parts: list[str] = []
     for ev in evs:
         if ev.event == "restart":
             parts.clear()
-        elif ev.event == "token":
+        elif ev.event == event:
             parts.append(ev.data["text"])
     return "".join(parts)

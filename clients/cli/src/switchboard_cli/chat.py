@@ -1,4 +1,5 @@
-"""The interactive chat: the answer is printed token by token as it streams. Ctrl-C while an
+"""The interactive chat: the answer is printed token by token as it streams, after the model's
+reasoning when it streams one (dimmed on a terminal, then a line break). Ctrl-C while an
 answer streams cancels that answer (POST .../cancel, stored as `cancelled`) and returns to the
 prompt; Ctrl-C at the prompt twice in a row (or Ctrl-D, or /exit) leaves. Slash commands work
 on the thread's tree: /regenerate, /edit, /branches, /switch, /fork (see HELP)."""
@@ -13,6 +14,7 @@ from switchboard_cli.api import Api, ApiError, Event
 from switchboard_cli.branches import Message, active_path, last_of, preview, versions
 
 TERMINAL = ("message_end", "error", "cancelled")
+DIM, PLAIN = "\x1b[2m", "\x1b[0m"
 HELP = """\
 /regenerate [MODEL]  answer the last question again (optionally with another model)
 /edit TEXT           ask the last question again as TEXT; the old version stays
@@ -27,6 +29,7 @@ class ChatSession:
         self.api = api
         self.console = console
         self.thread_id = thread_id
+        self._reasoning = False  # the answer streamed so far is reasoning, no text yet
 
     def _write(self, text: str) -> None:
         """Straight to the terminal: no rich buffer that an interrupt could leave half-written."""
@@ -50,7 +53,14 @@ class ChatSession:
             self.console.print(message["content"], markup=False, highlight=False)
 
     def _on(self, ev: Event) -> None:
-        if ev.name == "token":
+        if ev.name == "reasoning":
+            text = str(ev.data.get("text", ""))
+            self._reasoning = True
+            self._write(f"{DIM}{text}{PLAIN}" if self.console.file.isatty() else text)
+        elif ev.name == "token":
+            if self._reasoning:  # the answer starts on a line of its own
+                self._reasoning = False
+                self._write("\n")
             self._write(str(ev.data.get("text", "")))
         elif ev.name == "restart":
             self._write("\n[answer restarted]\n")
@@ -127,6 +137,7 @@ class ChatSession:
     def stream(self, path: str, body: dict[str, Any]) -> str:
         """POST and stream the answer; returns how the answer ended."""
         started: dict[str, Any] = {}
+        self._reasoning = False
         try:
             with self.api.stream(path, body) as evs:
                 self._write("ai> ")

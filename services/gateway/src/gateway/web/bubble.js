@@ -1,5 +1,6 @@
-// One message on the page: who wrote it, its text (an answer as sanitized Markdown once it is
-// final), its status, and its actions: `‹ 2/3 ›` between versions of it, Regenerate on an
+// One message on the page: who wrote it, its reasoning (a collapsible block above an answer,
+// shown as plain text: open while the model thinks, folded once the answer starts or when loaded
+// from history), its text (an answer as sanitized Markdown once it is final), its status, and its actions: `‹ 2/3 ›` between versions of it, Regenerate on an
 // answer, Edit on a question, Fork on both. `actions` holds the chat view's handlers for those.
 
 import { h, when } from "./dom.js";
@@ -32,15 +33,28 @@ export function bubble(message, actions) {
   const body = h("div", { className: "body" });
   const status = h("span", { className: "status" });
   const tools = h("span", { className: "tools" });
+  const thought = h("div", { className: "thought" });
+  const reasoning = h("details", { className: "reasoning", hidden: true },
+    h("summary", {}, "Reasoning"), thought);
   const el = h("article", { className: `msg ${message.role}`, dataset: { messageId: message.id || "" } },
     h("header", {}, h("b", {}, message.role === "user" ? "You" : (message.model || "Assistant")),
       " ", h("span", { className: "muted small" }, message.created_at ? when(message.created_at) : ""),
       " ", status, tools),
+    reasoning,
     body);
   const view = {
     el,
     body,
     message,
+    setReasoning(text, open) {
+      message.reasoning = text || null;
+      thought.textContent = text || ""; // a text node: reasoning is never rendered as HTML
+      reasoning.hidden = !text;
+      reasoning.open = Boolean(text) && open;
+    },
+    foldReasoning() {
+      reasoning.open = false;
+    },
     setText(text, final) {
       message.content = text;
       const markdown = message.role === "assistant" && final;
@@ -63,6 +77,7 @@ export function bubble(message, actions) {
       tools.replaceChildren(...[branchSwitch(message, actions), ...actionButtons(message, actions)].filter(Boolean));
     },
   };
+  view.setReasoning(message.reasoning || "", false);
   view.setText(message.content || "", true);
   view.setStatus(message.status || "complete");
   return view;

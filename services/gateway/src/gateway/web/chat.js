@@ -165,7 +165,8 @@ export class ChatView {
     this.views[this.views.length - 1].el.replaceWith(view.el);
     this.views[this.views.length - 1] = view;
     const state = saved.load(this.thread.id);
-    const known = state && state.messageId === message.id ? state : { text: "", lastId: null };
+    const known = state && state.messageId === message.id ? state : { text: "", reasoning: "", lastId: null };
+    view.setReasoning(known.reasoning || "", !known.text);
     view.setText(known.text, false);
     const url = `${this.url}/messages/${message.id}/stream`;
     this.consume(view, () => api.openStream("GET", url,
@@ -174,7 +175,7 @@ export class ChatView {
 
   async consume(view, open, known, messageId = null, question = null) {
     this.controller = new AbortController();
-    const state = { messageId, view, text: known.text, lastId: known.lastId };
+    const state = { messageId, view, text: known.text, reasoning: known.reasoning || "", lastId: known.lastId };
     this.streaming = state;
     this.setBusy(true);
     let ended = false;
@@ -186,12 +187,19 @@ export class ChatView {
           state.messageId = ev.data.message_id;
           view.setId(state.messageId);
           if (question && ev.data.user_message_id) question.setId(ev.data.user_message_id);
+        } else if (ev.event === "reasoning") {
+          state.reasoning += ev.data.text;
+          view.setReasoning(state.reasoning, !state.text); // open until the answer starts
+          this.scroll();
         } else if (ev.event === "token") {
+          if (!state.text) view.foldReasoning();
           state.text += ev.data.text;
           view.setText(state.text, false);
           this.scroll();
         } else if (ev.event === "restart") {
           state.text = "";
+          state.reasoning = "";
+          view.setReasoning("", false);
           view.setText("", false);
         } else if (TERMINAL.has(ev.event)) {
           ended = true;
@@ -202,7 +210,7 @@ export class ChatView {
           view.setText(state.text, true);
           break;
         }
-        if (state.messageId) saved.store(this.thread.id, { messageId: state.messageId, text: state.text, lastId: state.lastId });
+        if (state.messageId) saved.store(this.thread.id, { messageId: state.messageId, text: state.text, reasoning: state.reasoning, lastId: state.lastId });
       }
       if (!ended) view.setStatus("interrupted");
     } catch (err) {
