@@ -37,11 +37,11 @@ from chat_worker.answering.outcome import (
     stored_outcome,
 )
 from chat_worker.answering.prompt import build_prompt
-from chat_worker.answering.request import parse_request
+from chat_worker.answering.request import chat_request, parse_request
 from chat_worker.answering.titles import TitleJob, Titles
 from chat_worker.answering.token_stream import Fence, Superseded, TokenStreams
 from chat_worker.config import Settings
-from chat_worker.providers.base import ChatRequest, ProviderError
+from chat_worker.providers.base import ProviderError
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.threads_client import ThreadsClient, ThreadsUnavailable
 from contracts.base import Envelope
@@ -207,7 +207,9 @@ class Answerer:
             adapter = self.registry.get(req.provider)
         except ProviderError as err:
             return Outcome("failed", first, code=err.code, error=err.message)
-        system, history = build_prompt(found.view, self.settings.max_document_chars)
-        chat = ChatRequest(req.model, system, history, self.settings.max_tokens)
+        system, history = build_prompt(
+            found.view, self.settings.max_document_chars, req.instructions
+        )
+        chat = chat_request(req, system, history, self.settings.max_tokens)
         request = Request(adapter, creds, chat)
         return await generation.run(request, first)
