@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import pytest_asyncio
+from openai import AsyncOpenAI
 
 from tests.conftest import User, register
 from tests.support.chat_stack import KEYS, ChatStack
@@ -34,7 +35,7 @@ def reasoning_of(evs: list[Event]) -> str:
 async def thinking_thread(
     me: User, stack: ChatStack, provider: str, wire: str, prefix: str, **behaviour: object
 ) -> tuple[dict[str, object], str]:
-    """A thread whose model's answers (each one scripted) start with THOUGHT."""
+    """A thread on a model of its own whose next requests (answers, titles) start with THOUGHT."""
     if provider in ("deepseek", "openrouter"):
         config = {"api_key": KEYS["openai"], "base_url": stack.fake.openai_base_url}
         r = await me.put(f"/api/providers/{provider}/config", json=config)
@@ -42,7 +43,7 @@ async def thinking_thread(
     model = unique_model(prefix)
     field = "reasoning" if provider == "openrouter" else "reasoning_content"
     script = Behaviour(answer=ANSWER, reasoning=THOUGHT, reasoning_field=field, **behaviour)  # type: ignore[arg-type]
-    stack.fake.script(wire, script, script, model=model)
+    stack.fake.script(wire, *[script] * 4, model=model)  # answers and titles alike
     return await new_thread(me, provider, model), model
 
 
@@ -146,3 +147,37 @@ async def test_a_cancelled_answer_keeps_the_reasoning_it_streamed(
     assert answer["reasoning"] == reasoning_of(seen)
     assert answer["reasoning"] and THOUGHT.startswith(answer["reasoning"])
     assert answer["content"] == text_of(seen)
+
+
+async def test_v1_passes_reasoning_on_as_reasoning_content(
+    me: User, provider_stack: ChatStack
+) -> None:
+    """/v1 speaks DeepSeek's extension: `delta.reasoning_content` in the chunks (read by the
+    openai SDK as an extra attribute), `message.reasoning_content` in a whole reply."""
+    _, model = await thinking_thread(me, provider_stack, "deepseek", "openai", "deepseek")
+    async with AsyncOpenAI(
+        base_url=f"{provider_stack.stack.base_url}/v1", api_key=me.token, max_retries=0
+    ) as sdk:
+        chunks = await sdk.chat.completions.create(
+            model=f"deepseek/{model}",
+            messages=[{"role": "user", "content": "Hi!"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        thought, text, usage = "", "", None
+        async for chunk in chunks:
+            if chunk.usage is not None:
+                usage = chunk.usage
+            for choice in chunk.choices:
+                thought += getattr(choice.delta, "reasoning_content", None) or ""
+                text += choice.delta.content or ""
+        assert (thought, text) == (THOUGHT, ANSWER)
+        assert usage is not None and usage.completion_tokens_details is not None
+        assert usage.completion_tokens_details.reasoning_tokens == len(THOUGHT.split())
+
+        whole = await sdk.chat.completions.create(
+            model=f"deepseek/{model}", messages=[{"role": "user", "content": "Hi!"}]
+        )
+        message = whole.choices[0].message
+        assert message.content == ANSWER
+        assert getattr(message, "reasoning_content", None) == THOUGHT
