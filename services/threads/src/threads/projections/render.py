@@ -15,15 +15,7 @@ from sqlalchemy import Column, String, Table, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
-from threads.projections.changes import (
-    Delete,
-    DeleteWhere,
-    Insert,
-    Ref,
-    Update,
-    UpdateWhere,
-    Upsert,
-)
+from threads.projections import changes
 from threads.projections.plan import Statement, Step, primary_key
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -49,7 +41,7 @@ class _Render:
         self.params[name] = value
         return f"CAST(:{name} AS {_sql_type(column.type)})"
 
-    def ref(self, ref: Ref, position: int) -> str:
+    def ref(self, ref: changes.Ref, position: int) -> str:
         (pk,) = primary_key(ref.table)
         source = self.statement.source(ref, position)
         key = self.bind(ref.key, ref.table.c[pk])
@@ -61,7 +53,7 @@ class _Render:
         return f'(SELECT r."{ref.column}" FROM {relation} AS r WHERE r."{pk}" = {key})'
 
     def value(self, value: Any, column: Column[Any], position: int) -> str:
-        return self.ref(value, position) if type(value) is Ref else self.bind(value, column)
+        return self.ref(value, position) if type(value) is changes.Ref else self.bind(value, column)
 
     def matches(self, table: Table, key: Any, position: int, alias: str) -> str:
         pk = primary_key(table)
@@ -118,9 +110,9 @@ class _Render:
 
     def step(self, step: Step, position: int) -> str:
         t, kind = step.table, step.kind
-        if kind is Insert:
+        if kind is changes.Insert:
             return self.insert(step, position)
-        if kind is Upsert:
+        if kind is changes.Upsert:
             changed = []
             for column, value in (step.change.set or {}).items():
                 changed.append(f'"{column}" = {self.bind(value, t.c[column])}')
@@ -131,20 +123,20 @@ class _Render:
             conflict = f"ON CONFLICT ({pk}) DO UPDATE SET {', '.join(changed)}"
             return f"{self.insert(step, position)} {conflict}"
         where = self.conditions(step, position)
-        if kind is Update:
+        if kind is changes.Update:
             sets, match = (
                 self.sets(step, position),
                 self.matches(t, step.key, position, f'"{t.name}"'),
             )
             return f'UPDATE "{t.name}" SET {sets} WHERE {match} AND {where}'
-        if kind is Delete:
+        if kind is changes.Delete:
             match = self.matches(t, step.change.key, position, f'"{t.name}"')
             return f'DELETE FROM "{t.name}" WHERE {match} AND {where}'
         change = step.change
         match = f'"{t.name}"."{change.column}" = {self.bind(change.value, t.c[change.column])}'
-        if kind is UpdateWhere:
+        if kind is changes.UpdateWhere:
             return f'UPDATE "{t.name}" SET {self.sets(step, position)} WHERE {match} AND {where}'
-        assert kind is DeleteWhere, kind
+        assert kind is changes.DeleteWhere, kind
         return f'DELETE FROM "{t.name}" WHERE {match} AND {where}'
 
 
