@@ -1,6 +1,6 @@
 """The chat stream never ends before the client has every rendered event.
 
-Token events are rendered in the subscription's callback, so a fast answer can be rendered to
+Token events are rendered as the answer's feed hands them over, so a fast answer can be rendered to
 its end (the renderer is `done`) before the response has taken a single chunk from the queue.
 The stream must still send every token and the terminal event (a bug once ended such streams
 right after `message_start`)."""
@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import orjson
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from gateway.answer_stream import AnswerStreamReader
@@ -30,20 +29,17 @@ TOKENS = [
 ]
 
 
-class Subscribed:
-    """Stands in for the JetStream subscription, which only `close` touches here."""
+class Joined:
+    """Stands in for the answer's feed, which only `close` touches here."""
 
-    async def unsubscribe(self) -> None:
+    def leave(self, reader: object) -> None:
         return None
 
 
 async def delivered_before_first_read(reader: AnswerStreamReader) -> None:
-    reader._sub = Subscribed()
+    reader._feed = cast(Any, Joined())
     for seq, token in enumerate(TOKENS, start=1):
-        reply = f"$JS.ACK.TOKENS.c.1.{seq}.{seq}.1700000000000000000.0"
-        await reader._on_msg(
-            Msg(cast(Any, None), subject="t", reply=reply, data=orjson.dumps(token))
-        )
+        reader.deliver(seq, orjson.dumps(token))
 
 
 async def collect(chunks: AsyncIterator[bytes]) -> bytes:

@@ -33,6 +33,12 @@ class Settings(BaseSettings, NatsSettings):
     heartbeat_interval: float = Field(default=3.0, gt=0, description="msg.in_progress() period")
     # -- tokens --------------------------------------------------------------------------------
     tokens_max_age: float = Field(default=3600.0, gt=0, description="seconds tokens are kept")
+    tokens_max_consumers: int = Field(
+        default=10_000,
+        ge=-1,
+        description="consumers TOKENS allows (-1: no limit); each gateway holds one per answer "
+        "it streams. Unset, nats-server 2.15 allows 1,000 per stream",
+    )
     tokens_memory_storage: bool = False
     tokens_persist_mode: Literal["async", "default"] = Field(
         default="async",

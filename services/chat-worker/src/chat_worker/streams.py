@@ -58,6 +58,7 @@ def tokens_stream_config(settings: Settings) -> StreamConfig:
         discard=DiscardPolicy.OLD,
         max_age=settings.tokens_max_age,
         duplicate_window=min(120.0, settings.tokens_max_age),
+        max_consumers=settings.tokens_max_consumers,
         num_replicas=settings.stream_replicas,
         persist_mode=(
             PersistMode.ASYNC if asynchronous and settings.stream_replicas == 1 else None

@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        backlog=settings.backlog,
         loop="uvloop",
         http="httptools",
         log_config=None,

@@ -19,6 +19,17 @@ class Settings(BaseSettings, NatsSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     request_timeout: float = Field(default=5.0, gt=0, description="seconds to wait for a reply")
+    stream_lookup_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds an answer stream's opening lookup may wait (a burst of readers)",
+    )
+    backlog: int = Field(
+        default=4096,
+        ge=1,
+        description="connections waiting to be accepted; a burst past it waits for the "
+        "clients' SYN retries (seconds). The kernel's somaxconn caps it",
+    )
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     registration_enabled: bool = True

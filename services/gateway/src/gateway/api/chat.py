@@ -30,8 +30,9 @@ from contracts.tokens import is_terminal
 from contracts.views import ChatMessageView
 from gateway.answer_stream import AnswerStreamReader, Render
 from gateway.api.responses import error
-from gateway.bus import Bus, unavailable
+from gateway.bus import Bus
 from gateway.deps import BusDep, Send, Sender, UserId, envelope
+from gateway.lookups import coalesced
 from gateway.schemas import ChatIn, QuestionIn
 from gateway.sse import KEEP_ALIVE, TokenRenderer, event, stored_answer, terminal
 from messaging.answer_tokens import last_token
@@ -75,14 +76,26 @@ def jetstream(request: Request, bus: Bus) -> JetStreamContext:
 
 
 async def _chat_message(
-    request: Request, bus: Bus, user_id: UUID, thread_id: UUID, message_id: UUID
+    request: Request,
+    bus: Bus,
+    user_id: UUID,
+    thread_id: UUID,
+    message_id: UUID,
+    timeout: float | None = None,
 ) -> ChatMessageView:
-    query = GetChatMessage(
-        meta=envelope(request, user_id), thread_id=thread_id, message_id=message_id
-    )
-    view = await bus.call(query)
-    if view.message.role != "assistant":
-        raise HTTPException(404, "Message not found")
+    """The user's assistant message, asked once for all its readers asking at the same time."""
+
+    async def ask() -> ChatMessageView:
+        query = GetChatMessage(
+            meta=envelope(request, user_id), thread_id=thread_id, message_id=message_id
+        )
+        view = await bus.call(query, timeout)
+        if view.message.role != "assistant":
+            raise HTTPException(404, "Message not found")
+        return view
+
+    lookups = coalesced(request.app.state, "chat_message_lookups")
+    view: ChatMessageView = await lookups.get((user_id, thread_id, message_id), ask)
     return view
 
 
@@ -245,7 +258,10 @@ async def stream_message(
     user_id: UserId,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
 ) -> StreamingResponse:
-    view = await _chat_message(request, bus, user_id, thread_id, message_id)
+    # A reader of a streaming answer would rather start late than get a 503 and come back
+    # into the same burst: its lookups may wait longer than a request's.
+    patience = request.app.state.settings.stream_lookup_timeout
+    view = await _chat_message(request, bus, user_id, thread_id, message_id, patience)
     after = _parse_last_event_id(last_event_id)
     renderer = TokenRenderer(str(message_id), resuming=after is not None)
     message = view.message
@@ -261,9 +277,12 @@ async def stream_message(
     )
     js = jetstream(request, bus)
     try:
-        last = await last_token(js, thread_id, message_id)
-    except (NatsError, TimeoutError, OSError) as exc:
-        raise unavailable() from exc
+        newest = coalesced(request.app.state, "last_token_lookups")
+        last = await newest.get(
+            (thread_id, message_id), lambda: last_token(js, thread_id, message_id)
+        )
+    except (NatsError, TimeoutError, OSError):
+        last = None  # not known: storage (finished) or the reader (streaming) has it all
     finished = message.status != "streaming"
     if finished and last is None:  # tokens expired (or never existed): the stored answer
         return sse(_events(head, stored_answer(view, renderer)))
