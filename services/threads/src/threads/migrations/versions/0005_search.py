@@ -41,11 +41,12 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
 $f$
 """
 
-VECTOR = """
+VECTOR = r"""
 CREATE FUNCTION search_vector(t text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$
   SELECT to_tsvector('english'::regconfig, d) || to_tsvector('simple'::regconfig, d)
-         || search_cjk_grams(d)
+         || CASE WHEN d ~ '[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]'
+                 THEN search_cjk_grams(d) ELSE ''::tsvector END
   FROM (SELECT lower(left(t, 100000) COLLATE pg_c_utf8) AS d) AS s
 $f$
 """
