@@ -7,6 +7,7 @@ names the same thing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from contracts.events import TaskRoute
 from contracts.generation import GenerationOptions
 from contracts.views import (
     AckView,
+    ApiKeyView,
     CancelView,
     ChatStartedView,
     DocumentView,
@@ -109,6 +111,8 @@ class RecordThreadSummary(Command[AckView]):
     summarized_messages: int
     message_id: UUID | None = None
     usage: dict[str, Any] | None = None
+    provider: str | None = None  # the summary task's, for the usage ledger
+    model: str | None = None
 
 
 class SetGeneratedTitle(Command[TitleSetView]):
@@ -118,6 +122,9 @@ class SetGeneratedTitle(Command[TitleSetView]):
 
     thread_id: UUID
     title: str
+    provider: str | None = None  # the title task's, for the usage ledger
+    model: str | None = None
+    usage: dict[str, Any] | None = None
 
 
 class SetActiveLeaf(Command[ThreadView]):
@@ -244,6 +251,7 @@ class FailAssistantMessage(Command[OutcomeRecordedView]):
     content: str = ""
     attempt: int = 1
     reasoning: str | None = None  # what was streamed before the failure
+    usage: dict[str, Any] | None = None  # what the provider reported before it failed
 
 
 class CancelGeneration(Command[CancelView]):
@@ -259,6 +267,23 @@ class RecordCancelledMessage(Command[OutcomeRecordedView]):
     content: str
     attempt: int = 1
     reasoning: str | None = None  # what was streamed before the cancel
+    usage: dict[str, Any] | None = None  # what the provider reported before the cancel
+
+
+# -- prices ----------------------------------------------------------------------------------
+
+
+class SetModelPrice(Command[AckView]):
+    """An admin's price of `model` of `provider` (USD per million tokens), over the built-in
+    one; old usage is costed at it too. Sent by `switchboard-threads prices set`."""
+
+    subject: ClassVar[str] = s.PRICE_SET
+
+    provider: str = Field(min_length=1, max_length=64)
+    model: str = Field(min_length=1, max_length=200)
+    input_usd_per_mtok: float = Field(ge=0, allow_inf_nan=False)
+    output_usd_per_mtok: float = Field(ge=0, allow_inf_nan=False)
+    reasoning_usd_per_mtok: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 # -- provider settings -----------------------------------------------------------------------
@@ -356,3 +381,40 @@ class ImportConversations(Command[ImportResultView]):
     provider: str | None = None
     model: str | None = None
     conversations: list[ImportConversation]
+
+
+# -- API keys and logout ---------------------------------------------------------------------
+
+
+class CreateApiKey(Command[ApiKeyView]):
+    """A personal API key, made by the gateway: the threads service gets its keyed hash and
+    its prefix, never the key."""
+
+    subject: ClassVar[str] = s.APIKEY_CREATE
+    key_id: UUID
+    name: str = Field(min_length=1, max_length=100)
+    prefix: str = Field(min_length=4, max_length=16)
+    hash: str = Field(min_length=64, max_length=64)
+    expires_at: datetime | None = None
+
+
+class DeleteApiKey(Command[AckView]):
+    subject: ClassVar[str] = s.APIKEY_DELETE
+    key_id: UUID
+
+
+class TouchApiKey(Command[AckView]):
+    """The key was used at `used_at`: sent at most once a minute per key by each gateway, kept
+    in one overwritten row (no event per use)."""
+
+    subject: ClassVar[str] = s.APIKEY_TOUCH
+    key_id: UUID
+    used_at: datetime
+
+
+class RevokeToken(Command[AckView]):
+    """Logout: the login token `jti` is refused everywhere until `expires_at`."""
+
+    subject: ClassVar[str] = s.TOKEN_REVOKE
+    jti: str = Field(min_length=1, max_length=64)
+    expires_at: datetime

@@ -78,9 +78,19 @@ class ThreadCreated(DomainEvent):
 
 
 class ThreadRenamed(DomainEvent):
+    """v2: a generated title carries the title task's provider, model and usage, and the
+    thread's user and project (v1 events are upcast with none: their usage was never
+    recorded)."""
+
+    schema_version: int = 2
     thread_id: UUID
     title: str
     generated: bool = False  # True when the title came from the title task
+    provider: str | None = None
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    user_id: UUID | None = None  # a generated title's thread's, for the usage ledger
+    project_id: UUID | None = None
 
 
 class ThreadMoved(DomainEvent):
@@ -121,6 +131,12 @@ class ThreadSummarized(DomainEvent):
     summarized_messages: int
     message_id: UUID | None = None
     usage: dict[str, Any] | None = None
+    # the usage ledger's keys (the summary task's provider and model, the thread's user and
+    # project); a summary without them is not counted
+    provider: str | None = None
+    model: str | None = None
+    user_id: UUID | None = None
+    project_id: UUID | None = None
 
 
 class ActiveLeafSet(DomainEvent):
@@ -204,6 +220,7 @@ class AssistantMessageRequested(DomainEvent):
 
 
 class AssistantMessageCompleted(DomainEvent):
+    schema_version: int = 2
     message_id: UUID
     thread_id: UUID
     content: str
@@ -214,9 +231,17 @@ class AssistantMessageCompleted(DomainEvent):
     metadata: dict[str, Any] | None = None
     # reasoning streamed apart from the content; events before it carry none (read as None)
     reasoning: str | None = None
+    # v2: who asked, with what, in which project at the time (the usage ledger's keys) and,
+    # for every outcome, the usage the provider reported; v1 events are upcast `unkeyed`
+    user_id: UUID | None = None
+    provider: str | None = None
+    model: str | None = None
+    project_id: UUID | None = None
+    unkeyed: bool = False
 
 
 class AssistantMessageFailed(DomainEvent):
+    schema_version: int = 2
     message_id: UUID
     thread_id: UUID
     code: str
@@ -224,6 +249,14 @@ class AssistantMessageFailed(DomainEvent):
     content: str = ""
     attempt: int = 1
     reasoning: str | None = None  # streamed before the failure; absent from earlier events
+    usage: dict[str, Any] | None = None  # what the provider reported before it failed
+    # v2: who asked, with what, in which project at the time (the usage ledger's keys) and,
+    # for every outcome, the usage the provider reported; v1 events are upcast `unkeyed`
+    user_id: UUID | None = None
+    provider: str | None = None
+    model: str | None = None
+    project_id: UUID | None = None
+    unkeyed: bool = False
 
 
 class GenerationCancelled(DomainEvent):
@@ -236,11 +269,20 @@ class GenerationCancelled(DomainEvent):
 class AssistantMessageCancelled(DomainEvent):
     """The partial answer, exactly the tokens the stream delivered."""
 
+    schema_version: int = 2
     message_id: UUID
     thread_id: UUID
     content: str
     attempt: int = 1
     reasoning: str | None = None  # streamed before the cancel; absent from earlier events
+    usage: dict[str, Any] | None = None  # what the provider reported before the cancel
+    # v2: who asked, with what, in which project at the time (the usage ledger's keys) and,
+    # for every outcome, the usage the provider reported; v1 events are upcast `unkeyed`
+    user_id: UUID | None = None
+    provider: str | None = None
+    model: str | None = None
+    project_id: UUID | None = None
+    unkeyed: bool = False
 
 
 # -- documents -------------------------------------------------------------------------------
@@ -348,6 +390,53 @@ class ConversationImported(DomainEvent):
     thread_id: UUID
 
 
+# -- prices ----------------------------------------------------------------------------------
+
+
+class ModelPriceSet(DomainEvent):
+    """An admin's price for `model` (matched exactly) of `provider`, in USD per million tokens,
+    over the built-in one; reasoning at the output price when `reasoning` is None."""
+
+    provider: str
+    model: str
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    reasoning_usd_per_mtok: float | None = None
+
+
+# -- API keys and logged-out tokens ----------------------------------------------------------
+
+
+class ApiKeyCreated(DomainEvent):
+    """A personal API key (stream `apikey-<key_id>`). `hash` is the gateway's HMAC-SHA256 of
+    the key, never the key itself; it stays in the threads service (not relayed)."""
+
+    key_id: UUID
+    user_id: UUID
+    name: str
+    prefix: str
+    hash: str
+    expires_at: datetime | None = None
+
+    private_fields = frozenset({"hash"})
+
+
+class ApiKeyDeleted(DomainEvent):
+    """Every gateway forgets the key at once (they listen for this event's subject)."""
+
+    key_id: UUID
+    user_id: UUID
+
+
+class TokenRevoked(DomainEvent):
+    """A logged-out login token (stream `session-<jti>`), refused by every gateway until it
+    would have expired anyway."""
+
+    jti: str
+    user_id: UUID
+    expires_at: datetime
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type_name(): cls
     for cls in (
@@ -381,6 +470,10 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ImportStarted,
         ImportBatchRecorded,
         ConversationImported,
+        ModelPriceSet,
+        ApiKeyCreated,
+        ApiKeyDeleted,
+        TokenRevoked,
     )
 }
 

@@ -81,7 +81,38 @@ ECHO_MODELS: tuple[str, ...] = ("echo", "echo-slow")
 
 THREAD_TYPES: tuple[str, ...] = ("ba_assistant", "assistant")
 DEFAULT_THREAD_TYPE = "ba_assistant"
-TASKS: tuple[str, ...] = ("chat", "title")
+TASKS: tuple[str, ...] = ("chat", "title", "summary")
+
+# What a thread does when its history outgrows the context window: leave the oldest turns out,
+# or fold them into a summary made by the `summary` task.
+CONTEXT_POLICIES: tuple[str, ...] = ("truncate", "summarize")
+DEFAULT_CONTEXT_POLICY = "truncate"
+
+# Context windows (input tokens) of well-known models, for providers whose listing does not
+# say (Anthropic, OpenAI, DeepSeek). Matched by prefix, the longest first; a `vendor/` prefix
+# (OpenRouter's ids) is ignored. Figures as each vendor documents them.
+KNOWN_CONTEXT_WINDOWS: dict[str, int] = {
+    "claude-": 200_000,
+    "gpt-4o": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4-turbo": 128_000,
+    "gpt-5": 400_000,
+    "o1-mini": 128_000,
+    "o1": 200_000,
+    "o3": 200_000,
+    "o4-mini": 200_000,
+    "gemini-1.5-pro": 2_097_152,
+    "gemini-": 1_048_576,
+    "deepseek-chat": 128_000,
+    "deepseek-reasoner": 128_000,
+}
+_BY_LENGTH = sorted(KNOWN_CONTEXT_WINDOWS, key=len, reverse=True)
+
+
+def known_context_window(model: str) -> int | None:
+    """The table's window for `model`, None when no prefix matches."""
+    name = model.rpartition("/")[2].lower()
+    return next((KNOWN_CONTEXT_WINDOWS[p] for p in _BY_LENGTH if name.startswith(p)), None)
 
 
 def invalid_provider_detail() -> str:

@@ -32,9 +32,14 @@ THREAD_RECORD_SUMMARY = "cmd.thread.record_summary"
 PROVIDER_CONFIGURE = "cmd.provider.configure"
 PROVIDER_REMOVE = "cmd.provider.remove"
 TASK_ROUTES_SET = "cmd.taskroutes.set"
+PRICE_SET = "cmd.price.set"  # an admin's price of a model (the threads CLI)
 THREAD_SHARE = "cmd.thread.share"
 SHARE_REVOKE = "cmd.share.revoke"
 IMPORT_BATCH = "cmd.import.batch"
+APIKEY_CREATE = "cmd.apikey.create"
+APIKEY_DELETE = "cmd.apikey.delete"
+APIKEY_TOUCH = "cmd.apikey.touch"  # a key's last use, at most once a minute per gateway
+TOKEN_REVOKE = "cmd.token.revoke"  # logout
 
 # -- queries: qry.<name> ---------------------------------------------------------------------
 USER_GET = "qry.user.get"
@@ -59,6 +64,10 @@ SHARES_LIST = "qry.shares.list"
 SHARED_GET = "qry.shared.get"  # a share link's snapshot: asked without a user
 IMPORT_GET = "qry.import.get"
 SEARCH = "qry.search"  # full-text search over the user's messages and titles
+USAGE = "qry.usage"  # the user's usage ledger, grouped
+APIKEYS_LIST = "qry.apikeys.list"
+APIKEY_VERIFY = "qry.apikey.verify"  # a gateway's cache miss: the key of a hash, no user
+REVOCATIONS = "qry.revocations"  # the revocations in force, for a gateway that starts
 
 # -- JetStream -------------------------------------------------------------------------------
 EVENTS_STREAM = "EVENTS"
@@ -80,6 +89,8 @@ REQUEST_EXHAUSTED_ADVISORY = (
     f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{EVENTS_STREAM}.{CHAT_WORKER_DURABLE}"
 )
 CANCEL_FILTER = "events.thread.*.GenerationCancelled"
+# What every gateway drops from its memory at once (core subscriptions, no queue group).
+REVOCATION_FILTERS = ("events.apikey.*.ApiKeyDeleted", "events.session.*.TokenRevoked")
 
 
 # -- pushes: push.<what>.<id>, core NATS, heard by whoever listens and never stored ----------

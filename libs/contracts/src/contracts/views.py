@@ -6,7 +6,7 @@ one definition.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -123,6 +123,29 @@ class SearchHitView(BaseModel):
 class SearchPageView(BaseModel):
     results: list[SearchHitView]
     next_cursor: str | None = None
+
+
+class UsageTotalsView(BaseModel):
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    cost_usd: float | None  # None: a price of some model in it is unknown
+
+
+class UsageRowView(UsageTotalsView):
+    """One group: only the keys grouped by are present (`project` None: no project)."""
+
+    day: date | None = None
+    provider: str | None = None
+    model: str | None = None
+    project: UUID | None = None
+    task: str | None = None
+
+
+class UsageView(BaseModel):
+    rows: list[UsageRowView]
+    totals: UsageTotalsView
 
 
 class DocumentView(BaseModel):
@@ -361,3 +384,32 @@ class ImportView(ImportResultView):
     total: int
     handled: int
     created_at: datetime
+
+
+class ApiKeyView(BaseModel):
+    """A personal API key as listed: never the key, only its first characters (`prefix`)."""
+
+    id: UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None = None
+
+
+class ApiKeyListView(BaseModel):
+    keys: list[ApiKeyView]  # newest first
+
+
+class ApiKeyOwnerView(BaseModel):
+    """Only ever sent to a gateway verifying a presented key; never returned over HTTP."""
+
+    key_id: UUID
+    user_id: UUID
+    expires_at: datetime | None
+
+
+class RevocationsView(BaseModel):
+    """The logged-out tokens not yet expired: what a gateway that starts must refuse."""
+
+    tokens: dict[str, datetime]  # jti → when the token would have expired

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+)
 
 from contracts.generation import INSTRUCTIONS_MAX, STOP_CHARS_MAX, STOP_MAX, GenerationOptions
 from contracts.views import UserView
@@ -168,3 +177,35 @@ class TaskRouteIn(BaseModel):
 class TaskRoutesIn(BaseModel):
     use_separate_models: bool = False
     routes: list[TaskRouteIn] = Field(default_factory=list, max_length=16)
+
+
+class ApiKeyIn(BaseModel):
+    """A personal API key to make: its name, and when it stops working (never when absent)."""
+
+    name: Text = Field(min_length=1, max_length=100)
+    expires_at: AwareDatetime | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("name must not be blank")
+        return name.strip()
+
+    @field_validator("expires_at")
+    @classmethod
+    def _ahead(cls, expires_at: datetime | None) -> datetime | None:
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            raise ValueError("expires_at must be in the future")
+        return expires_at
+
+
+class ApiKeyCreatedOut(BaseModel):
+    """The only time the key is shown."""
+
+    id: UUID
+    name: str
+    key: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import reduce
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from contracts.base import DomainEvent
@@ -60,12 +60,14 @@ class AnswerState:
     message_id: UUID
     status: AnswerStatus = "streaming"
     cancel_requested: bool = False
+    provider: str = ""  # what the answer was asked of (a regenerate may name another model)
+    model: str = ""
 
 
 def evolve_answer(state: AnswerState | None, event: DomainEvent) -> AnswerState | None:
     match event:
         case AssistantMessageRequested():
-            return AnswerState(event.message_id)
+            return AnswerState(event.message_id, provider=event.provider, model=event.model)
         case AssistantMessageCompleted() if state is not None:
             return replace(state, status="complete")
         case AssistantMessageFailed() if state is not None:
@@ -166,37 +168,33 @@ def decide_outcome(
     require_owned(thread, user_id)
     _require_streaming(answer)
     content = require_text(cmd.content, "content")
-    reasoning = require_text(cmd.reasoning, "reasoning") if cmd.reasoning else None
+    assert thread is not None and answer is not None
+    common: dict[str, Any] = {
+        "message_id": cmd.message_id,
+        "thread_id": cmd.thread_id,
+        "content": content,
+        "attempt": cmd.attempt,
+        "reasoning": require_text(cmd.reasoning, "reasoning") if cmd.reasoning else None,
+        "usage": require_json(cmd.usage, "usage"),
+        # the usage ledger's keys, as they are now: moving the thread later changes no history
+        "user_id": thread.user_id,
+        "provider": answer.provider,
+        "model": answer.model,
+        "project_id": thread.project_id,
+    }
     event: DomainEvent
     if isinstance(cmd, CompleteAssistantMessage):
         event = AssistantMessageCompleted(
-            message_id=cmd.message_id,
-            thread_id=cmd.thread_id,
-            content=content,
+            **common,
             finish_reason=cmd.finish_reason,
-            usage=require_json(cmd.usage, "usage"),
-            attempt=cmd.attempt,
             metadata=require_json(cmd.metadata, "metadata"),
-            reasoning=reasoning,
         )
     elif isinstance(cmd, FailAssistantMessage):
         event = AssistantMessageFailed(
-            message_id=cmd.message_id,
-            thread_id=cmd.thread_id,
-            code=cmd.code,
-            error=require_text(cmd.error, "error"),
-            content=content,
-            attempt=cmd.attempt,
-            reasoning=reasoning,
+            **common, code=cmd.code, error=require_text(cmd.error, "error")
         )
     else:
-        event = AssistantMessageCancelled(
-            message_id=cmd.message_id,
-            thread_id=cmd.thread_id,
-            content=content,
-            attempt=cmd.attempt,
-            reasoning=reasoning,
-        )
+        event = AssistantMessageCancelled(**common)
     return [event]
 
 
@@ -223,7 +221,13 @@ def clean_title(raw: str) -> str:
 
 
 def decide_set_generated_title(
-    thread: ThreadState | None, title: str, *, user_id: UUID | None
+    thread: ThreadState | None,
+    title: str,
+    *,
+    user_id: UUID | None,
+    provider: str | None = None,
+    model: str | None = None,
+    usage: dict[str, Any] | None = None,
 ) -> list[DomainEvent]:
     """A generated title never overwrites one the user chose (or an earlier generated one)."""
     current = require_owned(thread, user_id)
@@ -232,4 +236,15 @@ def decide_set_generated_title(
         raise invalid("Title must not be empty")
     if current.title != DEFAULT_TITLE:
         return []
-    return [ThreadRenamed(thread_id=current.thread_id, title=cleaned, generated=True)]
+    return [
+        ThreadRenamed(
+            thread_id=current.thread_id,
+            title=cleaned,
+            generated=True,
+            provider=provider,
+            model=model,
+            usage=require_json(usage, "usage"),
+            user_id=current.user_id,
+            project_id=current.project_id,
+        )
+    ]

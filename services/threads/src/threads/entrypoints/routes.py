@@ -29,8 +29,10 @@ from threads.handlers import (
     cancel_generation,
     complete_assistant_message,
     configure_provider,
+    create_api_key,
     create_project,
     create_thread,
+    delete_api_key,
     delete_document,
     delete_message,
     delete_project,
@@ -47,13 +49,17 @@ from threads.handlers import (
     register_user,
     remove_provider,
     revoke_share,
+    revoke_token,
     set_active_leaf,
     set_generated_title,
+    set_model_price,
     set_task_routes,
     share_thread,
+    touch_api_key,
     update_project,
     update_thread,
 )
+from threads.queries import api_keys as api_key_queries
 from threads.queries import chat as chat_queries
 from threads.queries import documents as document_queries
 from threads.queries import imports as import_queries
@@ -63,6 +69,7 @@ from threads.queries import providers as provider_queries
 from threads.queries import search as search_queries
 from threads.queries import shares as share_queries
 from threads.queries import threads as thread_queries
+from threads.queries import usage as usage_queries
 from threads.queries import users as user_queries
 from threads.store.relay import relayed_event_model
 from threads.store.unit_of_work import Handler, UnitOfWork
@@ -112,6 +119,7 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
     )
     command(c.RemoveProvider, remove_provider.handle)
     command(c.SetTaskRoutes, set_task_routes.handle)
+    command(c.SetModelPrice, set_model_price.handle)
 
     # -- projects, threads, messages, documents --
     command(c.CreateProject, create_project.handle)
@@ -140,6 +148,12 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
             max_document_bytes=settings.max_document_bytes,
         ),
     )
+
+    # -- API keys and logout --
+    command(c.CreateApiKey, create_api_key.handle)
+    command(c.DeleteApiKey, delete_api_key.handle)
+    command(c.TouchApiKey, touch_api_key.handle)
+    command(c.RevokeToken, revoke_token.handle)
 
     # -- chat (PostChat and CancelGeneration from the gateway, the rest from chat workers) --
     push = settings.context_push_max_bytes
@@ -249,6 +263,14 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
         lambda conn, m: share_queries.list_shares(conn, uid(m), m.thread_id),
         "Thread",
     )
+    query(q.ListApiKeys, lambda conn, m: api_key_queries.list_api_keys(conn, uid(m)), "API keys")
+    query(
+        q.VerifyApiKey,
+        lambda conn, m: api_key_queries.verify_api_key(conn, m.hash),
+        "API key",
+        urgent=True,
+    )
+    query(q.GetRevocations, lambda conn, m: api_key_queries.revocations(conn), "Revocations")
     query(
         q.GetImport,
         lambda conn, m: import_queries.get_import(conn, uid(m), m.import_id),
@@ -260,6 +282,11 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
             conn, uid(m), m, candidates=settings.search_candidates
         ),
         "Search",
+    )
+    query(
+        q.GetUsage,
+        lambda conn, m: usage_queries.get_usage(conn, uid(m), m),
+        "Usage",
     )
 
     query(

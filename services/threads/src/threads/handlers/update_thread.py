@@ -1,11 +1,13 @@
-"""UpdateThread → ThreadRenamed and/or ThreadMoved. Renaming does not move last activity;
-moving into a project needs that project to be the user's."""
+"""UpdateThread → ThreadRenamed, ThreadMoved and/or ThreadContextConfigured (all checked
+before any is appended). Renaming does not move last activity; moving into a project needs
+that project to be the user's."""
 
 from __future__ import annotations
 
+from contracts.base import DomainEvent
 from contracts.commands import UpdateThread
 from contracts.replies import Reply
-from threads.domain import thread
+from threads.domain import context, thread
 from threads.queries.threads import fetch_thread
 from threads.store.ownership import require_project, thread_project
 from threads.store.unit_of_work import HandlerContext
@@ -19,12 +21,16 @@ async def handle(ctx: HandlerContext[UpdateThread]) -> Reply:
     thread.require_owned(state, user_id)
     if cmd.move and cmd.project_id is not None:
         await require_project(ctx.conn, user_id, cmd.project_id)
-    events = thread.decide_update(
-        state,
-        cmd,
-        user_id=user_id,
-        current_project_id=await thread_project(ctx.conn, cmd.thread_id),
-    )
+    settings = context.decide_on_update(thread.require_owned(state, user_id), cmd)
+    events: list[DomainEvent] = [
+        *thread.decide_update(
+            state,
+            cmd,
+            user_id=user_id,
+            current_project_id=await thread_project(ctx.conn, cmd.thread_id),
+        ),
+        *settings,
+    ]
     await ctx.append(stream, version, events)
     view = await fetch_thread(ctx.conn, user_id, cmd.thread_id)  # type: ignore[arg-type]
     assert view is not None

@@ -64,13 +64,17 @@ class Projector:
 
 def default_projector() -> Projector:
     from threads.projections import (
+        api_keys,
         documents,
         imports,
         messages,
+        prices,
         projects,
         provider_settings,
         shares,
+        summaries,
         task_routes,
+        usage,
         users,
     )
     from threads.projections import threads as threads_rm
@@ -83,6 +87,10 @@ def default_projector() -> Projector:
         documents.CHANGES,
         provider_settings.CHANGES,
         task_routes.CHANGES,
+        summaries.CHANGES,
         shares.CHANGES,
         imports.CHANGES,
+        usage.CHANGES,
+        prices.CHANGES,
+        api_keys.CHANGES,
     )

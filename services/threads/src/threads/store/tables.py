@@ -11,7 +11,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     Computed,
+    Date,
     DateTime,
+    Double,
     Identity,
     Index,
     Integer,
@@ -322,6 +324,73 @@ import_items = Table(
     PrimaryKeyConstraint("import_id", "seq"),
 )
 
+# Provider-reported usage per user, UTC day, provider, model, project and task (migration
+# 0010): counters the usage events add to (`projections.usage`). No project: the nil UUID.
+usage_ledger = Table(
+    "usage_ledger",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("project_key", UUID(as_uuid=True), nullable=False),
+    Column("task", String(16), nullable=False),
+    *(
+        Column(c, BigInteger, nullable=False, server_default="0")
+        for c in ("requests", "input_tokens", "output_tokens", "reasoning_tokens")
+    ),
+    PrimaryKeyConstraint("user_id", "day", "provider", "model", "project_key", "task"),
+    Index("ix_usage_ledger_day", "day"),
+)
+
+# Prices an admin set (ModelPriceSet), over the built-in ones of `contracts.prices`.
+model_prices = Table(
+    "model_prices",
+    metadata,
+    Column("provider", String(64), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("input_usd_per_mtok", Double, nullable=False),
+    Column("output_usd_per_mtok", Double, nullable=False),
+    Column("reasoning_usd_per_mtok", Double),
+    Column("set_at", TS, nullable=False),
+    PrimaryKeyConstraint("provider", "model"),
+)
+
+
+# Personal API keys (migration 0011): the keyed hash of each live key (ApiKeyCreated, deleted
+# by ApiKeyDeleted), unique so a presented key is one probe.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS),
+    Index("ix_api_keys_user", "user_id", "created_at"),
+    Index("ux_api_keys_hash", "hash", unique=True),
+)
+
+# Not a read model: a key's last use, overwritten by TouchApiKey (no event per use).
+api_key_last_used = Table(
+    "api_key_last_used",
+    metadata,
+    Column("key_id", UUID(as_uuid=True), primary_key=True),
+    Column("last_used_at", TS, nullable=False),
+)
+
+# Logged-out login tokens (TokenRevoked) with the time they would have expired.
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Index("ix_revoked_tokens_expires", "expires_at"),
+)
+
 
 def written(table: Table) -> list[Column[object]]:
     """The columns a row is written with: all but those PostgreSQL generates from the others
@@ -344,4 +413,8 @@ READ_MODELS: tuple[Table, ...] = (
     imported_sources,
     imports,
     import_items,
+    usage_ledger,
+    model_prices,
+    api_keys,
+    revoked_tokens,
 )
