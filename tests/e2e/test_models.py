@@ -111,11 +111,13 @@ async def test_only_echo_without_configuration(user: User) -> None:
                 "provider": "echo",
                 "id": "echo",
                 "display_name": r.json()["models"][0]["display_name"],
+                "context_window": None,
             },
             {
                 "provider": "echo",
                 "id": "echo-slow",
                 "display_name": r.json()["models"][1]["display_name"],
+                "context_window": None,
             },
         ],
         "errors": [],

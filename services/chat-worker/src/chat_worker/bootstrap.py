@@ -13,6 +13,7 @@ from chat_worker.answering.cancels import InFlight
 from chat_worker.answering.consumer import RequestConsumer
 from chat_worker.answering.context import ContextSource, PushedContexts
 from chat_worker.answering.exhausted import ExhaustedRequests
+from chat_worker.answering.summaries import Summaries
 from chat_worker.answering.titles import Titles
 from chat_worker.answering.token_stream import TokenStreams
 from chat_worker.config import Settings
@@ -78,6 +79,13 @@ def wire(
         registry,
         threads,
         Titles(settings, registry, credentials, threads),
+        Summaries(
+            registry,
+            credentials,
+            threads,
+            max_tokens=settings.summary_max_tokens,
+            timeout=settings.summary_timeout,
+        ),
     )
     models = ModelListing(settings, registry, credentials)
     routes = build_routes(

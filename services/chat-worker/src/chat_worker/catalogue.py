@@ -30,7 +30,7 @@ from chat_worker.providers.base import (
     ProviderError,
 )
 from contracts.base import Envelope
-from contracts.providers import ECHO_MODELS, PROVIDERS
+from contracts.providers import ECHO_MODELS, PROVIDERS, known_context_window
 from contracts.views import ModelErrorView, ModelsView, ModelView, ProviderCredentialsView
 
 log = structlog.get_logger(__name__)
@@ -139,7 +139,15 @@ class Catalogue:
             for m in outcome.models:
                 if m.id not in seen:
                     seen.add(m.id)
-                    models.append(ModelView(provider=name, id=m.id, display_name=m.display_name))
+                    window = m.context_window or known_context_window(m.id)
+                    models.append(
+                        ModelView(
+                            provider=name,
+                            id=m.id,
+                            display_name=m.display_name,
+                            context_window=window,
+                        )
+                    )
         return ModelsView(models=models, errors=errors)
 
     async def warm_up(self) -> None:

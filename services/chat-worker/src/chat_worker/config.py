@@ -61,6 +61,8 @@ class Settings(BaseSettings, NatsSettings):
     max_document_chars: int = Field(default=400_000, ge=0, description="document text per prompt")
     title_max_tokens: int = Field(default=64, ge=1)
     title_timeout: float = Field(default=30.0, gt=0)
+    summary_max_tokens: int = Field(default=1024, ge=1)
+    summary_timeout: float = Field(default=60.0, gt=0)
     provider_connect_timeout: float = Field(default=10.0, gt=0)
     provider_read_timeout: float = Field(default=120.0, gt=0, description="max gap between chunks")
     provider_retries: int = Field(default=2, ge=0, description="extra tries on transient errors")

@@ -27,6 +27,7 @@ from nats.aio.msg import Msg
 
 from chat_worker.answering.attempts import Generation, Request
 from chat_worker.answering.cancels import CancelHandle, InFlight
+from chat_worker.answering.composer import Composed, Composer
 from chat_worker.answering.context import AnswerContext, ContextSource
 from chat_worker.answering.outcome import (
     Outcome,
@@ -38,14 +39,16 @@ from chat_worker.answering.outcome import (
 )
 from chat_worker.answering.prompt import build_prompt
 from chat_worker.answering.request import chat_request, parse_request
+from chat_worker.answering.summaries import Summaries
 from chat_worker.answering.titles import TitleJob, Titles
 from chat_worker.answering.token_stream import Fence, Superseded, TokenStreams
 from chat_worker.config import Settings
-from chat_worker.providers.base import ProviderError
+from chat_worker.providers.base import ChatMessage, ProviderError
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.threads_client import ThreadsClient, ThreadsUnavailable
 from contracts.base import Envelope
 from contracts.events import AssistantMessageRequested
+from contracts.views import ChatContextView
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +63,7 @@ class Answerer:
         registry: ProviderRegistry,
         threads: ThreadsClient,
         titles: Titles,
+        summaries: Summaries,
     ) -> None:
         self.settings = settings
         self.contexts = contexts
@@ -68,6 +72,7 @@ class Answerer:
         self.registry = registry
         self.threads = threads
         self.titles = titles
+        self.summaries = summaries
 
     async def handle(self, msg: Msg) -> None:
         parsed = parse_request(msg.data)
@@ -162,7 +167,7 @@ class Answerer:
             ),
             cancel=handle,
         )
-        outcome = await self._generate(req, found, generation)
+        outcome = await self._generate(req, meta, found, generation)
         tokens = (
             generation.attempts[-1]
             if generation.attempts
@@ -195,7 +200,11 @@ class Answerer:
             await replay_stored(self.streams, req, stored_outcome(view.message, attempt))
 
     async def _generate(
-        self, req: AssistantMessageRequested, found: AnswerContext, generation: Generation
+        self,
+        req: AssistantMessageRequested,
+        meta: Envelope,
+        found: AnswerContext,
+        generation: Generation,
     ) -> Outcome:
         first = found.first_attempt
         if found.view.cancel_requested or generation.cancel.requested:
@@ -207,9 +216,24 @@ class Answerer:
             adapter = self.registry.get(req.provider)
         except ProviderError as err:
             return Outcome("failed", first, code=err.code, error=err.message)
-        system, history = build_prompt(
-            found.view, self.settings.max_document_chars, req.instructions
-        )
-        chat = chat_request(req, system, history, self.settings.max_tokens)
-        request = Request(adapter, creds, chat)
-        return await generation.run(request, first)
+
+        def prompt(view: ChatContextView) -> tuple[str, list[ChatMessage]]:
+            return build_prompt(view, self.settings.max_document_chars, req.instructions)
+
+        def request(composed: Composed) -> Request:
+            chat = chat_request(req, composed.system, composed.history, self.settings.max_tokens)
+            return Request(adapter, creds, chat)
+
+        composer = Composer(prompt, self.summaries)
+        max_tokens = (req.options and req.options.max_tokens) or self.settings.max_tokens
+        composed = await composer.compose(found.view, meta, req.model, max_tokens, req.message_id)
+        outcome = await generation.run(request(composed), first)
+        if outcome.code == "context_too_long" and not outcome.content:
+            smaller = composer.shrink(found.view, composed)
+            if smaller is not None:  # the provider counts differently: once more, with less
+                log.info("context too long for the provider; retrying with less history")
+                composed = smaller
+                outcome = await generation.run(request(composed), outcome.attempt + 1)
+        stored = found.view.message.metadata if found.view.message else None
+        outcome.metadata = {**(stored or {}), "context": composed.context}
+        return outcome

@@ -68,13 +68,11 @@ def outcome_command(
         "attempt": outcome.attempt,
         "content": outcome.content,
         "reasoning": outcome.reasoning,
+        "usage": outcome.usage,  # whatever the outcome: the usage ledger counts it
     }
     if outcome.kind == "complete":
         return CompleteAssistantMessage(
-            **common,
-            finish_reason=outcome.finish_reason,
-            usage=outcome.usage,
-            metadata=outcome.metadata,
+            **common, finish_reason=outcome.finish_reason, metadata=outcome.metadata
         )
     if outcome.kind == "cancelled":
         return RecordCancelledMessage(**common)
