@@ -32,8 +32,8 @@ ifeq (replay,$(firstword $(MAKECMDGOALS)))
 endif
 
 .PHONY: help install up test test-unit test-integration test-e2e test-faults lint format asyncapi \
-        replay bench-list bench-chat bench-replay bench-load bench-bus bench-tree bench-import bench-burst \
-        clean-data
+        replay bench-list bench-chat bench-replay bench-load bench-bus bench-tree bench-import bench-search \
+        bench-burst bench-context clean-data
 
 help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
@@ -110,8 +110,14 @@ bench-tree: install ## a thread of 1,000 messages on 50 branches: its active pat
 bench-import: install ## a 50 MB ChatGPT export imported while another user works (benchmarks/bench_import.py)
 	$(RUN) python benchmarks/bench_import.py $(ARGS)
 
+bench-search: install ## full-text search p99, one user with 1,000,000 messages (benchmarks/bench_search.py)
+	$(RUN) python benchmarks/bench_search.py $(ARGS)
+
 bench-burst: install ## 3,000 SSE readers connecting at once to 375 streaming answers (benchmarks/bench_burst.py)
 	$(RUN) python benchmarks/bench_burst.py $(ARGS)
+
+bench-context: install ## first-token overhead of the context budget: a 2,000-message thread vs a 10-message one (benchmarks/bench_context.py)
+	$(RUN) python benchmarks/bench_context.py $(ARGS)
 
 clean-data: ## delete .data/ (the local database and streams); refuses while make up runs
 	@if [ -f .data/devstack.pid ] && kill -0 "$$(cat .data/devstack.pid)" 2>/dev/null; then \
