@@ -36,6 +36,7 @@ from contracts.events import (
     GenerationCancelled,
     MessageDeleted,
     MessagePosted,
+    ModelPriceSet,
     ProjectCreated,
     ProjectDeleted,
     ProjectUpdated,
@@ -100,6 +101,11 @@ LEGACY_FIELDS = {
     "MessagePosted": {"parent_id", "chained", "provider", "model", "usage", "status"},
     "UserMessagePosted": {"parent_id", "chained"},
     "MessageDeleted": {"below", "active_leaf_moved", "active_leaf_id", "chained"},
+    # and before the usage ledger: an outcome read `unkeyed`, a title without its usage
+    "AssistantMessageCompleted": {"user_id", "provider", "model", "project_id", "unkeyed"},
+    "AssistantMessageFailed": {"user_id", "provider", "model", "project_id", "unkeyed", "usage"},
+    "AssistantMessageCancelled": {"user_id", "provider", "model", "project_id", "unkeyed", "usage"},
+    "ThreadRenamed": {"provider", "model", "usage", "user_id", "project_id"},
 }
 
 
@@ -387,9 +393,18 @@ class World:
         self.streaming.append(Answer(u, t, answer))
         if t.title == "New Chat":
             t.title = self.words(2, 5)
-            self.log.append(
-                f"thread-{t.id}", None, ThreadRenamed(thread_id=t.id, title=t.title, generated=True)
+            used = {"input_tokens": self.rng.randint(20, 90), "output_tokens": 6}
+            renamed = ThreadRenamed(
+                thread_id=t.id,
+                title=t.title,
+                generated=True,
+                provider="anthropic",
+                model="claude-sonnet-4-5",
+                usage=used,
+                user_id=u.id,
+                project_id=t.project,
             )
+            self.log.append(f"thread-{t.id}", None, renamed, legacy=t.legacy)
 
     def finish_answer(self) -> None:
         """The oldest streaming answer ends: mostly complete, some failed or cancelled; now and
@@ -405,23 +420,36 @@ class World:
             )
             self.log.append(stream, a.user.id, meanwhile, legacy=a.thread.legacy)
         content = "Echo: " + self.words(10, 60)
+        usage = {"input_tokens": self.rng.randint(5, 900), "output_tokens": 40}
+        keys = {"user_id": a.user.id, "provider": "echo", "model": "echo"}
+        keys["project_id"] = a.thread.project  # the usage ledger's, at the time
+        legacy = a.thread.legacy
         if roll < 0.9:
-            usage = {"input_tokens": self.rng.randint(5, 900), "output_tokens": 40}
             done = AssistantMessageCompleted(
-                message_id=mid, thread_id=tid, content=content, finish_reason="stop", usage=usage
+                message_id=mid,
+                thread_id=tid,
+                content=content,
+                finish_reason="stop",
+                usage=usage,
+                **keys,
             )
-            self.log.append(stream, None, done, late=late)
+            self.log.append(stream, None, done, late=late, legacy=legacy)
         elif roll < 0.95:
             failed = AssistantMessageFailed(
-                message_id=mid, thread_id=tid, code="provider_error", error="upstream 502"
+                message_id=mid,
+                thread_id=tid,
+                code="provider_error",
+                error="upstream 502",
+                usage={"input_tokens": 12},
+                **keys,
             )
-            self.log.append(stream, None, failed, late=late)
+            self.log.append(stream, None, failed, late=late, legacy=legacy)
         else:
             self.log.append(stream, a.user.id, GenerationCancelled(message_id=mid, thread_id=tid))
             cancelled = AssistantMessageCancelled(
-                message_id=mid, thread_id=tid, content=content[:20]
+                message_id=mid, thread_id=tid, content=content[:20], **keys
             )
-            self.log.append(stream, None, cancelled, late=late)
+            self.log.append(stream, None, cancelled, late=late, legacy=legacy)
 
     def tree_action(self, u: User, roll: float) -> None:
         """Regenerate, edit, switch branch or fork: a thread written before the tree goes on in
@@ -568,6 +596,18 @@ class World:
             ][: self.rng.randint(0, 2)]
             routes = TaskRoutesSet(user_id=u.id, use_separate_models=True, routes=u.routes)
             self.log.append(stream, u.id, routes)
+            if self.rng.random() < 0.1:
+                self.set_price()
+
+    def set_price(self) -> None:
+        """An admin prices a model (the threads CLI)."""
+        price = ModelPriceSet(
+            provider="echo",
+            model="echo",
+            input_usd_per_mtok=self.rng.choice((0.5, 1.0)),
+            output_usd_per_mtok=2.0,
+        )
+        self.log.append(f"prices-{self.log.new_id()}", None, price)  # apart from other logs
 
     def step(self) -> None:
         """One user action; now and then the oldest answer in flight ends."""
@@ -620,6 +660,7 @@ class World:
         """About `total` event rows (a command's events are never split), in batches."""
         for _ in range(max(2, total // 2000)):
             self.register()
+        self.set_price()
         made = 0
         while made < total:
             self.step()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -11,6 +12,8 @@ from pydantic import Field
 from contracts import subjects as s
 from contracts.base import Query
 from contracts.views import (
+    ApiKeyListView,
+    ApiKeyOwnerView,
     ChatContextView,
     ChatMessageView,
     CredentialsView,
@@ -26,6 +29,7 @@ from contracts.views import (
     ProjectView,
     ProviderCredentialsView,
     ProviderListView,
+    RevocationsView,
     SearchPageView,
     SharedThreadView,
     ShareListView,
@@ -33,6 +37,7 @@ from contracts.views import (
     ThreadDetailView,
     ThreadPageView,
     ThreadView,
+    UsageView,
     UserView,
 )
 
@@ -191,3 +196,34 @@ class SearchMessages(Query[SearchPageView]):
     project_id: UUID | None = None
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=500)
+
+
+USAGE_GROUP_KEYS: tuple[str, ...] = ("day", "provider", "model", "project", "task")
+
+
+class GetUsage(Query[UsageView]):
+    """The user's usage from `start` through `end` (UTC days, both included), summed per
+    group of `group_by` (none: one row); `cost_usd` at today's prices."""
+
+    subject: ClassVar[str] = s.USAGE
+
+    start: date
+    end: date
+    group_by: list[Literal["day", "provider", "model", "project", "task"]] = []
+
+
+class ListApiKeys(Query[ApiKeyListView]):
+    subject: ClassVar[str] = s.APIKEYS_LIST
+
+
+class VerifyApiKey(Query[ApiKeyOwnerView]):
+    """Asked by a gateway without a user: the live key whose keyed hash is `hash`."""
+
+    subject: ClassVar[str] = s.APIKEY_VERIFY
+    hash: str = Field(min_length=64, max_length=64)
+
+
+class GetRevocations(Query[RevocationsView]):
+    """Asked by a gateway as it connects: the revocations still in force."""
+
+    subject: ClassVar[str] = s.REVOCATIONS

@@ -25,6 +25,7 @@ from gateway.api import (
     export,
     health,
     imports,
+    keys,
     messages,
     models,
     projects,
@@ -34,6 +35,7 @@ from gateway.api import (
     task_routes,
     threads,
     tree,
+    usage,
     v1,
     web,
 )
@@ -42,19 +44,23 @@ from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.correlation import CorrelationId
 from gateway.limits import BodySizeLimit
-from gateway.ratelimit import UserLimits
+from gateway.ratelimit import StreamSlots, UserLimits
+from gateway.revocations import RevocationFeed
 from gateway.security import AccessTokens, Passwords
+from gateway.shared_limits import SharedLimits
 from gateway.v1_wire import openai_error, speaks_openai
 from messaging import connection
 
 log = structlog.get_logger(__name__)
 
 
-async def connect_nats(settings: Settings) -> tuple[NATS, asyncio.Task[None]]:
+async def connect_nats(
+    settings: Settings, on_reconnect: connection.Callback | None = None
+) -> tuple[NATS, asyncio.Task[None]]:
     """A client that keeps reconnecting forever, its first connection retried in the
     background: the gateway starts and answers 503 until NATS is there."""
     return await connection.connect_in_background(
-        settings.nats_url, name="gateway", auth=settings.nats_auth
+        settings.nats_url, name="gateway", auth=settings.nats_auth, on_reconnect=on_reconnect
     )
 
 
@@ -63,12 +69,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        nc, connecting = await connect_nats(settings)
+        feed: list[RevocationFeed] = []
+
+        async def reconnected() -> None:
+            for f in feed:
+                await f.resync()
+
+        nc, connecting = await connect_nats(settings, reconnected)
         app.state.bus = Bus(nc, settings.request_timeout)
+        feed.append(RevocationFeed(nc, app.state.bus, app.state.access_tokens))
+        feed[0].start(connecting)
+        shared_limits.start(nc)
         gc.freeze()  # startup objects out of the collector's way: shorter full collections
         try:
             yield
         finally:
+            shared_limits.stop()
+            await feed[0].stop()
             connecting.cancel()
             if nc.is_connected:
                 await nc.drain()
@@ -89,7 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         larger={"/api/imports": settings.max_import_bytes},
     )
-    app.add_middleware(UserLimits, settings=settings, access_tokens=app.state.access_tokens)
+    streams = StreamSlots(settings.max_streams_per_user)
+    shared_limits = SharedLimits(settings, streams)
+    app.add_middleware(
+        UserLimits,
+        settings=settings,
+        access_tokens=app.state.access_tokens,
+        shared=shared_limits,
+        streams=streams,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -125,8 +150,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tree,
         export,
         imports,
+        keys,
         shares,
         search,
+        usage,
         v1,
         web,
         asyncapi,

@@ -57,8 +57,8 @@ class Coalescing:
                     first_out.set()
 
         while True:
-            if cancel.requested:
-                return streamed("cancelled", tokens)
+            if cancel.requested:  # with what usage the provider reported so far, if any
+                return streamed("cancelled", tokens, usage=result.usage)
             if not buffer:
                 item = await queue.get()
             else:

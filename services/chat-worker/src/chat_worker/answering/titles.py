@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -91,6 +92,13 @@ def title_request(first_question: str, answer: str) -> list[ChatMessage]:
     ]
 
 
+class Title(NamedTuple):
+    text: str | None
+    provider: str | None = None
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+
+
 async def generate_title(
     ctx: ChatContextView,
     answer: str,
@@ -100,22 +108,23 @@ async def generate_title(
     *,
     max_tokens: int,
     timeout: float,
-) -> str | None:
+) -> Title:
+    """The title, with what made it: the provider's usage goes to the usage ledger (an echo
+    title calls no provider and has none)."""
     question = next((m.content for m in ctx.history if m.role == "user"), "")
     route = ctx.title_task
     provider, model = (
         (route.provider, route.model) if route else (ctx.thread.provider, ctx.thread.model)
     )
     if provider == "echo":  # made from the first message: the markup goes
-        return echo_title(strip_markdown(question))
+        return Title(echo_title(strip_markdown(question)))
     creds = await credentials.resolve(meta, provider)
     adapter = registry.get(provider)
     result = StreamResult()
     chat = ChatRequest(model, TITLE_SYSTEM, title_request(question, answer), max_tokens)
 
-    return clean_title(
-        await asyncio.wait_for(answer_text(adapter.stream_chat(creds, chat, result)), timeout)
-    )
+    text = await asyncio.wait_for(answer_text(adapter.stream_chat(creds, chat, result)), timeout)
+    return Title(clean_title(text), provider, model, result.usage)
 
 
 class Titles:
@@ -159,13 +168,16 @@ class Titles:
                     max_tokens=self.settings.title_max_tokens,
                     timeout=self.settings.title_timeout,
                 )
-                if title:
+                if title.text:
                     await self.threads.call_until_answered(
                         SetGeneratedTitle(
                             meta=meta,
                             command_id=f"title:{req.thread_id}",
                             thread_id=req.thread_id,
-                            title=title,
+                            title=title.text,
+                            provider=title.provider,
+                            model=title.model,
+                            usage=title.usage,
                         )
                     )
             except (ProviderError, ThreadsUnavailable, Refused, TimeoutError) as exc:

@@ -1,4 +1,5 @@
-"""`switchboard-threads serve | migrate | replay | rotate-secrets`: the command line."""
+"""`switchboard-threads serve | migrate | replay | rotate-secrets | prices set`: the command
+line."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "rotate-secrets", help="re-seal stored provider keys under the active server key"
     )
+    prices = sub.add_parser("prices", help="model prices for the usage ledger's cost")
+    price_sub = prices.add_subparsers(dest="prices_command", required=True)
+    price = price_sub.add_parser(
+        "set", help="set a model's price (USD per million tokens), over the built-in one"
+    )
+    price.add_argument("provider")
+    price.add_argument("model", help="matched exactly")
+    price.add_argument("--input", type=float, required=True, help="USD per million input tokens")
+    price.add_argument("--output", type=float, required=True, help="USD per million output")
+    price.add_argument(
+        "--reasoning", type=float, help="USD per million reasoning (default: --output)"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("threads", level=settings.log_level, json=settings.log_json)
@@ -48,6 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         from threads.entrypoints.rotate_secrets import run_rotate
 
         return asyncio.run(run_rotate(settings))
+    elif args.command == "prices":
+        from pydantic import ValidationError
+
+        from threads.entrypoints.prices_cli import run_set_price
+
+        try:
+            return asyncio.run(
+                run_set_price(
+                    settings, args.provider, args.model, args.input, args.output, args.reasoning
+                )
+            )
+        except ValidationError as exc:
+            parser.error(str(exc))
     return 0
 
 

@@ -12,7 +12,14 @@ from threads.store.write_state import load_thread_for_write
 async def handle(ctx: HandlerContext[SetGeneratedTitle]) -> Reply:
     cmd = ctx.command
     stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
-    events = chat.decide_set_generated_title(state, cmd.title, user_id=cmd.meta.user_id)
+    events = chat.decide_set_generated_title(
+        state,
+        cmd.title,
+        user_id=cmd.meta.user_id,
+        provider=cmd.provider,
+        model=cmd.model,
+        usage=cmd.usage,
+    )
     await ctx.append(stream, version, events)
     assert state is not None
     title = events[0].title if events else state.title  # type: ignore[attr-defined]

@@ -40,6 +40,17 @@ def _chained(data: Data) -> Data:
     return {**data, "chained": True}
 
 
+def _unkeyed(data: Data) -> Data:
+    """An answer's outcome before the usage ledger named no user, provider, model or project:
+    `projections.usage` reads them from the answer's row instead."""
+    return {**data, "unkeyed": True}
+
+
+def _no_usage(data: Data) -> Data:
+    """A title before the usage ledger: its usage was never recorded."""
+    return {**data, "provider": None, "model": None, "usage": None}
+
+
 # (event type, from version) -> function producing version + 1
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("ThreadCreated", 1): _thread_created_v1_to_v2,
@@ -47,6 +58,10 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("MessagePosted", 1): _chained,
     ("UserMessagePosted", 1): _chained,
     ("MessageDeleted", 1): _chained,
+    ("AssistantMessageCompleted", 1): _unkeyed,
+    ("AssistantMessageFailed", 1): _unkeyed,
+    ("AssistantMessageCancelled", 1): _unkeyed,
+    ("ThreadRenamed", 1): _no_usage,
 }
 
 

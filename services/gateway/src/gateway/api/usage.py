@@ -1,0 +1,60 @@
+"""The signed-in user's usage: requests and tokens per group, with their cost at today's
+prices (`threads.queries.usage`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from contracts.queries import USAGE_GROUP_KEYS, GetUsage
+from contracts.views import UsageView
+from gateway.api.responses import error
+from gateway.deps import BusDep, Meta
+
+router = APIRouter(tags=["usage"])
+DEFAULT_DAYS = 30  # the range when `from` is not given: the last 30 days through `to`
+_COUNTS = ("requests", "input_tokens", "output_tokens", "reasoning_tokens", "cost_usd")
+
+
+def group_keys(group_by: str | None) -> list[str]:
+    keys = [k.strip() for k in (group_by or "").split(",") if k.strip()]
+    unknown = [k for k in keys if k not in USAGE_GROUP_KEYS]
+    if unknown:
+        valid = ", ".join(USAGE_GROUP_KEYS)
+        raise HTTPException(422, f"Unknown group_by key {unknown[0]!r}. Valid keys: {valid}")
+    return list(dict.fromkeys(keys))
+
+
+@router.get(
+    "/api/usage",
+    response_model=UsageView,
+    response_model_exclude_unset=True,
+    responses={422: error("A bad date, `from` after `to`, or an unknown group_by key")},
+)
+async def get_usage(
+    bus: BusDep,
+    meta: Meta,
+    start: Annotated[date | None, Query(alias="from", description="first UTC day")] = None,
+    end: Annotated[date | None, Query(alias="to", description="last UTC day (included)")] = None,
+    group_by: Annotated[
+        str | None,
+        Query(max_length=100, description="comma-separated: day, provider, model, project, task"),
+    ] = None,
+) -> Any:
+    """Your own usage from `from` through `to` (UTC days; defaults: the last 30 days through
+    today), one row per group (no group_by: one row). A row holds only the keys grouped by
+    (`project` null: outside any project). `cost_usd` is null where a model's price is
+    unknown."""
+    keys = group_keys(group_by)
+    end = end or datetime.now(UTC).date()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise HTTPException(422, "`from` is after `to`")
+    view: UsageView = await bus.call(GetUsage(meta=meta, start=start, end=end, group_by=keys))
+    shown = (*keys, *_COUNTS)
+    return {
+        "rows": [{k: v for k, v in row.model_dump().items() if k in shown} for row in view.rows],
+        "totals": view.totals.model_dump(),
+    }

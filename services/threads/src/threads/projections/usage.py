@@ -1,0 +1,86 @@
+"""Read model `usage_ledger`: provider-reported usage per user, UTC day, provider, model,
+project and task, as counters each usage event adds to (one request, its tokens).
+
+An answer's outcome (completed, failed or cancelled: each counts what the provider reported)
+is a `chat` request; a generated title a `title` one; a thread summary a `summary` one. The
+keys come from the event, as they were when it happened: the thread's project at the time, so
+moving a thread later rewrites no history. An outcome stored before the ledger (`unkeyed`, or
+naming no user) reads its user, provider and model from the answer's row, if it is still
+there, under no project. The day is that
+of the event's `recorded_at`, never the clock, so replay adds up the same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from threads.projections.changes import Changes, Definition, Event, Ref
+from threads.store.tables import messages, usage_ledger
+
+NO_PROJECT = "00000000-0000-0000-0000-000000000000"  # project_key of usage outside projects
+COUNTERS = ("input_tokens", "output_tokens", "reasoning_tokens")
+_EPOCH = date(2000, 1, 1)  # replay's timestamps are microseconds since then (`replay.memory`)
+
+
+def day_of(recorded_at: datetime | int) -> date:
+    if isinstance(recorded_at, datetime):
+        return recorded_at.astimezone(UTC).date()
+    return _EPOCH + timedelta(microseconds=recorded_at)
+
+
+def counts(usage: Any) -> dict[str, int]:
+    """One request and the tokens `usage` reports; a count that is not a whole number of
+    tokens (None, a provider's oddity) counts none."""
+    usage = usage if isinstance(usage, dict) else {}
+    added = {"requests": 1}
+    for name in COUNTERS:
+        n = usage.get(name)
+        added[name] = n if type(n) is int and n > 0 else 0
+    return added
+
+
+def _add(out: Changes, event: Event, task: str, refs: dict[str, Ref] | None = None) -> None:
+    d = event.data
+    added = counts(d.get("usage"))
+    row: dict[str, Any] = {
+        "day": day_of(event.recorded_at),
+        "project_key": d.get("project_id") or NO_PROJECT,
+        "task": task,
+        **added,
+    }
+    if refs is None:
+        row.update(user_id=d["user_id"], provider=d["provider"], model=d["model"])
+    out.upsert(usage_ledger, row, refs, add=added)
+
+
+def _answer_ended(out: Changes, event: Event) -> None:
+    d = event.data
+    if not d.get("unkeyed") and d.get("user_id") and d.get("provider") and d.get("model"):
+        _add(out, event, "chat")
+        return
+    key = d["message_id"]
+    refs = {c: Ref(messages, key, c) for c in ("user_id", "provider", "model")}
+    out.when(messages, key, _add, event, "chat", refs)
+
+
+def thread_renamed(out: Changes, event: Event) -> None:
+    """A generated title with its task's provider and model (a title of before carries none)."""
+    d = event.data
+    if d.get("generated") and d.get("provider") and d.get("model") and d.get("user_id"):
+        _add(out, event, "title")
+
+
+def thread_summarized(out: Changes, event: Event) -> None:
+    d = event.data
+    if d.get("provider") and d.get("model") and d.get("user_id"):
+        _add(out, event, "summary")
+
+
+CHANGES: Definition = {
+    "AssistantMessageCompleted": _answer_ended,
+    "AssistantMessageFailed": _answer_ended,
+    "AssistantMessageCancelled": _answer_ended,
+    "ThreadRenamed": thread_renamed,
+    "ThreadSummarized": thread_summarized,
+}
