@@ -187,16 +187,16 @@ async def measure(base_url: str, args: argparse.Namespace) -> dict[str, float]:
     )
     for name, s in (("before", before), ("during", during)):
         print(
-            f"  another user's requests {name}: n={len(s)} p50 {percentile(s, 50):.1f} ms "
-            f"p99 {percentile(s, 99):.1f} ms max {max(s):.1f} ms"
+            f"  another user's requests {name}: n={len(s)} p50 {percentile(s, 0.5):.1f} ms "
+            f"p99 {percentile(s, 0.99):.1f} ms max {max(s):.1f} ms"
         )
     return {
         "seconds": total,
         "mb": mb,
         "conversations": conversations,
         "messages": messages,
-        "p99": percentile(during, 99),
-        "p99_before": percentile(before, 99),
+        "p99": percentile(during, 0.99),
+        "p99_before": percentile(before, 0.99),
     }
 
 

@@ -27,6 +27,7 @@ PUBLIC = {
     ("GET", "/readyz"),
     ("POST", "/api/auth/register"),
     ("POST", "/api/auth/login"),
+    ("GET", "/api/shared/{share_id}"),  # a share link: the unguessable id is the permission
 }
 # Routes whose path names no per-user resource id: their "other user" case is the list check.
 NO_RESOURCE_ID = {"provider"}
@@ -160,6 +161,13 @@ async def owned_resources(user: User) -> dict[str, Any]:
         json={"api_key": f"sk-{marker}", "base_url": f"https://{marker}.example.com/v1"},
     )
     assert configured.status_code == 200, configured.text
+    share = await user.post(f"/api/threads/{thread_id}/share")
+    assert share.status_code == 201, share.text
+    node = {"author": {"role": "user"}, "content": {"content_type": "text", "parts": [marker]}}
+    mapping = {"n": {"id": "n", "parent": None, "children": [], "message": node}}
+    conversation = {"id": f"{marker}-conversation", "title": marker, "mapping": mapping}
+    imported = await user.post("/api/imports", json=[conversation])
+    assert imported.status_code == 201, imported.text
     return {
         "marker": marker,
         "ids": {
@@ -168,6 +176,8 @@ async def owned_resources(user: User) -> dict[str, Any]:
             "document_id": doc.json()["id"],
             "user_message_id": start["user_message_id"],
             "assistant_message_id": start["message_id"],
+            "share_id": share.json()["share_id"],
+            "import_id": imported.json()["id"],
         },
     }
 
@@ -203,8 +213,12 @@ async def test_another_users_resources_are_not_found_and_untouched(
             "project_id": ids["project_id"],
             "document_id": ids["document_id"],
             "message_id": message or ids["assistant_message_id"],
+            "share_id": ids["share_id"],
+            "import_id": ids["import_id"],
         }
-        return chosen if real else {k: str(uuid.uuid4()) for k in chosen}
+        if real:
+            return chosen
+        return {k: uuid.uuid4().hex if k == "share_id" else str(uuid.uuid4()) for k in chosen}
 
     failures = []
     checked = 0

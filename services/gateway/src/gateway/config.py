@@ -38,6 +38,7 @@ class Settings(BaseSettings, NatsSettings):
     max_import_bytes: int = Field(default=64 * 1024 * 1024, gt=0)  # POST /api/imports
     # conversations sent to the threads service per command: under NATS' 1 MB max_payload
     import_batch_bytes: int = Field(default=768 * 1024, gt=0)
+    import_batch_timeout: float = Field(default=60.0, gt=0)  # seconds for one batch's reply
     rate_limit_writes_per_minute: int = Field(default=600, ge=0, description="0: no limit")
     rate_limit_writes_burst: int = Field(default=120, ge=1)
     rate_limit_chats_per_minute: int = Field(default=60, ge=0, description="0: no limit")

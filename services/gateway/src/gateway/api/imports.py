@@ -17,6 +17,7 @@ from uuid import UUID, uuid4, uuid5
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from contracts.commands import ImportConversation
 from contracts.queries import GetImport
 from contracts.views import ImportView
 from gateway.api.responses import error, not_found
@@ -60,6 +61,11 @@ def _binding(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _read(raw: bytes, batch_bytes: int) -> tuple[list[list[ImportConversation]], str]:
+    source, conversations = read(raw)
+    return list(batches(conversations, batch_bytes)) or [[]], source
+
+
 @router.post(
     "/api/imports",
     status_code=201,
@@ -76,14 +82,14 @@ async def post_import(
 ) -> JSONResponse:
     raw, options = await _upload(request)
     binding = _binding(options)
-    try:
-        source, conversations = read(raw)
-        packed = list(batches(conversations, settings.import_batch_bytes)) or [[]]
+    try:  # in a thread: a large file takes seconds, and the loop serves everyone else
+        packed, source = await asyncio.to_thread(_read, raw, settings.import_batch_bytes)
     except ImportProblem as exc:
         raise HTTPException(400, str(exc)) from None
     keyed = command_id.startswith("key:")
     import_id = uuid5(_KEYS, f"{meta.user_id}/{command_id}") if keyed else uuid4()
-    job = ImportJob(bus, meta, command_id, import_id, source, packed, **binding)
+    timeout = settings.import_batch_timeout
+    job = ImportJob(bus, timeout, meta, command_id, import_id, source, packed, **binding)
     first = await job.send(0)
     body = {"id": str(import_id), **first.model_dump(mode="json")}
     if len(packed) == 1:

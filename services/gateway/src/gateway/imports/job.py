@@ -25,6 +25,7 @@ class ImportJob:
     def __init__(
         self,
         bus: Bus,
+        timeout: float,
         meta: Envelope,
         command_id: str,
         import_id: UUID,
@@ -32,7 +33,7 @@ class ImportJob:
         batches: list[list[ImportConversation]],
         **binding: object,
     ) -> None:
-        self.bus, self.meta, self.command_id = bus, meta, command_id
+        self.bus, self.timeout, self.meta, self.command_id = bus, timeout, meta, command_id
         self.import_id, self.source, self.batches, self.binding = (
             import_id,
             source,
@@ -56,7 +57,7 @@ class ImportJob:
     async def send(self, n: int) -> ImportResultView:
         for attempt in range(ATTEMPTS):
             try:
-                return await self.bus.call(self.command(n))
+                return await self.bus.call(self.command(n), self.timeout)
             except HTTPException as exc:
                 if exc.status_code != 503 or attempt == ATTEMPTS - 1:
                     raise

@@ -64,6 +64,10 @@ async def handle(
         version = (await ctx.append(stream, version, [start]))[-1].version
     elif not started:
         raise conflict("This import has not been started")
+    # A batch sent again (its first try timed out at the gateway, then committed) adds nothing.
+    recorded = {
+        i["seq"] for e in stored if e.type == "ImportBatchRecorded" for i in e.data["items"]
+    }
     found = await _already(ctx, user_id)
     items: list[ImportedItem] = []
     result = ImportResultView(threads=[], skipped=[])
@@ -97,5 +101,7 @@ async def handle(
         result.threads.append(
             ImportedThreadView(id=thread_id, title=title, source_id=conv.source_id)
         )
-    await ctx.append(stream, version, [ImportBatchRecorded(import_id=cmd.import_id, items=items)])
+    new = [i for i in items if i.seq not in recorded]
+    if new:
+        await ctx.append(stream, version, [ImportBatchRecorded(import_id=cmd.import_id, items=new)])
     return Reply.success(result.model_dump(mode="json"))
