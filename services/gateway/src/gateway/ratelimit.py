@@ -1,14 +1,17 @@
-"""Per-user limits kept in this gateway process: a bucket of request credits (refilled at a
-steady rate) for writes, one for chats, and a cap on the streams a user has open at once. Over
-a limit → 429 with `Retry-After`.
+"""Per-user limits: a bucket of request credits (refilled at a steady rate) for writes, one for
+chats, and a cap on the streams a user has open at once. Over a limit → 429 with `Retry-After`.
 
-The state is in memory: with N gateways behind a load balancer a user gets up to N times each
-limit. That is the price of needing no shared store; put one (e.g. NATS KV) behind
-`UserLimits` if the exact figure matters.
+They hold once per deployment, in the NATS KV bucket every gateway shares
+(`gateway/shared_limits.py`). The classes here are this gateway's own copy of each limit:
+what applies while the shared store cannot answer (NATS away, the bucket broken), so
+requests are limited per gateway then rather than refused. The local stream count is kept
+always: it is what this gateway writes into the shared store.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import re
 import time
@@ -20,7 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.asgi import HttpMiddleware, header
 from gateway.config import Settings
+from gateway.limits_kv import Unavailable
 from gateway.security import AccessTokens
+from gateway.shared_limits import SharedBuckets, SharedLimits
 from gateway.v1_wire import error_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -95,6 +100,9 @@ class StreamSlots:
     def count(self, user_id: UUID) -> int:
         return self._open.get(user_id, 0)
 
+    def users(self) -> list[UUID]:
+        return list(self._open)
+
     def acquire(self, user_id: UUID) -> Slot:
         if self.limit > 0 and self.count(user_id) >= self.limit:
             raise too_many(f"At most {self.limit} streams open at once", 1)
@@ -129,7 +137,14 @@ class UserLimits(HttpMiddleware):
     Requests without a valid access token pass untouched: the routes answer 401. It runs
     before routing, so a refused request has reached nothing and stored nothing."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, access_tokens: AccessTokens) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        access_tokens: AccessTokens,
+        shared: SharedLimits,
+        streams: StreamSlots,
+    ) -> None:
         super().__init__(app)
         self.access_tokens = access_tokens
         self.writes = RateBuckets(
@@ -138,7 +153,8 @@ class UserLimits(HttpMiddleware):
         self.chats = RateBuckets(
             settings.rate_limit_chats_per_minute, settings.rate_limit_chats_burst
         )
-        self.streams = StreamSlots(settings.max_streams_per_user)
+        self.streams = streams
+        self.shared = shared
 
     def _user(self, scope: Scope) -> UUID | None:
         value = header(scope, b"authorization")
@@ -162,10 +178,10 @@ class UserLimits(HttpMiddleware):
             return
         try:
             if method in WRITE_METHODS:
-                wait = (self.chats if chat else self.writes).take(user_id)
+                wait = await self._take(chat, user_id)
                 if wait is not None:
                     raise too_many(f"Too many {'chats' if chat else 'writes'}; retry later", wait)
-            slot = self.streams.acquire(user_id) if stream else None
+            slot = await self._acquire(user_id) if stream else None
         except HTTPException as exc:  # in the shape the path's clients parse (OpenAI's on /v1)
             response = error_response(path, exc.status_code, exc.detail, exc.headers)
             await response(scope, receive, send)
@@ -175,3 +191,33 @@ class UserLimits(HttpMiddleware):
         finally:
             if slot is not None:
                 slot.release()
+                await asyncio.shield(self._shared_count(user_id))
+
+    async def _take(self, chat: bool, user_id: UUID) -> float | None:
+        local = self.chats if chat else self.writes
+        if not local.enabled:
+            return None
+        if self.shared.enabled:
+            shared: SharedBuckets = self.shared.chats if chat else self.shared.writes
+            with contextlib.suppress(Unavailable):
+                return await shared.take(user_id)
+        return local.take(user_id)
+
+    async def _acquire(self, user_id: UUID) -> Slot:
+        slot = self.streams.acquire(user_id)  # this gateway's cap: the only one without NATS
+        if not self.shared.enabled or self.streams.limit == 0:
+            return slot
+        try:
+            admitted = await self.shared.streams.admit(user_id)
+        except Unavailable:
+            return slot
+        if not admitted:
+            slot.release()
+            raise too_many(f"At most {self.streams.limit} streams open at once", 1)
+        return slot
+
+    async def _shared_count(self, user_id: UUID) -> None:
+        """A stream ended: say so in the shared store (if it is away, the heartbeat will)."""
+        if self.shared.enabled and self.streams.limit > 0:
+            with contextlib.suppress(Unavailable):
+                await self.shared.streams.record(user_id)
