@@ -135,12 +135,17 @@ async def connect(
 
 
 async def connect_in_background(
-    url: str, *, name: str, auth: Auth = NO_AUTH, wait: float = 5.0
+    url: str,
+    *,
+    name: str,
+    auth: Auth = NO_AUTH,
+    wait: float = 5.0,
+    on_reconnect: Callback | None = None,
 ) -> tuple[NATS, asyncio.Task[None]]:
     """A client whose first connection is retried forever in a task (awaited up to `wait`
     seconds): a process that answers without NATS (503s, health) starts before NATS does."""
     nc = NATS()
-    kwargs = options(nc, url, name=name, auth=auth)
+    kwargs = options(nc, url, name=name, auth=auth, on_reconnect=on_reconnect)
 
     async def first_connect() -> None:
         while True:

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from contracts.base import Command, Envelope
+from gateway.api_keys import KEY_PREFIX
 from gateway.bus import Bus
 from gateway.config import Settings
 from gateway.correlation import correlation_from
@@ -24,7 +25,9 @@ from gateway.security import AccessTokens, Passwords
 C = TypeVar("C", bound=Command[Any])
 R = TypeVar("R", bound=BaseModel)
 
-bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+bearer = HTTPBearer(
+    auto_error=False, description="Access token from /api/auth/login, or a personal API key"
+)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -50,7 +53,11 @@ async def current_user_id(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
     access_tokens: AccessTokens = request.app.state.access_tokens
-    user_id = access_tokens.verify(credentials.credentials)
+    token = credentials.credentials
+    if token.startswith(KEY_PREFIX):
+        user_id = await access_tokens.keys.resolve(request.app.state.bus, token)
+    else:
+        user_id = access_tokens.verify(token)
     if user_id is None:
         raise HTTPException(401, "Invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
     return user_id

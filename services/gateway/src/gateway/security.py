@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from gateway.api_keys import KEY_PREFIX, KeyCache
 from gateway.config import Settings
 
 ISSUER = "switchboard"
@@ -41,11 +44,21 @@ class Passwords:
         return ok and password_hash is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A verified login token: whose, its id (`jti`) and when it expires (epoch seconds)."""
+
+    user_id: UUID
+    jti: str
+    expires: float
+
+
 class AccessTokens:
-    """HS256 access tokens. A verified token is remembered until it expires: every request
-    verifies its token (the per-user limits and the route both need the user), and decoding a
-    JWT is CPU spent on the way to every first token. Nothing else can invalidate a token
-    before its `exp`, so remembering it changes no answer."""
+    """HS256 access tokens, and the personal API keys beside them (`keys`). A verified token is
+    remembered until it expires: every request verifies its token (the per-user limits and the
+    route both need the user), and decoding a JWT is CPU spent on the way to every first
+    token. Only a logout can end a token before its `exp`: `revoked` holds the ids of those,
+    kept current on every gateway by `gateway.revocations`, and is checked on every hit."""
 
     MAX_REMEMBERED = 10_000
 
@@ -53,20 +66,42 @@ class AccessTokens:
         self._secret = settings.jwt_secret.get_secret_value()
         self._ttl = timedelta(seconds=settings.jwt_ttl_seconds)
         self._clock = clock
-        self._verified: dict[str, tuple[UUID, float]] = {}
+        self._verified: dict[str, Session] = {}
+        self.revoked: dict[str, float] = {}  # jti → the token's expiry
+        self.keys = KeyCache(settings.api_key_hmac_secret(), clock)
 
     def issue(self, user_id: UUID) -> str:
         now = datetime.now(UTC)
-        claims = {"sub": str(user_id), "iss": ISSUER, "iat": now, "exp": now + self._ttl}
+        claims = {
+            "sub": str(user_id),
+            "iss": ISSUER,
+            "iat": now,
+            "exp": now + self._ttl,
+            "jti": uuid4().hex,
+        }
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, access_token: str) -> UUID | None:
-        """The user id, or None for anything expired, forged, malformed or unsigned."""
+        """The user id, or None for anything expired, revoked, forged, malformed or unsigned.
+        An API key answers from memory only (`keys.resolve` asks on a miss)."""
+        if access_token.startswith(KEY_PREFIX):
+            known = self.keys.cached(access_token)
+            return known.user_id if known is not None else None
+        session = self.session(access_token)
+        return session.user_id if session is not None else None
+
+    def revoke(self, jti: str, expires: float) -> None:
+        self.revoked[jti] = expires
+
+    def forget_expired_revocations(self) -> None:
+        now = self._clock()
+        self.revoked = {jti: exp for jti, exp in self.revoked.items() if exp > now}
+
+    def session(self, access_token: str) -> Session | None:
         known = self._verified.get(access_token)
         if known is not None:
-            user_id, expires = known
-            if self._clock() < expires:
-                return user_id
+            if self._clock() < known.expires and known.jti not in self.revoked:
+                return known
             del self._verified[access_token]
             return None
         try:
@@ -77,11 +112,14 @@ class AccessTokens:
                 issuer=ISSUER,
                 options={"require": ["sub", "exp", "iat", "iss"]},
             )
-            user_id = UUID(claims["sub"])
-            expires = float(claims["exp"])
+            # A token issued before tokens had ids is named by its digest, so it can be revoked.
+            jti = str(claims.get("jti") or hashlib.sha256(access_token.encode()).hexdigest()[:32])
+            session = Session(UUID(claims["sub"]), jti, float(claims["exp"]))
         except (jwt.PyJWTError, ValueError, TypeError):
+            return None
+        if session.jti in self.revoked:
             return None
         if len(self._verified) >= self.MAX_REMEMBERED:
             self._verified.clear()
-        self._verified[access_token] = (user_id, expires)
-        return user_id
+        self._verified[access_token] = session
+        return session

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 
-from contracts.commands import RegisterUser
+from contracts.commands import RegisterUser, RevokeToken
 from contracts.errors import ErrorCode
 from contracts.queries import GetCredentials, GetUser
 from contracts.views import CredentialsView, UserView
+from gateway.api_keys import KEY_PREFIX
 from gateway.bus import Bus, reply_of, unavailable
 from gateway.deps import (
     AccessTokensDep,
@@ -17,6 +21,7 @@ from gateway.deps import (
     PasswordsDep,
     SettingsDep,
     UserId,
+    bearer,
     envelope,
 )
 from gateway.schemas import AccessTokenOut, LoginIn, RegisterIn, RegisterOut
@@ -84,3 +89,29 @@ async def login(
 @router.get("/api/me", response_model=UserView)
 async def me(user_id: UserId, request: Request, bus: BusDep) -> UserView:
     return await bus.call(GetUser(meta=envelope(request, user_id), user_id=user_id))
+
+
+@router.post("/api/auth/logout", status_code=204, response_class=Response)
+async def logout(
+    request: Request,
+    bus: BusDep,
+    access_tokens: AccessTokensDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
+    """The token presented stops working on every gateway (this one at once, the others as
+    they hear TokenRevoked). An API key is ended by deleting it instead."""
+    token = credentials.credentials if credentials is not None else ""
+    if token.startswith(KEY_PREFIX):
+        raise HTTPException(400, "An API key is revoked with DELETE /api/keys/{id}")
+    session = access_tokens.session(token) if token else None
+    if session is None:
+        raise HTTPException(401, "Invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
+    cmd = RevokeToken(
+        meta=envelope(request, session.user_id),
+        command_id=f"logout:{session.jti}",
+        jti=session.jti,
+        expires_at=datetime.fromtimestamp(session.expires, UTC),
+    )
+    await bus.call(cmd)
+    access_tokens.revoke(session.jti, session.expires)
+    return Response(status_code=204)
