@@ -33,7 +33,7 @@ endif
 
 .PHONY: help install up test test-unit test-integration test-e2e test-faults lint format asyncapi \
         replay bench-list bench-chat bench-replay bench-load bench-bus bench-tree bench-import bench-search \
-        bench-burst bench-context clean-data
+        bench-burst bench-context bench-usage clean-data
 
 help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
@@ -118,6 +118,9 @@ bench-burst: install ## 3,000 SSE readers connecting at once to 375 streaming an
 
 bench-context: install ## first-token overhead of the context budget: a 2,000-message thread vs a 10-message one (benchmarks/bench_context.py)
 	$(RUN) python benchmarks/bench_context.py $(ARGS)
+
+bench-usage: install ## GET /api/usage p99 for a user with a year of daily ledger rows (benchmarks/bench_usage.py)
+	$(RUN) python benchmarks/bench_usage.py $(ARGS)
 
 clean-data: ## delete .data/ (the local database and streams); refuses while make up runs
 	@if [ -f .data/devstack.pid ] && kill -0 "$$(cat .data/devstack.pid)" 2>/dev/null; then \
