@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import orjson
@@ -69,6 +69,37 @@ class Event(NamedTuple):
     recorded_at: Micros
 
 
+# rows of `EVENTS`: position, type, schema version, data as text, recorded_at as sent
+Apply = Callable[[Iterable[Any]], None]
+
+
+def applier(projector: Projector, memory: Memory) -> Apply:
+    """Applies rows read by `EVENTS` to `memory`, as the projector's definitions say."""
+    definitions = projector.definitions
+    upcasters = UPCASTERS  # (type, version) of the shapes to upcast
+    loads, lost_precision, from_bytes = orjson.loads, _lost_precision, int.from_bytes
+    make = tuple.__new__  # Event(...) without the NamedTuple's Python-level __new__
+
+    def apply(rows: Iterable[Any]) -> None:
+        for position, event_type, version, raw, stamp in rows:
+            fns = definitions.get(event_type)
+            if fns is None:
+                continue
+            try:
+                data = loads(raw)
+            except orjson.JSONDecodeError:  # what orjson refuses and the stdlib reads
+                data = json.loads(raw)
+            if (raw.find("{", 1) > 0 or "[" in raw) and lost_precision(data):
+                data = json.loads(raw)  # only data with an object or array inside
+            if (event_type, version) in upcasters:
+                _, data = upcast(event_type, version, data)
+            event = make(Event, (position, event_type, data, from_bytes(stamp, "big", signed=True)))
+            for fn in fns:
+                fn(memory, event)
+
+    return apply
+
+
 async def read_and_apply(
     conn: AsyncConnection,
     projector: Projector,
@@ -80,35 +111,15 @@ async def read_and_apply(
     """The read models as of the snapshot of `conn`'s transaction, and the events read."""
     driver = await driver_connection(conn)
     cursor = await driver.cursor(EVENTS)
-    definitions = projector.definitions
-    upcast_types = {event_type for event_type, _ in UPCASTERS}
-    loads, lost_precision, from_bytes = orjson.loads, _lost_precision, int.from_bytes
-    make = tuple.__new__  # Event(...) without the NamedTuple's Python-level __new__
     tables = Tables(READ_MODELS)
-    memory = Memory(tables)
+    apply = applier(projector, Memory(tables))
     done = 0
     pending = asyncio.ensure_future(cursor.fetch(batch))
     try:
         while rows := await pending:
             pending = asyncio.ensure_future(cursor.fetch(batch))
             await asyncio.sleep(0)  # the request for the next batch goes out now
-            for position, event_type, version, raw, stamp in rows:
-                fns = definitions.get(event_type)
-                if fns is None:
-                    continue
-                try:
-                    data = loads(raw)
-                except orjson.JSONDecodeError:  # what orjson refuses and the stdlib reads
-                    data = json.loads(raw)
-                if (raw.find("{", 1) > 0 or "[" in raw) and lost_precision(data):
-                    data = json.loads(raw)  # only data with an object or array inside
-                if event_type in upcast_types:
-                    _, data = upcast(event_type, version, data)
-                event = make(
-                    Event, (position, event_type, data, from_bytes(stamp, "big", signed=True))
-                )
-                for fn in fns:
-                    fn(memory, event)
+            apply(rows)
             done += len(rows)
             if progress is not None:
                 progress(done, total)

@@ -1,14 +1,16 @@
 """The in-memory interpreter of `projections.changes`: replay's bulk phase has every event's
-definitions say their changes straight to `Memory`, which applies each to rows held in dicts
+definitions say their changes straight to `Memory`, which applies each to rows held in memory
 (no change object is built); `load` then COPYs the rows.
 
-A row is a dict of every column of its table, keyed in its table by its primary key. Values are
-what the live path binds, except: timestamps are `Micros` (PostgreSQL's own representation,
-microseconds since 2000-01-01 UTC, compared and COPYed as integers), and a JSONB column holds
-its JSON text (a given None is the text `null`, as the live path binds it; a column left out
-stays SQL NULL). A table answers `UpdateWhere` and `DeleteWhere` from an index on the column,
-built the first time it is asked for; an index may keep keys of rows changed since, so every
-hit is checked against its row.
+A row is a list of its table's columns in column order, keyed in its table by its primary key:
+what COPY takes as it is, and a fraction of a dict's memory. Each `MemoryTable` is compiled
+once from its `Table` (column places, defaults, which columns are JSONB or indexed), so a
+change costs a lookup per column it names. Values are what the live path binds, except:
+timestamps are `Micros` (PostgreSQL's own representation, microseconds since 2000-01-01 UTC,
+compared and COPYed as integers), and a JSONB column holds its JSON text (a given None is the
+text `null`, as the live path binds it; a column left out stays SQL NULL). A table answers
+`UpdateWhere` and `DeleteWhere` from an index on the column, built the first time it is asked
+for; an index may keep keys of rows changed since, so every hit is checked against its row.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from threads.projections.changes import (
     Upsert,
     When,
 )
+from threads.store.tables import written
 
 Micros = int  # a timestamptz: microseconds since 2000-01-01 00:00 UTC
+Row = list[Any]  # a table's columns in column order
 
 
 def jsonb(value: Any) -> str:
@@ -57,50 +61,106 @@ def _default(column: Any) -> Any:
     return arg
 
 
+def _list(index: dict[Any, Any], value: Any, key: Any) -> None:
+    """Lists `key` under `value`: the key itself while it is the only one (most are: a leaf,
+    a parent), a list once there are more (a key is never a list)."""
+    entry = index.get(value)
+    if entry is None:
+        index[value] = key
+    elif type(entry) is list:
+        entry.append(key)
+    else:
+        index[value] = [entry, key]
+
+
 class MemoryTable:
-    __slots__ = ("columns", "defaults", "indexes", "json", "key", "name", "rows", "watched")
+    __slots__ = (
+        "columns",
+        "defaults",
+        "indexed",
+        "indexes",
+        "json",
+        "json_places",
+        "key",
+        "name",
+        "place",
+        "rows",
+        "watched",
+    )
 
     def __init__(self, table: Table) -> None:
         self.name = table.name
-        self.columns = [c.name for c in table.columns]
-        self.defaults = {c.name: _default(c) for c in table.columns}
-        self.json = tuple(c.name for c in table.columns if isinstance(c.type, JSONB))
-        pk = [c.name for c in table.primary_key.columns]
-        self.key: Callable[[dict[str, Any]], Any] = itemgetter(*pk)
-        self.rows: dict[Any, dict[str, Any]] = {}
-        self.indexes: dict[str, dict[Any, list[Any]]] = {}
-        self.watched = frozenset(self.json)  # columns a plain `set` must not just overwrite
+        columns = written(table)
+        self.columns = [c.name for c in columns]
+        self.place = {name: i for i, name in enumerate(self.columns)}
+        self.defaults = [_default(c) for c in columns]
+        self.json = frozenset(c.name for c in columns if isinstance(c.type, JSONB))
+        self.json_places = tuple((c, i) for c, i in self.place.items() if c in self.json)
+        pk = [self.place[c.name] for c in table.primary_key.columns]
+        self.key: Callable[[Row], Any] = itemgetter(*pk)
+        self.rows: dict[Any, Row] = {}
+        self.indexes: dict[str, dict[Any, Any]] = {}  # value -> a key, or a list of keys
+        self.indexed: tuple[tuple[int, dict[Any, Any]], ...] = ()  # (place, index)
+        self.watched = self.json  # columns a plain `set` must not just overwrite
 
-    def index(self, column: str) -> dict[Any, list[Any]]:
+    def new_row(self, values: dict[str, Any]) -> Row:
+        """`values` in column order, the defaults where a column is left out."""
+        return list(map(values.get, self.columns, self.defaults))
+
+    def value(self, key: Any, column: str) -> Any:
+        """The `column` of the row keyed `key`; None without that row."""
+        row = self.rows.get(key)
+        return None if row is None else row[self.place[column]]
+
+    def as_dict(self, key: Any) -> dict[str, Any] | None:
+        """The row keyed `key` by column name (for reading it, not on the hot path)."""
+        row = self.rows.get(key)
+        return None if row is None else dict(zip(self.columns, row, strict=True))
+
+    def index(self, column: str) -> dict[Any, Any]:
         index = self.indexes.get(column)
         if index is None:
             index = self.indexes[column] = {}
             self.watched = self.watched | {column}
+            i = self.place[column]
+            self.indexed = (*self.indexed, (i, index))
             for key, row in self.rows.items():
-                if row[column] is not None:
-                    index.setdefault(row[column], []).append(key)
+                if row[i] is not None:
+                    _list(index, row[i], key)
         return index
 
-    def put(self, row: dict[str, Any]) -> None:
+    def put(self, row: Row) -> None:
         key = self.key(row)
         self.rows[key] = row
-        for column, index in self.indexes.items():
-            value = row[column]
-            if value is not None:
-                entry = index.get(value)
-                if entry is None:
-                    index[value] = [key]
-                else:
-                    entry.append(key)
+        for i, index in self.indexed:
+            if row[i] is not None:
+                _list(index, row[i], key)
 
-    def matching(self, column: str, value: Any) -> list[dict[str, Any]]:
-        rows = self.rows
-        found = (rows.get(key) for key in self.index(column).get(value, ()))
-        return [row for row in found if row is not None and row[column] == value]
+    def set(self, row: Row, values: dict[str, Any]) -> None:
+        place = self.place
+        if self.watched.isdisjoint(values):
+            for column, value in values.items():
+                row[place[column]] = value
+            return
+        for column, value in values.items():
+            i = place[column]
+            if column in self.json:
+                value = "null" if value is None else jsonb(value)
+            index = self.indexes.get(column)
+            if index is not None and value is not None and value != row[i]:
+                _list(index, value, self.key(row))
+            row[i] = value
 
-    def records(self) -> Iterable[tuple[Any, ...]]:
-        """The rows as tuples in column order, for COPY."""
-        return map(itemgetter(*self.columns), self.rows.values())
+    def matching(self, column: str, value: Any) -> list[Row]:
+        rows, i = self.rows, self.place[column]
+        entry = self.index(column).get(value)
+        keys = () if entry is None else entry if type(entry) is list else (entry,)
+        found = (rows.get(key) for key in keys)
+        return [row for row in found if row is not None and row[i] == value]
+
+    def records(self) -> Iterable[Row]:
+        """The rows in column order, for COPY."""
+        return self.rows.values()
 
 
 class Tables(dict[Table, MemoryTable]):
@@ -111,44 +171,34 @@ class Tables(dict[Table, MemoryTable]):
         self.by_name = {t.name: self[t] for t in tables}
 
 
-def _set(table: MemoryTable, row: dict[str, Any], values: dict[str, Any]) -> None:
-    if table.watched.isdisjoint(values):
-        row.update(values)
-        return
-    for column, value in values.items():
-        if column in table.json:
-            value = "null" if value is None else jsonb(value)
-        index = table.indexes.get(column)
-        if index is not None and value is not None and value != row[column]:
-            index.setdefault(value, []).append(table.key(row))
-        row[column] = value
-
-
 class Memory:
     """A `projections.changes.Changes` applying each change to `tables` as it is said."""
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
+        self._tables = dict(tables)  # an exact dict: the interpreter's fast subscript
 
     def resolve(self, ref: Ref) -> Any:
-        row = self.tables[ref.table].rows.get(ref.key)
-        return None if row is None else row[ref.column]
+        t = self._tables[ref.table]
+        row = t.rows.get(ref.key)
+        return None if row is None else row[t.place[ref.column]]
 
-    def _row(self, table: MemoryTable, values: dict[str, Any], refs: Refs) -> dict[str, Any]:
-        row = {**table.defaults, **values}
+    def _row(self, t: MemoryTable, values: dict[str, Any], refs: Refs) -> Row:
+        row = list(map(values.get, t.columns, t.defaults))
         if refs:
-            tables = self.tables
+            place, tables = t.place, self._tables
             for column, ref in refs.items():
-                found = tables[ref.table].rows.get(ref.key)
-                row[column] = None if found is None else found[ref.column]
-        for column in table.json:
+                source = tables[ref.table]
+                found = source.rows.get(ref.key)
+                row[place[column]] = None if found is None else found[source.place[ref.column]]
+        for column, i in t.json_places:
             if column in values:
                 value = values[column]
-                row[column] = "null" if value is None else jsonb(value)
+                row[i] = "null" if value is None else jsonb(value)
         return row
 
     def insert(self, table: Table, values: dict[str, Any], refs: Refs = None) -> None:
-        t = self.tables[table]
+        t = self._tables[table]
         t.put(self._row(t, values, refs))
 
     def upsert(
@@ -159,17 +209,18 @@ class Memory:
         set: dict[str, Any] | None = None,
         add: dict[str, int] | None = None,
     ) -> None:
-        t = self.tables[table]
+        t = self._tables[table]
         row = self._row(t, values, refs)
         present = t.rows.get(t.key(row))
         if present is None:
             t.put(row)
             return
         if set:
-            _set(t, present, set)
+            t.set(present, set)
         if add:
+            place = t.place
             for column, n in add.items():
-                present[column] += n
+                present[place[column]] += n
 
     def update(
         self,
@@ -180,47 +231,50 @@ class Memory:
         add: dict[str, int] | None = None,
         later: dict[str, Any] | None = None,
     ) -> None:
-        tables = self.tables
+        tables = self._tables
         if type(key) is Ref:
-            found = tables[key.table].rows.get(key.key)
+            t = tables[key.table]
+            found = t.rows.get(key.key)
             if found is None:
                 return
-            key = found[key.column]
+            key = found[t.place[key.column]]
         t = tables[table]
         row = t.rows.get(key)
         if row is None:
             return
+        place = t.place
         if later:
             for column, at in later.items():
-                if at is not None and at > row[column]:
-                    row[column] = at
+                i = place[column]
+                if at is not None and at > row[i]:
+                    row[i] = at
         if add:
             for column, n in add.items():
-                row[column] += n
+                row[place[column]] += n
         if set:
-            _set(t, row, set)
+            t.set(row, set)
         if refs:
-            _set(t, row, {c: self.resolve(ref) for c, ref in refs.items()})
+            t.set(row, {c: self.resolve(ref) for c, ref in refs.items()})
 
     def update_where(self, table: Table, column: str, value: Any, set: dict[str, Any]) -> None:
-        t = self.tables[table]
+        t = self._tables[table]
         if any(type(v) is Ref for v in set.values()):  # read before any row changes
             set = {c: self.resolve(v) if type(v) is Ref else v for c, v in set.items()}
         for row in t.matching(column, value):
-            _set(t, row, set)
+            t.set(row, set)
 
     def delete(self, table: Table, key: Any) -> None:
-        self.tables[table].rows.pop(key, None)
+        self._tables[table].rows.pop(key, None)
 
     def delete_where(self, table: Table, column: str, value: Any) -> None:
-        t = self.tables[table]
+        t = self._tables[table]
         index = t.index(column)
         for row in t.matching(column, value):
             t.rows.pop(t.key(row), None)  # a key may be listed twice
         index.pop(value, None)
 
     def when(self, table: Table, key: Any, then: Callable[..., None], *args: Any) -> None:
-        if key in self.tables[table].rows:
+        if key in self._tables[table].rows:
             then(self, *args)
 
     def apply(self, changes: Iterable[Change]) -> None:
