@@ -3,9 +3,9 @@ running stack's HTTP API (projects, moves, deletes, messages, chats that complet
 cancelled, a conversation tree with branches, regenerations, edits, a fork, a subtree delete and
 an active-leaf switch, documents, provider config, task routes, project and thread
 instructions set and cleared, an answer with generation options, context settings and a
-summarized long thread), then `replay --check` finds no
-difference on the whole database, and a swap under the running stack changes nothing a client
-sees.
+summarized long thread, personal API keys made and deleted, a logout), then `replay --check`
+finds no difference on the whole database, and a swap under the running stack changes nothing
+a client sees.
 
 The data set must produce every event type of `contracts.events`: a new event type without a
 case here fails this test."""
@@ -13,6 +13,7 @@ case here fails this test."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -220,6 +221,8 @@ async def build(d: DataSet) -> None:
     await d.call("put", "/api/task-routes", json=routes)
     await d.call("delete", "/api/providers/openai")
 
+    await keys_and_logout(d)
+
     # deletes with cascades
     await d.call("delete", f"/api/threads/{gone}")
     await d.call("delete", f"/api/projects/{doomed}")
@@ -240,6 +243,26 @@ async def share_and_import(d: DataSet, tree: str, gone: str, in_alpha: str) -> N
     user_id = UUID(d.user.id)
     d.streams.add(imports_domain.source_stream(user_id, "switchboard", in_alpha))
     d.streams.add(imports_domain.source_stream(user_id, "chatgpt", "conv-ice-1"))
+
+
+async def keys_and_logout(d: DataSet) -> None:
+    """API keys (one expiring, one deleted) and a second login logged out (api_keys and
+    revoked_tokens, their expiries carried in the events)."""
+    for body in ({"name": "kept"}, {"name": "dated", "expires_at": "2099-06-30T12:30:00+02:00"}):
+        made = await d.call("post", "/api/keys", 201, json=body)
+        d.streams.add(f"apikey-{made['id']}")
+    assert (await d.user.delete(f"/api/keys/{made['id']}")).status_code == 204
+    login = await d.call(
+        "post", "/api/auth/login", json={"email": d.user.email, "password": d.user.password}
+    )
+    token = login["access_token"]
+    logout = await d.user.client.post(
+        "/api/auth/logout", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert logout.status_code == 204, logout.text
+    claims = token.split(".")[1]
+    jti = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["jti"]
+    d.streams.add(f"session-{jti}")
 
 
 async def produced_types(engine: AsyncEngine, streams: set[str]) -> set[str]:
