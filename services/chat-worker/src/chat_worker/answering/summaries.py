@@ -8,19 +8,13 @@ truncation, never failing it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 import structlog
 
+from chat_worker.answering.task_prompt import run_task_prompt, task_model
 from chat_worker.credentials import CredentialResolver
-from chat_worker.providers.base import (
-    ChatMessage,
-    ChatRequest,
-    ProviderError,
-    StreamResult,
-    answer_text,
-)
+from chat_worker.providers.base import ChatMessage, ChatRequest, ProviderError
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.threads_client import Refused, ThreadsClient, ThreadsUnavailable
 from contracts.base import Envelope
@@ -79,25 +73,21 @@ class Summaries:
     ) -> ThreadSummaryView | None:
         """`previous` and `messages` (the next ones after it) as one new summary of at most
         `max_tokens`, recorded; None when it could not be made."""
-        route = ctx.summary_task
-        provider, model = (
-            (route.provider, route.model) if route else (ctx.thread.provider, ctx.thread.model)
-        )
+        provider, model = task_model(ctx, ctx.summary_task)
         chat = ChatRequest(
             model,
             SUMMARY_SYSTEM,
             summary_request(previous.text if previous else None, messages),
             min(max_tokens, self.max_tokens),
         )
-        result = StreamResult()
         try:
-            creds = await self.credentials.resolve(meta, provider)
-            adapter = self.registry.get(provider)
-            made = answer_text(adapter.stream_chat(creds, chat, result))
-            text = (await asyncio.wait_for(made, self.timeout)).strip()
+            reply = await run_task_prompt(
+                self.registry, self.credentials, meta, provider, chat, self.timeout
+            )
         except (ProviderError, TimeoutError) as exc:
             log.info("summary not made; truncating instead", reason=type(exc).__name__)
             return None
+        text = reply.text.strip()
         if not text:
             return None
         summary = ThreadSummaryView(
@@ -105,7 +95,7 @@ class Summaries:
             text=text,
             summarized_messages=(previous.summarized_messages if previous else 0) + len(messages),
         )
-        await self._record(ctx, meta, summary, answer_id, result.usage)
+        await self._record(ctx, meta, summary, answer_id, reply.usage)
         return summary
 
     async def _record(

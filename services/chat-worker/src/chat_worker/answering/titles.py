@@ -8,7 +8,6 @@ answer's delivery is acknowledged. Echo titles are deterministic.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
@@ -16,15 +15,10 @@ from typing import Any, NamedTuple
 import structlog
 
 from chat_worker.answering.outcome import Outcome
+from chat_worker.answering.task_prompt import run_task_prompt, task_model
 from chat_worker.config import Settings
 from chat_worker.credentials import CredentialResolver
-from chat_worker.providers.base import (
-    ChatMessage,
-    ChatRequest,
-    ProviderError,
-    StreamResult,
-    answer_text,
-)
+from chat_worker.providers.base import ChatMessage, ChatRequest, ProviderError
 from chat_worker.providers.echo import echo_title
 from chat_worker.providers.registry import ProviderRegistry
 from chat_worker.threads_client import Refused, ThreadsClient, ThreadsUnavailable
@@ -112,19 +106,12 @@ async def generate_title(
     """The title, with what made it: the provider's usage goes to the usage ledger (an echo
     title calls no provider and has none)."""
     question = next((m.content for m in ctx.history if m.role == "user"), "")
-    route = ctx.title_task
-    provider, model = (
-        (route.provider, route.model) if route else (ctx.thread.provider, ctx.thread.model)
-    )
+    provider, model = task_model(ctx, ctx.title_task)
     if provider == "echo":  # made from the first message: the markup goes
         return Title(echo_title(strip_markdown(question)))
-    creds = await credentials.resolve(meta, provider)
-    adapter = registry.get(provider)
-    result = StreamResult()
     chat = ChatRequest(model, TITLE_SYSTEM, title_request(question, answer), max_tokens)
-
-    text = await asyncio.wait_for(answer_text(adapter.stream_chat(creds, chat, result)), timeout)
-    return Title(clean_title(text), provider, model, result.usage)
+    reply = await run_task_prompt(registry, credentials, meta, provider, chat, timeout)
+    return Title(clean_title(reply.text), provider, model, reply.usage)
 
 
 class Titles:
