@@ -8,7 +8,7 @@ names the same thing.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -19,6 +19,7 @@ from contracts.events import TaskRoute
 from contracts.generation import GenerationOptions
 from contracts.views import (
     AckView,
+    AdminUserView,
     ApiKeyView,
     CancelView,
     ChatStartedView,
@@ -43,6 +44,28 @@ class RegisterUser(Command[UserView]):
     email: str
     display_name: str | None = None
     password_hash: str
+
+
+class SetUserRole(Command[UserView]):
+    """An operator's `switchboard-threads admin grant|revoke EMAIL`: trusted, no acting user."""
+
+    subject: ClassVar[str] = s.USER_ROLE_SET
+    email: str = Field(min_length=1, max_length=320)
+    role: Literal["admin", "user"]
+
+
+QuotaKey = Literal["tokens_per_day", "tokens_per_month"]
+
+
+class UpdateUser(Command[AdminUserView]):
+    """An admin's change of a user (`meta.user_id` must be an admin, per the read model): each
+    field given is changed; `quota` names only the quotas it changes (None: unlimited)."""
+
+    subject: ClassVar[str] = s.ADMIN_USER_UPDATE
+    user_id: UUID
+    role: Literal["admin", "user"] | None = None
+    disabled: bool | None = None
+    quota: dict[QuotaKey, Annotated[int, Field(ge=0)] | None] | None = None
 
 
 class CreateProject(Command[ProjectView]):

@@ -12,3 +12,5 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"  # 413
     UNAUTHORIZED = "unauthorized"  # 401
     UNAVAILABLE = "unavailable"  # 503: a dependency (Postgres) is down
+    FORBIDDEN = "forbidden"  # 403: an admin's request by a non-admin
+    QUOTA_EXCEEDED = "quota_exceeded"  # 429: at or over a token quota; see `retry_after`

@@ -28,6 +28,34 @@ class UserRegistered(DomainEvent):
     private_fields = frozenset({"password_hash"})  # the threads service's alone
 
 
+UserRole = Literal["admin", "user"]
+
+
+class UserRoleSet(DomainEvent):
+    """The user's role from now on (the first account of an empty deployment: `admin`)."""
+
+    user_id: UUID
+    role: UserRole
+
+
+class UserDisabled(DomainEvent):
+    """Every gateway refuses the user's tokens and API keys at once (they listen for it)."""
+
+    user_id: UUID
+
+
+class UserEnabled(DomainEvent):
+    user_id: UUID
+
+
+class UserQuotaSet(DomainEvent):
+    """The user's token quotas as they are after it (None: unlimited), UTC day and month."""
+
+    user_id: UUID
+    tokens_per_day: int | None
+    tokens_per_month: int | None
+
+
 # -- projects --------------------------------------------------------------------------------
 
 
@@ -441,6 +469,10 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type_name(): cls
     for cls in (
         UserRegistered,
+        UserRoleSet,
+        UserDisabled,
+        UserEnabled,
+        UserQuotaSet,
         ProjectCreated,
         ProjectUpdated,
         ProjectDeleted,

@@ -12,6 +12,7 @@ from pydantic import Field
 from contracts import subjects as s
 from contracts.base import Query
 from contracts.views import (
+    AdminUserPageView,
     ApiKeyListView,
     ApiKeyOwnerView,
     ChatContextView,
@@ -50,6 +51,14 @@ class GetUser(Query[UserView]):
 class GetCredentials(Query[CredentialsView]):
     subject: ClassVar[str] = s.USER_CREDENTIALS
     email: str
+
+
+class ListUsers(Query[AdminUserPageView]):
+    """Every user, oldest first, with this UTC day's and month's tokens (admins only)."""
+
+    subject: ClassVar[str] = s.ADMIN_USERS
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
 
 
 class ListProjects(Query[ProjectListView]):

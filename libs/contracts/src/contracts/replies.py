@@ -12,6 +12,7 @@ from contracts.errors import ErrorCode
 class ErrorInfo(BaseModel):
     code: ErrorCode
     detail: str
+    retry_after: int | None = None  # seconds, where waiting helps (quota_exceeded)
 
 
 class Reply(BaseModel):
@@ -27,5 +28,5 @@ class Reply(BaseModel):
         return cls(ok=True, data=data)
 
     @classmethod
-    def failure(cls, code: ErrorCode, detail: str) -> Reply:
-        return cls(ok=False, error=ErrorInfo(code=code, detail=detail))
+    def failure(cls, code: ErrorCode, detail: str, retry_after: int | None = None) -> Reply:
+        return cls(ok=False, error=ErrorInfo(code=code, detail=detail, retry_after=retry_after))

@@ -8,6 +8,8 @@ THREADS_QUEUE = "threads"  # queue group shared by all threads-service replicas
 
 # -- commands: cmd.<aggregate>.<action> ------------------------------------------------------
 USER_REGISTER = "cmd.user.register"
+USER_ROLE_SET = "cmd.user.role"  # an operator's grant or revoke (the threads CLI)
+ADMIN_USER_UPDATE = "cmd.admin.user.update"  # an admin's PATCH of a user
 PROJECT_CREATE = "cmd.project.create"
 PROJECT_UPDATE = "cmd.project.update"
 PROJECT_DELETE = "cmd.project.delete"
@@ -44,6 +46,7 @@ TOKEN_REVOKE = "cmd.token.revoke"  # logout
 # -- queries: qry.<name> ---------------------------------------------------------------------
 USER_GET = "qry.user.get"
 USER_CREDENTIALS = "qry.user.credentials"
+ADMIN_USERS = "qry.admin.users"  # every user, paged, with usage totals (admins only)
 PROJECTS_LIST = "qry.projects.list"
 PROJECT_GET = "qry.project.get"
 THREADS_LIST = "qry.threads.list"
@@ -90,7 +93,12 @@ REQUEST_EXHAUSTED_ADVISORY = (
 )
 CANCEL_FILTER = "events.thread.*.GenerationCancelled"
 # What every gateway drops from its memory at once (core subscriptions, no queue group).
-REVOCATION_FILTERS = ("events.apikey.*.ApiKeyDeleted", "events.session.*.TokenRevoked")
+REVOCATION_FILTERS = (
+    "events.apikey.*.ApiKeyDeleted",
+    "events.session.*.TokenRevoked",
+    "events.user.*.UserDisabled",
+    "events.user.*.UserEnabled",
+)
 
 
 # -- pushes: push.<what>.<id>, core NATS, heard by whoever listens and never stored ----------

@@ -21,6 +21,37 @@ class UserView(BaseModel):
     email: str
     display_name: str | None
     created_at: datetime
+    role: Literal["admin", "user"] = "user"
+
+
+class QuotaView(BaseModel):
+    """Token quotas per UTC day and month; None: unlimited."""
+
+    tokens_per_day: int | None = None
+    tokens_per_month: int | None = None
+
+
+class UserTokensView(BaseModel):
+    """Tokens (input + output) the usage ledger holds for the user this UTC day and month."""
+
+    tokens_today: int = 0
+    tokens_this_month: int = 0
+
+
+class AdminUserView(BaseModel):
+    id: UUID
+    email: str
+    display_name: str | None
+    role: Literal["admin", "user"]
+    disabled: bool
+    quota: QuotaView
+    created_at: datetime
+    usage: UserTokensView
+
+
+class AdminUserPageView(BaseModel):
+    users: list[AdminUserView]  # oldest first
+    next_cursor: str | None = None
 
 
 class CredentialsView(BaseModel):
@@ -28,6 +59,7 @@ class CredentialsView(BaseModel):
 
     user_id: UUID
     password_hash: str
+    disabled: bool = False
 
 
 class ProjectView(BaseModel):
@@ -413,3 +445,4 @@ class RevocationsView(BaseModel):
     """The logged-out tokens not yet expired: what a gateway that starts must refuse."""
 
     tokens: dict[str, datetime]  # jti → when the token would have expired
+    disabled_users: list[UUID] = []  # every credential of theirs is refused

@@ -91,6 +91,14 @@ class KeyCache:
         if key_hash is not None:
             self._by_hash.pop(key_hash, None)
 
+    def forget_user(self, user_id: UUID) -> None:
+        """Drop the user's verified keys (not remembered as deleted: enabling them again
+        makes the keys work again, asked for afresh)."""
+        for key_hash, known in list(self._by_hash.items()):
+            if known.user_id == user_id:
+                del self._by_hash[key_hash]
+                self._hash_of.pop(known.key_id, None)
+
     def clear(self) -> None:
         """Forget every verified key (after NATS was away: a deletion may have been missed)."""
         self._by_hash.clear()

@@ -34,8 +34,21 @@ STATUS = {
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.QUOTA_EXCEEDED: 429,
 }
 RETRY_AFTER = {"Retry-After": "2"}
+CODED = frozenset({ErrorCode.QUOTA_EXCEEDED})  # errors whose body names their code too
+
+
+class CodedError(HTTPException):
+    """An error answered as `{"detail": ..., "code": ...}` (see `main.on_http_error`)."""
+
+    def __init__(
+        self, status: int, detail: str, code: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status, detail, headers=headers)
+        self.code = code
 
 
 def unavailable(detail: str = "Service temporarily unavailable") -> HTTPException:
@@ -46,9 +59,14 @@ def reply_data(reply: Reply) -> dict[str, Any]:
     """A successful reply's data; an error reply raises its HTTP status."""
     if not reply.ok:
         assert reply.error is not None
-        status = STATUS.get(reply.error.code, 400)
+        error = reply.error
+        status = STATUS.get(error.code, 400)
         headers = RETRY_AFTER if status == 503 else None
-        raise HTTPException(status, reply.error.detail, headers=headers)
+        if error.retry_after is not None:
+            headers = {"Retry-After": str(error.retry_after)}
+        if error.code in CODED:
+            raise CodedError(status, error.detail, error.code.value, headers)
+        raise HTTPException(status, error.detail, headers=headers)
     return reply.data or {}
 
 

@@ -56,6 +56,8 @@ async def current_user_id(
     token = credentials.credentials
     if token.startswith(KEY_PREFIX):
         user_id = await access_tokens.keys.resolve(request.app.state.bus, token)
+        if user_id in access_tokens.disabled:
+            user_id = None
     else:
         user_id = access_tokens.verify(token)
     if user_id is None:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gateway import metrics
 from gateway.allow import allowed_methods
 from gateway.api import (
+    admin,
     asyncapi,
     auth,
     chat,
@@ -40,7 +41,7 @@ from gateway.api import (
     web,
 )
 from gateway.api.responses import ERRORS
-from gateway.bus import Bus
+from gateway.bus import Bus, CodedError
 from gateway.config import Settings
 from gateway.correlation import CorrelationId
 from gateway.limits import BodySizeLimit
@@ -130,8 +131,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if exc.status_code == 405:
             allow = allowed_methods(request.app.router.routes, request.scope["path"])
             exc = StarletteHTTPException(405, exc.detail, {**(exc.headers or {}), "Allow": allow})
+        code = exc.code if isinstance(exc, CodedError) else None
         if speaks_openai(request.url.path):
-            return openai_error(exc.status_code, str(exc.detail), headers=exc.headers)
+            return openai_error(exc.status_code, str(exc.detail), code, headers=exc.headers)
+        if code is not None:
+            body = {"detail": exc.detail, "code": code}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return await http_exception_handler(request, exc)
 
     metrics.install(app)
@@ -154,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shares,
         search,
         usage,
+        admin,
         v1,
         web,
         asyncapi,

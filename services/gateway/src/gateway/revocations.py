@@ -39,10 +39,12 @@ def _key_deleted(tokens: AccessTokens, data: dict[str, object]) -> None:
     tokens.keys.forget(UUID(str(data["key_id"])))
 
 
-# What each revoking event does to a gateway's memory; disabling a user adds one line here.
+# What each revoking event does to a gateway's memory.
 ON_EVENT: dict[str, Callable[[AccessTokens, dict[str, object]], None]] = {
     "TokenRevoked": _token_revoked,
     "ApiKeyDeleted": _key_deleted,
+    "UserDisabled": lambda tokens, data: tokens.disable_user(UUID(str(data["user_id"]))),
+    "UserEnabled": lambda tokens, data: tokens.enable_user(UUID(str(data["user_id"]))),
 }
 
 
@@ -94,6 +96,8 @@ class RevocationFeed:
                 continue
             for jti, expires_at in view.tokens.items():
                 self._tokens.revoke(jti, expires_at.timestamp())
+            for user_id in view.disabled_users:
+                self._tokens.disable_user(user_id)
             self._tokens.forget_expired_revocations()
             return
 

@@ -209,3 +209,25 @@ class ApiKeyCreatedOut(BaseModel):
     prefix: str
     created_at: datetime
     expires_at: datetime | None
+
+
+TokenQuota = Annotated[int, Field(strict=True, ge=0, le=10**15)]
+
+
+class QuotaPatch(BaseModel):
+    """The quotas given are set (null: unlimited); the ones left out stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tokens_per_day: TokenQuota | None = None
+    tokens_per_month: TokenQuota | None = None
+
+
+class AdminUserPatch(BaseModel):
+    """An admin's change of a user; every field left out stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["admin", "user"] | None = None
+    disabled: Annotated[bool, Field(strict=True)] | None = None
+    quota: QuotaPatch | None = None

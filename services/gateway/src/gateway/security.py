@@ -57,8 +57,9 @@ class AccessTokens:
     """HS256 access tokens, and the personal API keys beside them (`keys`). A verified token is
     remembered until it expires: every request verifies its token (the per-user limits and the
     route both need the user), and decoding a JWT is CPU spent on the way to every first
-    token. Only a logout can end a token before its `exp`: `revoked` holds the ids of those,
-    kept current on every gateway by `gateway.revocations`, and is checked on every hit."""
+    token. Only a logout or disabling its user can end a token before its `exp`: `revoked`
+    holds the ids of those tokens and `disabled` the users, kept current on every gateway by
+    `gateway.revocations`, and both are checked on every hit."""
 
     MAX_REMEMBERED = 10_000
 
@@ -68,6 +69,7 @@ class AccessTokens:
         self._clock = clock
         self._verified: dict[str, Session] = {}
         self.revoked: dict[str, float] = {}  # jti → the token's expiry
+        self.disabled: set[UUID] = set()  # users whose every credential is refused
         self.keys = KeyCache(settings.api_key_hmac_secret(), clock)
 
     def issue(self, user_id: UUID) -> str:
@@ -86,12 +88,23 @@ class AccessTokens:
         An API key answers from memory only (`keys.resolve` asks on a miss)."""
         if access_token.startswith(KEY_PREFIX):
             known = self.keys.cached(access_token)
-            return known.user_id if known is not None else None
+            if known is None or known.user_id in self.disabled:
+                return None
+            return known.user_id
         session = self.session(access_token)
         return session.user_id if session is not None else None
 
     def revoke(self, jti: str, expires: float) -> None:
         self.revoked[jti] = expires
+
+    def disable_user(self, user_id: UUID) -> None:
+        """Refuse every token and key of the user from now on, and drop the ones in memory."""
+        self.disabled.add(user_id)
+        self._verified = {t: s for t, s in self._verified.items() if s.user_id != user_id}
+        self.keys.forget_user(user_id)
+
+    def enable_user(self, user_id: UUID) -> None:
+        self.disabled.discard(user_id)
 
     def forget_expired_revocations(self) -> None:
         now = self._clock()
@@ -100,7 +113,11 @@ class AccessTokens:
     def session(self, access_token: str) -> Session | None:
         known = self._verified.get(access_token)
         if known is not None:
-            if self._clock() < known.expires and known.jti not in self.revoked:
+            if (
+                self._clock() < known.expires
+                and known.jti not in self.revoked
+                and known.user_id not in self.disabled
+            ):
                 return known
             del self._verified[access_token]
             return None
@@ -117,7 +134,7 @@ class AccessTokens:
             session = Session(UUID(claims["sub"]), jti, float(claims["exp"]))
         except (jwt.PyJWTError, ValueError, TypeError):
             return None
-        if session.jti in self.revoked:
+        if session.jti in self.revoked or session.user_id in self.disabled:
             return None
         if len(self._verified) >= self.MAX_REMEMBERED:
             self._verified.clear()

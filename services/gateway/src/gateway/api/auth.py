@@ -83,6 +83,8 @@ async def login(
     if not await passwords.verify(creds.password_hash if creds else None, body.password):
         raise HTTPException(401, "Incorrect email or password")
     assert creds is not None
+    if creds.disabled:
+        raise HTTPException(403, "This account is disabled")
     return AccessTokenOut(access_token=access_tokens.issue(creds.user_id))
 
 

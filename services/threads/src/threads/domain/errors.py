@@ -6,10 +6,11 @@ from contracts.errors import ErrorCode
 
 
 class DomainError(Exception):
-    def __init__(self, code: ErrorCode, detail: str) -> None:
+    def __init__(self, code: ErrorCode, detail: str, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.retry_after = retry_after
 
 
 def not_found(what: str) -> DomainError:
@@ -22,3 +23,7 @@ def invalid(detail: str) -> DomainError:
 
 def conflict(detail: str) -> DomainError:
     return DomainError(ErrorCode.CONFLICT, detail)
+
+
+def forbidden(detail: str) -> DomainError:
+    return DomainError(ErrorCode.FORBIDDEN, detail)

@@ -1,5 +1,5 @@
-"""`switchboard-threads serve | migrate | replay | rotate-secrets | prices set`: the command
-line."""
+"""`switchboard-threads serve | migrate | replay | rotate-secrets | prices set | admin
+grant|revoke`: the command line."""
 
 from __future__ import annotations
 
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     price.add_argument(
         "--reasoning", type=float, help="USD per million reasoning (default: --output)"
     )
+    admin = sub.add_parser("admin", help="make a user an admin, or a user again")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    for verb, what in (("grant", "make EMAIL's account an admin"), ("revoke", "a user again")):
+        admin_sub.add_parser(verb, help=what).add_argument("email")
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("threads", level=settings.log_level, json=settings.log_json)
@@ -61,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         from threads.entrypoints.rotate_secrets import run_rotate
 
         return asyncio.run(run_rotate(settings))
+    elif args.command == "admin":
+        from threads.entrypoints.admin_cli import run_set_role
+
+        role = "admin" if args.admin_command == "grant" else "user"
+        return asyncio.run(run_set_role(settings, args.email, role))
     elif args.command == "prices":
         from pydantic import ValidationError
 

@@ -58,7 +58,9 @@ from threads.handlers import (
     touch_api_key,
     update_project,
     update_thread,
+    update_user,
 )
+from threads.queries import admin as admin_queries
 from threads.queries import api_keys as api_key_queries
 from threads.queries import chat as chat_queries
 from threads.queries import documents as document_queries
@@ -107,6 +109,8 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
 
     # -- commands --
     command(c.RegisterUser, register_user.handle)
+    command(c.SetUserRole, update_user.set_role)
+    command(c.UpdateUser, update_user.handle)
     command(
         c.CreateThread,
         functools.partial(create_thread.handle, default_provider=settings.default_provider),
@@ -200,6 +204,7 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
     )
 
     query(q.GetUser, lambda conn, m: user_queries.get_user(conn, m.user_id), "User")
+    query(q.ListUsers, lambda conn, m: admin_queries.list_users(conn, uid(m), m), "Users")
     query(
         q.GetCredentials,
         lambda conn, m: user_queries.get_credentials(conn, m.email),

@@ -1,5 +1,6 @@
 """API keys: a user's keys as listed (never their hashes), the live key of a hash (a gateway's
-cache miss), and the logged-out tokens still in force (a gateway that starts)."""
+cache miss), and the logged-out tokens still in force and the disabled users (a gateway that
+starts)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.views import ApiKeyListView, ApiKeyOwnerView, ApiKeyView, RevocationsView
-from threads.store.tables import api_key_last_used, api_keys, revoked_tokens
+from threads.store.tables import api_key_last_used, api_keys, revoked_tokens, users
 
 
 async def list_api_keys(conn: AsyncConnection, user_id: UUID | None) -> dict[str, Any]:
@@ -51,4 +52,7 @@ async def revocations(conn: AsyncConnection) -> RevocationsView:
             revoked_tokens.c.expires_at > func.now()
         )
     )
-    return RevocationsView(tokens={r.jti: r.expires_at for r in rows})
+    disabled = await conn.scalars(select(users.c.id).where(users.c.disabled.is_(True)))
+    return RevocationsView(
+        tokens={r.jti: r.expires_at for r in rows}, disabled_users=list(disabled)
+    )

@@ -20,7 +20,11 @@ async def get_user(conn: AsyncConnection, user_id: UUID) -> UserView | None:
 async def get_credentials(conn: AsyncConnection, email: str) -> CredentialsView | None:
     row = (
         await conn.execute(
-            select(users.c.id, users.c.password_hash).where(users.c.email == email.strip().lower())
+            select(users.c.id, users.c.password_hash, users.c.disabled).where(
+                users.c.email == email.strip().lower()
+            )
         )
     ).first()
-    return CredentialsView(user_id=row.id, password_hash=row.password_hash) if row else None
+    if row is None:
+        return None
+    return CredentialsView(user_id=row.id, password_hash=row.password_hash, disabled=row.disabled)

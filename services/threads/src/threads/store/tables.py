@@ -108,6 +108,12 @@ users = Table(
     Column("display_name", String(255)),
     Column("password_hash", Text, nullable=False),
     Column("created_at", TS, nullable=False),
+    Column("role", String(16), nullable=False, server_default="user"),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("tokens_per_day", BigInteger),
+    Column("tokens_per_month", BigInteger),
+    Index("ix_users_admins", "id", postgresql_where=text("role = 'admin'")),
+    Index("ix_users_created", "created_at", "id"),
 )
 
 projects = Table(

@@ -192,7 +192,7 @@ class UnitOfWork:
                 await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
             return Reply.failure(ErrorCode.CONFLICT, "Conflicting concurrent changes; try again")
         except DomainError as err:
-            reply = Reply.failure(err.code, err.detail)
+            reply = Reply.failure(err.code, err.detail, err.retry_after)
             try:
                 return await self._remember(actor, command, reply)
             except Exception as exc:
