@@ -3,11 +3,13 @@
 Simulates users working: projects created, renamed, deleted; threads created in and out of
 projects, renamed, moved, deleted; messages posted and deleted; chats whose answers complete,
 fail or are cancelled (some finishing a little later, some deleted while they stream), titles
-generated; documents of both scopes; provider settings and task routes. Threads are trees:
-chats below the active leaf or on a new branch, regenerated answers, edited questions, branch
-switches, forks and subtree deletions; some threads start in the shape stored before the tree
-(schema_version 1, read as a chain) and go on in the new one. Only what the handlers
-would accept is appended (no message in a deleted thread, no move to the same project...).
+generated; documents of both scopes; provider settings and task routes; thread instructions,
+context settings, summaries and share links; imports; personal API keys and logouts; roles,
+quotas and disabled accounts. Threads are trees: chats below the active leaf or on a new
+branch, regenerated answers, edited questions, branch switches, forks and subtree deletions;
+some threads start in the shape stored before the tree (schema_version 1, read as a chain)
+and go on in the new one. Only what the handlers would accept is appended (no message in a
+deleted thread, no move to the same project...).
 
 Every event is a `contracts.events` model dumped the way `event_store.append` dumps it, with the
 same metadata keys; the events of one command share their `recorded_at`, as one transaction's
@@ -27,13 +29,19 @@ from datetime import UTC, datetime, timedelta
 from contracts.base import DomainEvent
 from contracts.events import (
     ActiveLeafSet,
+    ApiKeyCreated,
+    ApiKeyDeleted,
     AssistantMessageCancelled,
     AssistantMessageCompleted,
     AssistantMessageFailed,
     AssistantMessageRequested,
+    ConversationImported,
     DocumentAdded,
     DocumentDeleted,
     GenerationCancelled,
+    ImportBatchRecorded,
+    ImportedItem,
+    ImportStarted,
     MessageDeleted,
     MessagePosted,
     ModelPriceSet,
@@ -42,17 +50,27 @@ from contracts.events import (
     ProjectUpdated,
     ProviderConfigured,
     ProviderRemoved,
+    ShareRevoked,
     TaskRoute,
     TaskRoutesSet,
+    ThreadContextConfigured,
     ThreadCreated,
     ThreadDeleted,
+    ThreadInstructionsSet,
     ThreadMoved,
     ThreadRenamed,
+    ThreadShared,
+    ThreadSummarized,
+    TokenRevoked,
+    UserDisabled,
+    UserEnabled,
     UserMessagePosted,
+    UserQuotaSet,
     UserRegistered,
+    UserRoleSet,
 )
-from contracts.views import ForkedFrom
-from threads.domain import branches
+from contracts.views import ForkedFrom, SharedMessage
+from threads.domain import branches, imports
 from threads.domain.thread import ThreadState
 from threads.domain.tree import Node, Tree
 
@@ -119,6 +137,7 @@ class Thread:
     roles: dict[uuid.UUID, str] = field(default_factory=dict)
     leaf: uuid.UUID | None = None
     legacy: bool = False  # its events are written as before the tree, until a tree action
+    shares: list[str] = field(default_factory=list)  # live share links
 
     def add(self, mid: uuid.UUID, parent: uuid.UUID | None, role: str) -> None:
         self.messages.append(mid)
@@ -143,6 +162,8 @@ class User:
     )  # (document, project, thread)
     providers: set[str] = field(default_factory=set)
     routes: list[TaskRoute] = field(default_factory=list)
+    keys: list[uuid.UUID] = field(default_factory=list)  # live personal API keys
+    disabled: bool = False
 
 
 class Log:
@@ -581,7 +602,8 @@ class World:
                 key_hint="cdef",
             )
             self.log.append(stream, u.id, configured)
-        elif roll < 0.75 and provider in u.providers:
+        elif roll < 0.75 and u.providers:
+            provider = self.rng.choice(sorted(u.providers))
             u.providers.discard(provider)
             kept = [r for r in u.routes if r.provider != provider]
             events: list[DomainEvent] = [ProviderRemoved(user_id=u.id, provider=provider)]
@@ -609,6 +631,162 @@ class World:
         )
         self.log.append(f"prices-{self.log.new_id()}", None, price)  # apart from other logs
 
+    def thread_settings(self, u: User) -> None:
+        """Instructions, context settings, a summary of the oldest turns, a share link made or
+        revoked: what a thread gets besides messages."""
+        t, roll = self.thread(u), self.rng.random()
+        if t is None:
+            return
+        stream = f"thread-{t.id}"
+        if roll < 0.2:
+            text = self.rng.choice((None, self.words(4, 12)))
+            self.log.append(stream, u.id, ThreadInstructionsSet(thread_id=t.id, instructions=text))
+        elif roll < 0.4:
+            configured = ThreadContextConfigured(
+                thread_id=t.id,
+                context_window=self.rng.choice((None, 8000)),
+                context_policy=self.rng.choice(("truncate", "summarize")),
+            )
+            self.log.append(stream, u.id, configured)
+        elif roll < 0.6 and t.messages:
+            through = self.rng.choice(t.messages)
+            keyed = self.rng.random() < 0.8  # the usage ledger counts only a keyed summary
+            summary = ThreadSummarized(
+                thread_id=t.id,
+                through_message_id=through,
+                text=self.words(10, 30),
+                summarized_messages=t.messages.index(through) + 1,
+                message_id=t.leaf,
+                usage={"input_tokens": self.rng.randint(100, 900), "output_tokens": 50},
+                provider="echo" if keyed else None,
+                model="echo" if keyed else None,
+                user_id=u.id if keyed else None,
+                project_id=t.project if keyed else None,
+            )
+            self.log.append(stream, None, summary)
+        elif roll < 0.75 or not any(s.shares for s in u.threads):
+            share_id = f"{self.rng.getrandbits(128):032x}"
+            t.shares.append(share_id)
+            shown = [
+                SharedMessage(role=t.roles[m], content=self.words(2, 8), created_at=self.log.clock)  # type: ignore[arg-type]
+                for m in t.messages[-3:]
+            ]
+            shared = ThreadShared(
+                thread_id=t.id, share_id=share_id, user_id=u.id, title=t.title, messages=shown
+            )
+            self.log.append(stream, u.id, shared)
+        else:  # one of the user's links, whichever thread it shows
+            t = self.rng.choice([s for s in u.threads if s.shares])
+            share_id = t.shares.pop(self.rng.randrange(len(t.shares)))
+            revoked = ShareRevoked(thread_id=t.id, share_id=share_id)
+            self.log.append(f"thread-{t.id}", u.id, revoked)
+
+    def api_keys(self, u: User) -> None:
+        """A personal API key made (some expiring) or deleted, or a login token revoked."""
+        roll = self.rng.random()
+        if roll < 0.5 or (roll < 0.8 and not u.keys):
+            kid = self.log.new_id()
+            u.keys.append(kid)
+            expires = self.log.clock + timedelta(days=30) if self.rng.random() < 0.5 else None
+            created = ApiKeyCreated(
+                key_id=kid,
+                user_id=u.id,
+                name=self.words(1, 2),
+                prefix=f"sb-{kid.hex[:7]}",
+                hash=f"{self.rng.getrandbits(256):064x}",
+                expires_at=expires,
+            )
+            self.log.append(f"apikey-{kid}", u.id, created)
+        elif roll < 0.8:
+            kid = u.keys.pop(self.rng.randrange(len(u.keys)))
+            self.log.append(f"apikey-{kid}", u.id, ApiKeyDeleted(key_id=kid, user_id=u.id))
+        else:
+            jti = f"{self.rng.getrandbits(128):032x}"
+            expires = self.log.clock + timedelta(minutes=self.rng.randint(1, 60))
+            revoked = TokenRevoked(jti=jti, user_id=u.id, expires_at=expires)
+            self.log.append(f"session-{jti}", u.id, revoked)
+
+    def import_conversations(self, u: User) -> None:
+        """An import of one batch: each conversation a thread and its claim, one skipped now
+        and then, and the batch's record on the import's stream."""
+        iid, source = self.log.new_id(), self.rng.choice(("chatgpt", "switchboard"))
+        total = self.rng.randint(1, 3)
+        stream = imports.import_stream(iid)
+        start = ImportStarted(import_id=iid, user_id=u.id, source=source, total=total)
+        self.log.append(stream, u.id, start)
+        items: list[ImportedItem] = []
+        for seq in range(total):
+            source_id = f"conv-{self.rng.getrandbits(64):x}"
+            if self.rng.random() < 0.2:
+                items.append(
+                    ImportedItem(seq=seq, source_id=source_id, thread_id=None, reason="empty")
+                )
+                continue
+            t = Thread(self.log.new_id(), None, self.words(2, 4))
+            u.threads.append(t)
+            made: list[DomainEvent] = [
+                ThreadCreated(
+                    thread_id=t.id,
+                    user_id=u.id,
+                    project_id=None,
+                    title=t.title,
+                    provider="echo",
+                    model="echo",
+                    thread_type="assistant",
+                    agent_type="chat",
+                )
+            ]
+            for role in ("user", "assistant"):
+                mid = self.log.new_id()
+                made.append(
+                    MessagePosted(
+                        message_id=mid,
+                        thread_id=t.id,
+                        role=role,  # type: ignore[arg-type]
+                        content=self.words(3, 12),
+                        parent_id=t.leaf,
+                    )
+                )
+                t.add(mid, t.leaf, role)
+            self.log.append(f"thread-{t.id}", u.id, *made)
+            claim = ConversationImported(
+                import_id=iid, user_id=u.id, source=source, source_id=source_id, thread_id=t.id
+            )
+            self.log.append(imports.source_stream(u.id, source, source_id), u.id, claim)
+            items.append(ImportedItem(seq=seq, source_id=source_id, thread_id=t.id, title=t.title))
+        self.log.append(stream, u.id, ImportBatchRecorded(import_id=iid, items=items))
+
+    def administer(self, u: User) -> None:
+        """An admin sets the user's role or quotas, or disables or enables the account."""
+        roll, stream = self.rng.random(), f"user-{u.id}"
+        if u.disabled or roll >= 0.6:  # a disabled account is enabled again first
+            u.disabled = not u.disabled
+            kind = UserDisabled if u.disabled else UserEnabled
+            self.log.append(stream, None, kind(user_id=u.id))
+        elif roll < 0.3:
+            role = self.rng.choice(("admin", "user"))
+            self.log.append(stream, None, UserRoleSet(user_id=u.id, role=role))  # type: ignore[arg-type]
+        elif roll < 0.6:
+            quota = UserQuotaSet(
+                user_id=u.id,
+                tokens_per_day=self.rng.choice((None, 10_000)),
+                tokens_per_month=self.rng.choice((None, 200_000)),
+            )
+            self.log.append(stream, None, quota)
+
+    def account(self, u: User) -> None:
+        """The user's own settings (providers and routes, API keys and logouts, imports), or
+        an admin's of the user."""
+        roll = self.rng.random()
+        if roll < 0.45:
+            self.providers(u)
+        elif roll < 0.7:
+            self.api_keys(u)
+        elif roll < 0.85:
+            self.import_conversations(u)
+        else:
+            self.administer(u)
+
     def step(self) -> None:
         """One user action; now and then the oldest answer in flight ends."""
         if self.streaming and (len(self.streaming) > 20 or self.rng.random() < 0.3):
@@ -620,30 +798,32 @@ class World:
         u = self.rng.choice(self.users)
         if not u.threads or 0.77 <= roll < 0.85:
             self.create_thread(u)
-        elif roll < 0.44:
+        elif roll < 0.41:
             self.post_message(u)
+        elif roll < 0.44:
+            self.thread_settings(u)
         elif roll < 0.52:
             self.tree_action(u, (roll - 0.44) / 0.08)
         elif roll < 0.77:
             self.chat(u)
-        elif roll < 0.88:
+        elif roll < 0.875:
             self.rename_or_move(u)
-        elif roll < 0.9:
+        elif roll < 0.895:
             self.delete_thread(u)
-        elif roll < 0.93:
+        elif roll < 0.92:
             self.delete_message(u)
-        elif roll < 0.95:
+        elif roll < 0.935:
             self.create_project(u)
-        elif roll < 0.96:
+        elif roll < 0.945:
             self.update_project(u)
-        elif roll < 0.965:
+        elif roll < 0.95:
             self.delete_project(u)
-        elif roll < 0.98:
+        elif roll < 0.96:
             self.add_document(u)
-        elif roll < 0.99:
+        elif roll < 0.965:
             self.delete_document(u)
         else:
-            self.providers(u)
+            self.account(u)
 
     def expected(self) -> dict[str, int]:
         """Row counts the rebuilt read models must have (a sanity check for the benchmark)."""

@@ -1,7 +1,9 @@
 """A recognisable API key goes in through PUT /api/providers/.../config and is then looked for
 everywhere it must never appear: HTTP responses (including errors and the SSE chat stream), the
 events (HTTP history, the raw table, the JetStream stream EVENTS), every other table in
-plaintext, the services' log files, and the metrics output.
+plaintext, the services' log files, and the metrics output. A personal API key (`sb-...`) made
+through POST /api/keys and used on /api and /v1 is looked for in the same places: only the 201
+that made it may show it.
 
 The stack is its own (database, NATS, services at DEBUG level with unbuffered output) and is
 stopped before its logs are read, so every line any service wrote is on disk and looked at.
@@ -75,6 +77,7 @@ class Isolated:
     stack: Stack
     nats_url: str
     database_url: str
+    metrics_ports: dict[str, int]  # the services other than the gateway
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,9 @@ def isolated(infra: Infra, artifacts_dir: Path) -> Iterator[Isolated]:
         sync_always=False,
     )
     database_url = create_migrated_database(infra.admin_dsn, prefix="sb_leak")
+    metrics = {"threads": free_port()}  # the chat worker serves no metrics
     env = {
+        "THREADS_METRICS_PORT": str(metrics["threads"]),
         "PYTHONUNBUFFERED": "1",
         "THREADS_LOG_LEVEL": "DEBUG",
         "GATEWAY_LOG_LEVEL": "DEBUG",
@@ -99,7 +104,7 @@ def isolated(infra: Infra, artifacts_dir: Path) -> Iterator[Isolated]:
             Infra(infra.admin_dsn, nats_server.url), database_url, root, extra_env=env
         )
         try:
-            yield Isolated(stack, nats_server.url, database_url)
+            yield Isolated(stack, nats_server.url, database_url, metrics)
         finally:
             stack.stop()
     finally:
@@ -130,7 +135,7 @@ def assert_absent(key: str, where: str, content: str | bytes) -> None:
     text = content.decode(errors="replace") if isinstance(content, bytes) else content
     assert key not in text, f"the API key leaked into {where}"
     # A key cut in half is still a leak: no run of 12 characters of it may appear either.
-    body = key.removeprefix("sk-")
+    body = key.removeprefix("sk-").removeprefix("sb-")
     for i in range(0, len(body) - 12, 4):
         assert body[i : i + 12] not in text, f"part of the API key leaked into {where}"
 
@@ -161,12 +166,91 @@ async def jetstream_messages(nats_url: str, subject: str) -> list[bytes]:
 @pytest.mark.timeout(120)
 async def test_the_key_appears_nowhere(isolated: Isolated, hostile_provider: str) -> None:
     async with httpx.AsyncClient(base_url=isolated.stack.base_url, timeout=30) as client:
-        await check_everything(await register(client), isolated, hostile_provider)
+        personal = await personal_key_uses(await register(client), isolated)
+        await check_everything(await register(client), isolated, hostile_provider, personal)
 
 
-async def check_everything(user: User, isolated: Isolated, hostile_provider: str) -> None:
-    key = f"sk-LEAKCHECK-{uuid.uuid4().hex}{uuid.uuid4().hex}"
+@dataclass
+class PersonalKey:
+    key: str
+    key_id: str
+    user_id: str
+    responses: list[tuple[str, str]]
+
+
+async def personal_key_uses(user: User, isolated: Isolated) -> PersonalKey:
+    """A personal API key made, used on /api and /v1, listed, refused in its variants, then
+    deleted and refused: every response but the 201 is kept to be searched."""
     responses: list[tuple[str, str]] = []
+
+    async def seen(what: str, response: httpx.Response) -> httpx.Response:
+        responses.append((what, response.text))
+        return response
+
+    made = await user.post("/api/keys", json={"name": "leakcheck"})
+    assert made.status_code == 201, made.text
+    key, key_id = made.json()["key"], made.json()["id"]
+    assert key.startswith("sb-") and key.startswith(made.json()["prefix"])
+    keyed = {"Authorization": f"Bearer {key}"}
+    client = user.client
+    me = await seen("GET /api/me with the key", await client.get("/api/me", headers=keyed))
+    assert me.status_code == 200 and me.json()["id"] == user.id
+    for _ in range(150):  # a chat worker may still be starting: 503
+        v1 = await client.get("/v1/models", headers=keyed)
+        if v1.status_code != 503:
+            break
+        await asyncio.sleep(0.2)
+    await seen("GET /v1/models with the key", v1)
+    assert v1.status_code == 200, v1.text
+    thread = await client.post("/api/threads", headers=keyed, json={"model_provider": "echo"})
+    await seen("POST /api/threads with the key", thread)
+    assert thread.status_code == 201, thread.text
+    chat = await client.post(
+        f"/api/threads/{thread.json()['id']}/chat", headers=keyed, json={"content": "hi"}
+    )
+    await seen("POST chat with the key", chat)
+    listed = await seen("GET /api/keys", await user.get("/api/keys"))
+    assert [k["id"] for k in listed.json()["keys"]] == [key_id]
+    history = await user.get(f"/api/threads/{thread.json()['id']}/events")
+    await seen("GET thread events", history)
+    assert history.status_code == 200
+    # Refused: the key in a body, a forged or truncated key, the key as a name too long.
+    for what, r in [
+        (
+            "401 (forged key)",
+            await client.get("/api/me", headers={"Authorization": keyed["Authorization"] + "x"}),
+        ),
+        (
+            "401 (cut key)",
+            await client.get("/v1/models", headers={"Authorization": keyed["Authorization"][:-1]}),
+        ),
+        ("422 (key as a name)", await user.post("/api/keys", json={"name": key * 3})),
+        (
+            "422 (key as expiry)",
+            await user.post("/api/keys", json={"name": "x", "expires_at": key}),
+        ),
+        ("404 (key as an id)", await user.delete(f"/api/keys/{key}")),
+    ]:
+        await seen(what, r)
+        assert r.status_code in (401, 404, 422), (what, r.status_code)
+    for name, port in isolated.metrics_ports.items():
+        async with httpx.AsyncClient(timeout=10) as plain:
+            scraped = await plain.get(f"http://127.0.0.1:{port}/metrics")
+        await seen(f"the {name} metrics", scraped)
+        assert scraped.status_code == 200
+    await seen("GET /metrics", await client.get("/metrics"))
+    deleted = await user.delete(f"/api/keys/{key_id}")
+    assert deleted.status_code == 204
+    await seen("GET /api/me with the deleted key", await client.get("/api/me", headers=keyed))
+    return PersonalKey(key, key_id, user.id, responses)
+
+
+async def check_everything(
+    user: User, isolated: Isolated, hostile_provider: str, personal: PersonalKey
+) -> None:
+    key = f"sk-LEAKCHECK-{uuid.uuid4().hex}{uuid.uuid4().hex}"
+    responses: list[tuple[str, str]] = list(personal.responses)
+    secrets_ = (key, personal.key)
 
     async def seen(what: str, response: httpx.Response) -> httpx.Response:
         responses.append((what, response.text))
@@ -221,8 +305,13 @@ async def check_everything(user: User, isolated: Isolated, hostile_provider: str
     r = await user.delete("/api/providers/deepseek")
     await seen("DELETE reply", r)
 
+    for name, port in isolated.metrics_ports.items():
+        async with httpx.AsyncClient(timeout=10) as plain:
+            await seen(f"the {name} metrics", await plain.get(f"http://127.0.0.1:{port}/metrics"))
+
     for what, body in responses:
-        assert_absent(key, what, body)
+        for secret in secrets_:
+            assert_absent(secret, what, body)
 
     # -- storage: only the sealed row holds it, and not in plaintext --------------------------
     uid = uuid.UUID(user.id)
@@ -232,15 +321,24 @@ async def check_everything(user: User, isolated: Isolated, hostile_provider: str
             await conn.execute(select(secrets.c.ciphertext).where(secrets.c.user_id == uid))
         ).scalars()
         for blob in sealed:
-            assert_absent(key, "provider_secrets ciphertext", bytes(blob))
+            for secret in secrets_:
+                assert_absent(secret, "provider_secrets ciphertext", bytes(blob))
         for table in metadata.sorted_tables:
-            if table is secrets:
-                continue
-            hits = await conn.scalar(
-                text(f'SELECT count(*) FROM "{table.name}" t WHERE t::text LIKE :p'),
-                {"p": f"%{key[3:20]}%"},
+            for secret in secrets_:
+                if table is secrets and secret is key:
+                    continue
+                hits = await conn.scalar(
+                    text(f'SELECT count(*) FROM "{table.name}" t WHERE t::text LIKE :p'),
+                    {"p": f"%{secret[3:20]}%"},
+                )
+                assert hits == 0, f"the API key leaked into table {table.name}"
+        key_events = (
+            await conn.execute(
+                select(events.c.event_type, events.c.data, events.c.metadata).where(
+                    events.c.stream_id == f"apikey-{personal.key_id}"
+                )
             )
-            assert hits == 0, f"the API key leaked into table {table.name}"
+        ).all()
         provider_events = (
             await conn.execute(
                 select(events.c.event_type, events.c.data).where(
@@ -250,6 +348,9 @@ async def check_everything(user: User, isolated: Isolated, hostile_provider: str
         ).all()
     assert [e.event_type for e in provider_events].count("ProviderConfigured") == 2
     assert all(e.data["key_hint"] == key[-4:] for e in provider_events if "key_hint" in e.data)
+    assert [e.event_type for e in key_events] == ["ApiKeyCreated", "ApiKeyDeleted"]
+    for e in key_events:  # ApiKeyCreated holds the key's hash and prefix, never the key
+        assert_absent(personal.key, f"the {e.event_type} event", orjson.dumps([e.data, e.metadata]))
 
     # -- the JetStream stream EVENTS, once the relay has caught up ----------------------------
     for _ in range(100):
@@ -262,13 +363,19 @@ async def check_everything(user: User, isolated: Isolated, hostile_provider: str
     relayed = await jetstream_messages(isolated.nats_url, f"events.providers.{uid}.>")
     assert len(relayed) >= len(provider_events)
     relayed += await jetstream_messages(isolated.nats_url, f"events.thread.{thread['id']}.>")
+    keyed = await jetstream_messages(isolated.nats_url, f"events.apikey.{personal.key_id}.>")
+    assert len(keyed) == 2
+    relayed += keyed + await jetstream_messages(isolated.nats_url, "events.>")
     for message in relayed:
-        assert_absent(key, "the EVENTS stream", message)
+        for secret in secrets_:
+            assert_absent(secret, "the EVENTS stream", message)
 
     # -- every log line of every service, all flushed: the stack is stopped first -------------
     isolated.stack.stop()
     logs = {name: svc.log_path.read_bytes() for name, svc in isolated.stack.services.items()}
     assert b"ConfigureProvider" in logs["threads"]  # the lines about this very key are here
     assert b"model listing failed" in logs["chat-worker-1"]
+    assert b"CreateApiKey" in logs["threads"]
     for name, content in logs.items():
-        assert_absent(key, f"the {name} log", content)
+        for secret in secrets_:
+            assert_absent(secret, f"the {name} log", content)

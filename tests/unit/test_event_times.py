@@ -5,7 +5,7 @@ revoked_tokens with other expiries than the live rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +21,7 @@ class Event:
     recorded_at: datetime | int
     position: int = 1
     type: str = "TokenRevoked"
-    data: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 LIVE = Event(recorded_at=datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
