@@ -34,7 +34,7 @@ from contracts.views import ThreadView
 from gateway.answer_stream import AnswerStreamReader
 from gateway.api.chat import post_and_subscribe, sse
 from gateway.api.models import fetch_models
-from gateway.bus import Bus
+from gateway.bus import Bus, CodedError
 from gateway.deps import BusDep, Meta, UserId, envelope
 from gateway.v1_wire import (
     STREAM_ERROR_STATUS,
@@ -60,7 +60,8 @@ class OpenAIRoute(APIRoute):
                 return await handler(request)
             except StarletteHTTPException as exc:  # FastAPI's, and a body over the limit
                 message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-                return openai_error(exc.status_code, message, headers=exc.headers)
+                code = exc.code if isinstance(exc, CodedError) else None
+                return openai_error(exc.status_code, message, code, headers=exc.headers)
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
