@@ -44,7 +44,7 @@ class Settings(BaseSettings, NatsSettings):
         description="largest chat context pushed to the workers with PostChat; 0: never push",
     )
     search_candidates: int = Field(
-        default=1000,
+        default=500,
         ge=1,
         le=100_000,
         description="newest matching messages (and titles) a search ranks",

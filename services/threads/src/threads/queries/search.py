@@ -2,13 +2,15 @@
 
 The vectors are the generated `search` columns (migration 0005, which also defines how a query
 is read: `search_query`). Ranking every match of a common word would read every matching row,
-so the ranked candidates are bounded: the newest `candidates` matching messages and the newest
-`candidates` matching titles, ranked together (`ts_rank`, titles weighted above contents),
-best first. A query matching more than that is answered from its newest matches.
+so the ranked candidates are bounded, in a way that bounds the rows read too: a probe through
+the GIN index takes up to `PROBE` matches; when it found fewer, they are all the matches, and
+the newest `candidates` of them are ranked; when it filled up, the word is common, and the
+candidates are the newest `candidates` matches among the user's newest `WINDOW` messages,
+read backwards through `ix_messages_user_id_seq`. Titles: the newest `candidates` matches.
+All are ranked together (`ts_rank`, titles weighted above contents), best first.
 
-The statement is prepared afresh each time so PostgreSQL plans it for the words asked:
-a rare word is found through the GIN index, a common one by walking the user's newest
-messages (`ix_messages_user_id_seq`); a cached generic plan would pick one way for all.
+The statement is prepared afresh each time, so PostgreSQL plans it for the words asked
+(a cached generic plan would not see how common they are).
 
 A cursor holds the last hit's place in that order (rank, time, id) and the bounds of the first
 page (the newest message position and the time it was asked), so later pages rank the same
@@ -33,6 +35,7 @@ from threads.domain.errors import invalid, not_found
 from threads.replay.driver import driver_connection
 from threads.store.tables import projects
 
+PROBE, WINDOW = 2000, 20_000
 START, STOP = "\ue000", "\ue001"  # private-use characters: no text of ours holds them
 _OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15"
 _TITLE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
@@ -76,15 +79,30 @@ def decode_cursor(cursor: str) -> Cursor:
 
 # $1 query text, $2 user, $3 candidates, $4 message bound, $5 time bound, $6 page size plus
 # one, $7 project or NULL, $8..$10 the cursor's rank, time and id or NULLs, $11/$12 headline
-# options. A NULL's condition folds away when PostgreSQL plans the statement for its values.
+# options, $13 the probe's limit, $14 the newest messages read when the probe fills up.
+# A NULL's condition folds away when PostgreSQL plans the statement for its values.
 _SEARCH = f"""
-WITH hits AS (
-  (SELECT m.id, m.id AS message_id, m.thread_id, m.role, m.created_at, m.seq, m.search
-   FROM messages AS m
-   WHERE m.user_id = $2 AND m.search @@ search_query($1) AND m.seq <= $4
+WITH probe AS MATERIALIZED (
+  SELECT m.id, m.seq FROM messages AS m
+  WHERE m.user_id = $2 AND m.search @@ search_query($1) AND m.seq <= $4
+    AND ($7::uuid IS NULL
+         OR m.thread_id IN (SELECT id FROM threads WHERE user_id = $2 AND project_id = $7))
+  LIMIT $13
+), few AS (
+  SELECT count(*) < $13 AS yes FROM probe
+), chosen AS (
+  (SELECT id FROM probe WHERE (SELECT yes FROM few) ORDER BY seq DESC LIMIT $3)
+  UNION ALL
+  (SELECT r.id
+   FROM (SELECT m.id, m.seq, m.thread_id, m.search FROM messages AS m
+         WHERE m.user_id = $2 AND m.seq <= $4 ORDER BY m.seq DESC LIMIT $14) AS r
+   WHERE NOT (SELECT yes FROM few) AND r.search @@ search_query($1)
      AND ($7::uuid IS NULL
-          OR m.thread_id IN (SELECT id FROM threads WHERE user_id = $2 AND project_id = $7))
-   ORDER BY m.seq DESC LIMIT $3)
+          OR r.thread_id IN (SELECT id FROM threads WHERE user_id = $2 AND project_id = $7))
+   ORDER BY r.seq DESC LIMIT $3)
+), hits AS (
+  (SELECT m.id, m.id AS message_id, m.thread_id, m.role, m.created_at, m.seq, m.search
+   FROM chosen JOIN messages AS m ON m.id = chosen.id)
   UNION ALL
   (SELECT t.id, NULL, t.id, NULL, t.created_at, NULL, t.search
    FROM threads AS t
@@ -160,6 +178,8 @@ async def search(
         cursor.ident if cursor else None,
         _TITLE_OPTIONS,
         _OPTIONS,
+        PROBE,
+        WINDOW,
     )
     driver = await driver_connection(conn)
     rows = await (await driver.prepare(_SEARCH)).fetch(*args)
