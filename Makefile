@@ -33,7 +33,7 @@ endif
 
 .PHONY: help install up test test-unit test-integration test-e2e test-faults lint format asyncapi \
         replay bench-list bench-chat bench-replay bench-load bench-bus bench-tree bench-import bench-search \
-        bench-burst bench-context bench-usage clean-data
+        bench-burst bench-context bench-usage bench-keys clean-data
 
 help: ## show this list
 	@awk -v tty="$$([ -t 1 ] && echo 1)" 'BEGIN { FS = ":.*## "; \
@@ -121,6 +121,9 @@ bench-context: install ## first-token overhead of the context budget: a 2,000-me
 
 bench-usage: install ## GET /api/usage p99 for a user with a year of daily ledger rows (benchmarks/bench_usage.py)
 	$(RUN) python benchmarks/bench_usage.py $(ARGS)
+
+bench-keys: install ## gateway CPU per request of an API key against a login token (benchmarks/bench_keys.py)
+	$(RUN) python benchmarks/bench_keys.py $(ARGS)
 
 clean-data: ## delete .data/ (the local database and streams); refuses while make up runs
 	@if [ -f .data/devstack.pid ] && kill -0 "$$(cat .data/devstack.pid)" 2>/dev/null; then \
