@@ -265,6 +265,29 @@ async def keys_and_logout(d: DataSet) -> None:
     d.streams.add(f"session-{jti}")
 
 
+async def roles_and_quotas(d: DataSet, other: User, database_url: str) -> None:
+    """The data set's user made an admin through the CLI (UserRoleSet), then changing another
+    user: a quota set and cleared, disabled and enabled, made admin and user again; and a
+    model's price set through the CLI (ModelPriceSet, stream `prices`)."""
+    env = {**os.environ, "THREADS_DATABASE_URL": database_url, "THREADS_LOG_JSON": "false"}
+    price = ["prices", "set", "echo", "echo-replayed", "--input", "1.5", "--output", "3"]
+    for args in (["admin", "grant", d.user.email], price):
+        cli = [executable("switchboard-threads"), *args]
+        done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    d.streams.add("prices")
+    url = f"/api/admin/users/{other.id}"
+    for change in (
+        {"quota": {"tokens_per_day": 1000, "tokens_per_month": 20000}},
+        {"quota": {"tokens_per_day": None}},
+        {"disabled": True},
+        {"disabled": False, "role": "admin"},
+        {"role": "user"},
+    ):
+        await d.call("patch", url, json=change)
+    d.streams.add(f"user-{other.id}")
+
+
 async def produced_types(engine: AsyncEngine, streams: set[str]) -> set[str]:
     async with engine.connect() as conn:
         rows = await conn.execute(
@@ -289,12 +312,13 @@ async def snapshot(user: User) -> dict[str, Any]:
 
 
 async def test_rebuilt_read_models_equal_the_live_ones(
-    user: User, other_user: User, engine: AsyncEngine
+    user: User, other_user: User, engine: AsyncEngine, database_url: str
 ) -> None:
     data = DataSet(user)
     await build(data)
     other = DataSet(other_user)
     await other.message(await other.thread(title="someone else's"), "user", "hi")
+    await roles_and_quotas(data, other_user, database_url)
 
     missing = set(EVENT_TYPES) - await produced_types(engine, data.streams)
     assert not missing, f"the data set never produces {sorted(missing)}: add a case"
