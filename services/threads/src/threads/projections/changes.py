@@ -149,6 +149,12 @@ ChangeFn = Callable[[Changes, Any], None]  # (changes, an `Event`): one read mod
 Definition = dict[str, ChangeFn]  # event type -> its changes: one read model
 
 
+def fields(data: dict[str, Any], *names: str, maybe: Sequence[str] = ()) -> dict[str, Any]:
+    """The event's fields `names` as the row's columns of the same names, and those in `maybe`
+    too, None where the event has none."""
+    return {name: data[name] for name in names} | {name: data.get(name) for name in maybe}
+
+
 def deletes(table: Table, key: str) -> ChangeFn:
     """The definition that deletes the row whose primary key is the event's field `key`."""
 

@@ -19,55 +19,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from threads.projections.changes import Changes, Definition, Event, Ref
+from threads.projections.changes import Changes, Definition, Event, Ref, deletes_with, fields
 from threads.store.tables import messages, threads
 
 
-def _place(out: Changes, event: Event, row: dict[str, Any], refs: dict[str, Ref]) -> None:
-    """The row below its parent; then it is the thread's active leaf."""
+def _place(out: Changes, event: Event, row: dict[str, Any]) -> None:
+    """The row (its user the thread's) below its parent; then it is the thread's active leaf."""
     d = event.data
     thread_id = d["thread_id"]
+    refs = {"user_id": Ref(threads, thread_id, "user_id")}
     if d.get("chained"):
         refs["parent_id"] = Ref(threads, thread_id, "active_leaf_id")
     out.insert(messages, row, refs)
     out.update(threads, thread_id, set={"active_leaf_id": d["message_id"]})
 
 
-def message_posted(out: Changes, event: Event) -> None:
+def _posted(event: Event, role: str, status: str, **more: Any) -> dict[str, Any]:
+    """A posted message's row: its content, artifact data, metadata and parent as given."""
     d = event.data
-    row = {
+    return {
         "id": d["message_id"],
         "seq": event.position,
         "thread_id": d["thread_id"],
-        "role": d["role"],
+        "role": role,
         "content": d["content"],
         "artifact_data": d.get("artifact_data"),
         "metadata": d.get("metadata"),
-        "status": d.get("status", "complete"),
-        "provider": d.get("provider"),
-        "model": d.get("model"),
-        "usage": d.get("usage"),
+        "status": status,
+        **more,
         "created_at": event.recorded_at,
         "parent_id": d.get("parent_id"),
     }
-    _place(out, event, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
+
+
+def message_posted(out: Changes, event: Event) -> None:
+    d = event.data
+    made_by = fields(d, maybe=("provider", "model", "usage"))
+    _place(out, event, _posted(event, d["role"], d.get("status", "complete"), **made_by))
 
 
 def user_message_posted(out: Changes, event: Event) -> None:
-    d = event.data
-    row = {
-        "id": d["message_id"],
-        "seq": event.position,
-        "thread_id": d["thread_id"],
-        "role": "user",
-        "content": d["content"],
-        "artifact_data": d.get("artifact_data"),
-        "metadata": d.get("metadata"),
-        "status": "complete",
-        "created_at": event.recorded_at,
-        "parent_id": d.get("parent_id"),
-    }
-    _place(out, event, row, {"user_id": Ref(threads, d["thread_id"], "user_id")})
+    _place(out, event, _posted(event, "user", "complete"))
 
 
 def assistant_message_requested(out: Changes, event: Event) -> None:
@@ -141,10 +133,6 @@ def active_leaf_set(out: Changes, event: Event) -> None:
     out.update(threads, d["thread_id"], set={"active_leaf_id": d["message_id"]})
 
 
-def thread_deleted(out: Changes, event: Event) -> None:
-    out.delete_where(messages, "thread_id", event.data["thread_id"])
-
-
 CHANGES: Definition = {
     "MessagePosted": message_posted,
     "UserMessagePosted": user_message_posted,
@@ -154,5 +142,5 @@ CHANGES: Definition = {
     "AssistantMessageCancelled": assistant_message_cancelled,
     "MessageDeleted": message_deleted,
     "ActiveLeafSet": active_leaf_set,
-    "ThreadDeleted": thread_deleted,
+    "ThreadDeleted": deletes_with(messages, "thread_id"),
 }

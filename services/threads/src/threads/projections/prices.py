@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-from threads.projections.changes import Changes, Definition, Event
+from threads.projections.changes import Changes, Definition, Event, fields
 from threads.store.tables import model_prices
 
 
 def model_price_set(out: Changes, event: Event) -> None:
     d = event.data
-    values = {
-        "input_usd_per_mtok": d["input_usd_per_mtok"],
-        "output_usd_per_mtok": d["output_usd_per_mtok"],
-        "reasoning_usd_per_mtok": d.get("reasoning_usd_per_mtok"),
-        "set_at": event.recorded_at,
-    }
-    out.upsert(model_prices, {"provider": d["provider"], "model": d["model"], **values}, set=values)
+    reasoning = ("reasoning_usd_per_mtok",)
+    values = fields(d, "input_usd_per_mtok", "output_usd_per_mtok", maybe=reasoning)
+    values["set_at"] = event.recorded_at
+    out.upsert(model_prices, {**fields(d, "provider", "model"), **values}, set=values)
 
 
 CHANGES: Definition = {"ModelPriceSet": model_price_set}

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from threads.projections.changes import Changes, Definition, Event
+from threads.projections.changes import Changes, Definition, Event, fields
 from threads.store.tables import provider_settings
 
 
 def provider_configured(out: Changes, event: Event) -> None:
     """The row is the event's config, whatever was there."""
     d = event.data
-    values = {
-        "base_url": d.get("base_url"),
-        "enabled": d["enabled"],
-        "key_set": d["key_set"],
-        "key_hint": d.get("key_hint"),
-        "updated_at": event.recorded_at,
-    }
-    row = {"user_id": d["user_id"], "provider": d["provider"], **values}
+    values = fields(d, "enabled", "key_set", maybe=("base_url", "key_hint"))
+    values["updated_at"] = event.recorded_at
+    row = {**fields(d, "user_id", "provider"), **values}
     out.upsert(provider_settings, row, set=values)
 
 

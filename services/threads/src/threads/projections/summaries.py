@@ -4,28 +4,20 @@ among its ancestors; a thread deleted takes its summaries with it."""
 
 from __future__ import annotations
 
-from threads.projections.changes import Changes, Definition, Event
+from threads.projections.changes import Changes, Definition, Event, deletes_with, fields
 from threads.store.tables import thread_summaries
 
 
 def thread_summarized(out: Changes, event: Event) -> None:
     """The same path summarized again (another answer below it) keeps the newer text."""
     d = event.data
-    values = {
-        "text": d["text"],
-        "summarized_messages": d["summarized_messages"],
-        "usage": d.get("usage"),
-        "created_at": event.recorded_at,
-    }
-    row = {"thread_id": d["thread_id"], "through_message_id": d["through_message_id"], **values}
+    values = fields(d, "text", "summarized_messages", maybe=("usage",))
+    values["created_at"] = event.recorded_at
+    row = {**fields(d, "thread_id", "through_message_id"), **values}
     out.upsert(thread_summaries, row, set=values)
-
-
-def thread_deleted(out: Changes, event: Event) -> None:
-    out.delete_where(thread_summaries, "thread_id", event.data["thread_id"])
 
 
 CHANGES: Definition = {
     "ThreadSummarized": thread_summarized,
-    "ThreadDeleted": thread_deleted,
+    "ThreadDeleted": deletes_with(thread_summaries, "thread_id"),
 }
