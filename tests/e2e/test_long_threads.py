@@ -216,6 +216,17 @@ async def test_summarize_goes_through_the_summary_route_and_is_reused(
     assert [e["data"]["through_message_id"] for e in summarized] == [through]
     assert summarized[0]["data"]["text"] == "The user asked about lorem ipsum."
 
+    # The summary's usage is the ledger's task `summary`, under the summary route's model.
+    assert (summarized[0]["data"]["provider"], summarized[0]["data"]["model"]) == (
+        "openai",
+        summarizer,
+    )
+    r = await user.get("/api/usage", params={"group_by": "task,provider,model"})
+    assert r.status_code == 200, r.text
+    (counted,) = [row for row in r.json()["rows"] if row["model"] == summarizer]
+    assert (counted["task"], counted["provider"], counted["requests"]) == ("summary", "openai", 1)
+    assert counted["input_tokens"] > 0 and counted["output_tokens"] > 0
+
     # The next turn reuses it: no second summary while the turns after it fit.
     assert (await chat(user, made["id"], "Second question?"))[-1].event == "message_end"
     assert len(fake.requests_for("openai", summarizer)) == 1

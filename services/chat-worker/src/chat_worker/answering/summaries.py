@@ -95,7 +95,7 @@ class Summaries:
             text=text,
             summarized_messages=(previous.summarized_messages if previous else 0) + len(messages),
         )
-        await self._record(ctx, meta, summary, answer_id, reply.usage)
+        await self._record(ctx, meta, summary, answer_id, (provider, model, reply.usage))
         return summary
 
     async def _record(
@@ -104,9 +104,11 @@ class Summaries:
         meta: Envelope,
         summary: ThreadSummaryView,
         answer_id: object,
-        usage: dict[str, object] | None,
+        made_by: tuple[str, str, dict[str, object] | None],
     ) -> None:
-        """Kept for later answers; an answer never waits on it failing."""
+        """Kept for later answers; an answer never waits on it failing. `made_by`: the
+        summary task's provider, model and reported usage, for the usage ledger."""
+        provider, model, usage = made_by
         command = RecordThreadSummary(
             meta=meta,
             command_id=f"summary:{answer_id}:{summary.through_message_id}",
@@ -116,6 +118,8 @@ class Summaries:
             summarized_messages=summary.summarized_messages,
             message_id=answer_id,
             usage=usage,
+            provider=provider,
+            model=model,
         )
         try:
             await self.threads.call_until_answered(command)

@@ -64,6 +64,8 @@ def decide_on_update(state: ThreadState, cmd: UpdateThread) -> list[ThreadContex
 def decide_record_summary(
     state: ThreadState | None, cmd: RecordThreadSummary, *, user_id: UUID | None
 ) -> list[ThreadSummarized]:
+    """With the usage ledger's keys: the summary task's provider and model (from the worker),
+    the thread's user and its project now, so the summary counts as task `summary`."""
     current = require_owned(state, user_id)
     if cmd.summarized_messages <= 0 or not cmd.text.strip():
         raise invalid("A summary needs text and at least one message")
@@ -75,5 +77,9 @@ def decide_record_summary(
             summarized_messages=cmd.summarized_messages,
             message_id=cmd.message_id,
             usage=require_json(cmd.usage, "usage"),
+            provider=cmd.provider,
+            model=cmd.model,
+            user_id=current.user_id,
+            project_id=current.project_id,
         )
     ]
