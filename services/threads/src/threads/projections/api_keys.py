@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from threads.projections.changes import Changes, Definition, Event, deletes
+from threads.projections.changes import Changes, Definition, Event, deletes, fields
 from threads.store.tables import api_keys, revoked_tokens
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # replay's timestamps: microseconds since then
@@ -26,15 +26,9 @@ def _time(event: Event, value: Any) -> datetime | int | None:
 
 def api_key_created(out: Changes, event: Event) -> None:
     d = event.data
-    row = {
-        "key_id": d["key_id"],
-        "user_id": d["user_id"],
-        "name": d["name"],
-        "prefix": d["prefix"],
-        "hash": d["hash"],
-        "created_at": event.recorded_at,
-        "expires_at": _time(event, d.get("expires_at")),
-    }
+    row = fields(d, "key_id", "user_id", "name", "prefix", "hash")
+    row["created_at"] = event.recorded_at
+    row["expires_at"] = _time(event, d.get("expires_at"))
     out.insert(api_keys, row)
 
 

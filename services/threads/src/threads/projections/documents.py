@@ -5,24 +5,16 @@ A document goes with its scope: deleting its thread or its project removes the r
 
 from __future__ import annotations
 
-from threads.projections.changes import Changes, Definition, Event, deletes, deletes_with
+from threads.projections.changes import Changes, Definition, Event, deletes, deletes_with, fields
 from threads.store.tables import documents
+
+SCOPE = ("project_id", "thread_id")
 
 
 def document_added(out: Changes, event: Event) -> None:
     d = event.data
-    row = {
-        "id": d["document_id"],
-        "user_id": d["user_id"],
-        "project_id": d.get("project_id"),
-        "thread_id": d.get("thread_id"),
-        "filename": d["filename"],
-        "content_type": d["content_type"],
-        "size": d["size"],
-        "content": d["content"],
-        "created_at": event.recorded_at,
-    }
-    out.insert(documents, row)
+    copied = fields(d, "user_id", "filename", "content_type", "size", "content", maybe=SCOPE)
+    out.insert(documents, {"id": d["document_id"], **copied, "created_at": event.recorded_at})
 
 
 CHANGES: Definition = {

@@ -6,50 +6,29 @@ conversation of its file.
 
 from __future__ import annotations
 
-from threads.projections.changes import Changes, Definition, Event
+from threads.projections.changes import Changes, Definition, Event, fields
 from threads.store.tables import import_items, imported_sources, imports
 
 
 def conversation_imported(out: Changes, event: Event) -> None:
     d = event.data
-    row = {
-        "user_id": d["user_id"],
-        "source": d["source"],
-        "source_id": d["source_id"],
-        "thread_id": d["thread_id"],
-        "import_id": d["import_id"],
-        "imported_at": event.recorded_at,
-    }
-    again = {"thread_id": d["thread_id"], "import_id": d["import_id"]}
-    out.upsert(imported_sources, row, set={**again, "imported_at": event.recorded_at})
+    again = {**fields(d, "thread_id", "import_id"), "imported_at": event.recorded_at}
+    out.upsert(
+        imported_sources, {**fields(d, "user_id", "source", "source_id"), **again}, set=again
+    )
 
 
 def import_started(out: Changes, event: Event) -> None:
     d, at = event.data, event.recorded_at
-    row = {
-        "id": d["import_id"],
-        "user_id": d["user_id"],
-        "source": d["source"],
-        "total": d["total"],
-        "handled": 0,
-        "created_at": at,
-        "updated_at": at,
-    }
-    out.insert(imports, row)
+    row = {"id": d["import_id"], **fields(d, "user_id", "source", "total"), "handled": 0}
+    out.insert(imports, {**row, "created_at": at, "updated_at": at})
 
 
 def batch_recorded(out: Changes, event: Event) -> None:
     d = event.data
     for item in d["items"]:
-        row = {
-            "import_id": d["import_id"],
-            "seq": item["seq"],
-            "source_id": item["source_id"],
-            "thread_id": item.get("thread_id"),
-            "title": item.get("title"),
-            "reason": item.get("reason"),
-        }
-        out.insert(import_items, row)
+        row = fields(item, "seq", "source_id", maybe=("thread_id", "title", "reason"))
+        out.insert(import_items, {"import_id": d["import_id"], **row})
     moved = {"updated_at": event.recorded_at}
     out.update(imports, d["import_id"], set=moved, add={"handled": len(d["items"])})
 
