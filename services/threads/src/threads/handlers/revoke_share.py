@@ -8,6 +8,7 @@ from contracts.commands import RevokeShare
 from contracts.replies import Reply
 from threads.domain import sharing
 from threads.domain.errors import not_found
+from threads.store.ownership import owned_row
 from threads.store.tables import shares
 from threads.store.unit_of_work import HandlerContext
 from threads.store.write_state import load_thread_for_write
@@ -16,10 +17,8 @@ from threads.store.write_state import load_thread_for_write
 async def handle(ctx: HandlerContext[RevokeShare]) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
-    thread_id = await ctx.conn.scalar(
-        select(shares.c.thread_id).where(
-            shares.c.share_id == cmd.share_id, shares.c.user_id == user_id
-        )
+    thread_id = await owned_row(
+        ctx.conn, shares.c.thread_id, shares.c.share_id, cmd.share_id, user_id
     )
     if thread_id is None:
         raise not_found("Share")

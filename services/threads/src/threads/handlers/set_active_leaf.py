@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from contracts.commands import SetActiveLeaf
 from contracts.replies import Reply
-from threads.domain import branches, thread
+from threads.domain import branches
 from threads.queries.threads import fetch_thread
 from threads.store.tree_loads import active_leaf, load_tree
 from threads.store.unit_of_work import HandlerContext
-from threads.store.write_state import load_thread_for_write
+from threads.store.write_state import load_owned_thread
 
 
 async def handle(ctx: HandlerContext[SetActiveLeaf]) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
-    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
-    thread.require_owned(state, user_id)
+    stream, version, state = await load_owned_thread(ctx, cmd.thread_id)
     events = branches.decide_set_active_leaf(
         state,
         cmd.message_id,

@@ -5,17 +5,16 @@ from __future__ import annotations
 from contracts.commands import ShareThread
 from contracts.replies import Reply
 from contracts.views import ShareView
-from threads.domain import sharing, thread
+from threads.domain import sharing
 from threads.queries.messages import thread_messages
 from threads.store.unit_of_work import HandlerContext
-from threads.store.write_state import load_thread_for_write
+from threads.store.write_state import load_owned_thread
 
 
 async def handle(ctx: HandlerContext[ShareThread]) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
-    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
-    thread.require_owned(state, user_id)
+    stream, version, state = await load_owned_thread(ctx, cmd.thread_id)
     events = sharing.decide_share(
         state,
         user_id=user_id,

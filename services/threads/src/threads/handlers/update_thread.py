@@ -11,17 +11,16 @@ from threads.domain import context, thread
 from threads.queries.threads import fetch_thread
 from threads.store.ownership import require_project, thread_project
 from threads.store.unit_of_work import HandlerContext
-from threads.store.write_state import load_thread_for_write
+from threads.store.write_state import load_owned_thread
 
 
 async def handle(ctx: HandlerContext[UpdateThread]) -> Reply:
     cmd = ctx.command
     user_id = cmd.meta.user_id
-    stream, version, state = await load_thread_for_write(ctx, cmd.thread_id)
-    thread.require_owned(state, user_id)
+    stream, version, state = await load_owned_thread(ctx, cmd.thread_id)
     if cmd.move and cmd.project_id is not None:
         await require_project(ctx.conn, user_id, cmd.project_id)
-    settings = context.decide_on_update(thread.require_owned(state, user_id), cmd)
+    settings = context.decide_on_update(state, cmd)
     events: list[DomainEvent] = [
         *thread.decide_update(
             state,

@@ -8,9 +8,10 @@ row gone. Another user's row is answered exactly like a missing one.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from threads.domain.errors import not_found
@@ -38,6 +39,17 @@ async def require_thread(conn: AsyncConnection, user_id: UUID | None, thread_id:
     )
     if owner is None or owner != user_id:
         raise not_found("Thread")
+
+
+async def owned_row(
+    conn: AsyncConnection, column: Column[Any], key: Column[Any], value: Any, user_id: UUID | None
+) -> Any:
+    """`column` of the user's row of its table whose `key` is `value` (read without a lock: a
+    row the command itself then deletes or revokes); None when there is no such row."""
+    if user_id is None:
+        return None
+    owner = column.table.c.user_id
+    return await conn.scalar(select(column).where(key == value, owner == user_id))
 
 
 async def thread_project(conn: AsyncConnection, thread_id: UUID) -> UUID | None:

@@ -40,13 +40,21 @@ async def load_thread_for_write(
     return stream, version, thread.fold([e.to_domain() for e in stored])
 
 
+async def load_owned_thread(
+    ctx: HandlerContext[Any], thread_id: UUID
+) -> tuple[str, int, thread.ThreadState]:
+    """`load_thread_for_write` for the caller's own thread: another user's, or none, is not
+    found."""
+    stream, version, state = await load_thread_for_write(ctx, thread_id)
+    return stream, version, thread.require_owned(state, ctx.command.meta.user_id)
+
+
 async def load_to_post(
     ctx: HandlerContext[Any], thread_id: UUID, parent_id: UUID | None
 ) -> tuple[str, int, thread.ThreadState, UUID | None]:
     """For a new message of the user's own thread (another user's, or none: not found):
     (stream, version, state, the message it goes below), read under the stream's lock."""
-    stream, version, state = await load_thread_for_write(ctx, thread_id)
-    owned = thread.require_owned(state, ctx.command.meta.user_id)
+    stream, version, owned = await load_owned_thread(ctx, thread_id)
     facts = await tree_facts(ctx.conn, thread_id, parent_id)
     parent = branches.parent_for(parent_id, facts.node, facts.active_leaf_id)
     return stream, version, owned, parent
