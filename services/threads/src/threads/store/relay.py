@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Union
 from uuid import UUID
 
@@ -106,30 +107,25 @@ _DELETE = delete(outbox).where(
 )
 
 
+@dataclass(eq=False)
 class OutboxRelay:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        js: JetStreamContext,
-        *,
-        batch_size: int = 256,
-        poll_interval: float = 0.5,
-        publish_timeout: float = 5.0,
-        delete_delay: float = 0.1,
-    ) -> None:
-        self.engine = engine
-        self.js = js
-        self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self.publish_timeout = publish_timeout
-        self.delete_delay = delete_delay
-        self._wakeup = asyncio.Event()
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._acked: list[int] = []  # published by the fast path, outbox rows not deleted yet
-        self._deleting: asyncio.Task[None] | None = None
-        self.published_total = 0
-        self._lag_measured_at = 0.0
+    engine: AsyncEngine
+    js: JetStreamContext
+    _: KW_ONLY
+    batch_size: int = 256
+    poll_interval: float = 0.5
+    publish_timeout: float = 5.0
+    delete_delay: float = 0.1
+    published_total: int = field(default=0, init=False)
+    _wakeup: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _in_flight: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # published by the fast path, outbox rows not deleted yet
+    _acked: list[int] = field(default_factory=list, init=False)
+    _deleting: asyncio.Task[None] | None = field(default=None, init=False)
+    _lag_measured_at: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def publish_pending(self) -> int:
         """One batch: returns how many events were published (0 if none, or another relay
