@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -119,7 +120,8 @@ def main() -> None:
         f"sequential requests a round, {args.rounds} rounds of each credential in turn; the "
         "gateway process's CPU time (user + system) per request, median of the rounds, and "
         "wall time over every request. The key was used once before (the path of every request "
-        "after a key's first).",
+        "after a key's first). Load average at the end: "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs.",
         "",
         "| credential | gateway CPU per request (ms) | rounds min-max (ms) | p50 (ms) | p99 (ms) |",
         "| --- | ---: | ---: | ---: | ---: |",
