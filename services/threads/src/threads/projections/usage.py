@@ -8,6 +8,10 @@ moving a thread later rewrites no history. An outcome stored before the ledger (
 naming no user) reads its user, provider and model from the answer's row, if it is still
 there, under no project. The day is that
 of the event's `recorded_at`, never the clock, so replay adds up the same rows.
+
+Each usage adds to its rollups too, in the same changes: `usage_daily` (user, day, provider,
+model) and `usage_monthly` (user, month, provider, model, project, task), which GET
+/api/usage reads where they cover the asked keys.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from threads.projections.changes import Changes, Definition, Event, Ref
-from threads.store.tables import messages, usage_ledger
+from threads.store.tables import messages, usage_daily, usage_ledger, usage_monthly
 
 NO_PROJECT = "00000000-0000-0000-0000-000000000000"  # project_key of usage outside projects
 COUNTERS = ("input_tokens", "output_tokens", "reasoning_tokens")
@@ -52,6 +56,10 @@ def _add(out: Changes, event: Event, task: str, refs: dict[str, Ref] | None = No
     if refs is None:
         row.update(user_id=d["user_id"], provider=d["provider"], model=d["model"])
     out.upsert(usage_ledger, row, refs, add=added)
+    monthly = {k: v for k, v in row.items() if k != "day"}
+    out.upsert(usage_monthly, {**monthly, "month": row["day"].replace(day=1)}, refs, add=added)
+    daily = {k: v for k, v in row.items() if k not in ("project_key", "task")}
+    out.upsert(usage_daily, daily, refs, add=added)
 
 
 def _answer_ended(out: Changes, event: Event) -> None:

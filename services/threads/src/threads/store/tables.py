@@ -349,6 +349,36 @@ usage_ledger = Table(
     Index("ix_usage_ledger_day", "day"),
 )
 
+_COUNTERS = ("requests", "input_tokens", "output_tokens", "reasoning_tokens")
+
+# Rollups of the ledger kept by the same usage events (migration 0013), so a range grouped by
+# few keys reads few rows (`queries.usage` picks the smallest that covers the asked keys):
+# per user, UTC day, provider and model; per user, month (its first day) and every other key.
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(200), nullable=False),
+    *(Column(c, BigInteger, nullable=False, server_default="0") for c in _COUNTERS),
+    PrimaryKeyConstraint("user_id", "day", "provider", "model"),
+    Index("ix_usage_daily_day", "day"),
+)
+usage_monthly = Table(
+    "usage_monthly",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("project_key", UUID(as_uuid=True), nullable=False),
+    Column("task", String(16), nullable=False),
+    *(Column(c, BigInteger, nullable=False, server_default="0") for c in _COUNTERS),
+    PrimaryKeyConstraint("user_id", "month", "provider", "model", "project_key", "task"),
+    Index("ix_usage_monthly_month", "month"),
+)
+
 # Prices an admin set (ModelPriceSet), over the built-in ones of `contracts.prices`.
 model_prices = Table(
     "model_prices",
@@ -420,6 +450,8 @@ READ_MODELS: tuple[Table, ...] = (
     imports,
     import_items,
     usage_ledger,
+    usage_daily,
+    usage_monthly,
     model_prices,
     api_keys,
     revoked_tokens,
