@@ -31,6 +31,8 @@ PUBLIC = {
 }
 # Routes whose path names no per-user resource id: their "other user" case is the list check.
 NO_RESOURCE_ID = {"provider"}
+# Admin routes name another user on purpose: a non-admin gets the same 403 for any id.
+ADMIN_ONLY = "/api/admin/"
 
 
 def b64(data: dict[str, Any]) -> str:
@@ -168,6 +170,8 @@ async def owned_resources(user: User) -> dict[str, Any]:
     conversation = {"id": f"{marker}-conversation", "title": marker, "mapping": mapping}
     imported = await user.post("/api/imports", json=[conversation])
     assert imported.status_code == 201, imported.text
+    key = await user.post("/api/keys", json={"name": f"{marker}-key"})
+    assert key.status_code == 201, key.text
     return {
         "marker": marker,
         "ids": {
@@ -178,7 +182,10 @@ async def owned_resources(user: User) -> dict[str, Any]:
             "assistant_message_id": start["message_id"],
             "share_id": share.json()["share_id"],
             "import_id": imported.json()["id"],
+            "key_id": key.json()["id"],
+            "user_id": user.id,
         },
+        "key": key.json()["key"],
     }
 
 
@@ -204,7 +211,7 @@ async def test_another_users_resources_are_not_found_and_untouched(
     owner, intruder = user, other_user
     owned = await owned_resources(owner)
     marker, ids = owned["marker"], owned["ids"]
-    secrets = [marker, owner.id, owner.email, *ids.values()]
+    secrets = [marker, owner.id, owner.email, owned["key"], *ids.values()]
 
     def values(path: str, real: bool) -> dict[str, str]:
         message = ids["user_message_id"] if path.startswith("/api/messages") else None
@@ -215,6 +222,8 @@ async def test_another_users_resources_are_not_found_and_untouched(
             "message_id": message or ids["assistant_message_id"],
             "share_id": ids["share_id"],
             "import_id": ids["import_id"],
+            "key_id": ids["key_id"],
+            "user_id": ids["user_id"],
         }
         if real:
             return chosen
@@ -230,9 +239,12 @@ async def test_another_users_resources_are_not_found_and_untouched(
         }
         if not params or params & NO_RESOURCE_ID:
             if method == "GET":  # lists and settings: none of the owner's things in them
-                r = await intruder.get(path)
+                # search for the owner's own words: none of them may come back
+                query = {"q": marker} if path == "/api/search" else None
+                r = await intruder.get(path, params=query)
                 leaked = [s for s in secrets if s in r.text]
-                if r.status_code != 200 or leaked:
+                expected = 403 if path.startswith(ADMIN_ONLY) else 200
+                if r.status_code != expected or leaked:
                     failures.append((method, path, r.status_code, leaked))
             continue
         checked += 1
@@ -243,7 +255,8 @@ async def test_another_users_resources_are_not_found_and_untouched(
             method, fill(path, values(path, False)), headers=intruder.headers, json=body
         )
         leaked = [s for s in secrets if s in theirs.text]
-        if theirs.status_code != 404 or leaked or theirs.json() != missing.json():
+        expected = 403 if path.startswith(ADMIN_ONLY) else 404
+        if theirs.status_code != expected or leaked or theirs.json() != missing.json():
             failures.append((method, path, theirs.status_code, theirs.text[:200], missing.text))
     if any(path == "/v1/chat/completions" for _, path, _ in await operations(client)):
         # The OpenAI-compatible route names its thread in a header: the same rule applies.

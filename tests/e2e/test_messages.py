@@ -53,7 +53,9 @@ async def test_post_stores_the_message_as_given(user: User) -> None:
         "parent_id",
         "sibling_index",
         "sibling_count",
+        "reasoning",
     }
+    assert message["reasoning"] is None  # only an answer's streamed reasoning fills it
     bare = await post(user, thread["id"], role="user")
     assert bare["content"] == "" and bare["artifact_data"] is None and bare["metadata"] is None
 

@@ -18,7 +18,16 @@ async def test_create_get_and_list(user: User) -> None:
     project = await new_project(user, "Research", description="papers")
     assert project["name"] == "Research" and project["description"] == "papers"
     assert project["thread_count"] == 0
-    assert set(project) == {"id", "name", "description", "created_at", "updated_at", "thread_count"}
+    assert set(project) == {
+        "id",
+        "name",
+        "description",
+        "instructions",
+        "created_at",
+        "updated_at",
+        "thread_count",
+    }
+    assert project["instructions"] is None
 
     r = await user.get(f"/api/projects/{project['id']}")
     assert r.status_code == 200 and r.json() == project

@@ -114,7 +114,7 @@ def test_routes_refuse_unknown_tasks_providers_and_duplicates() -> None:
     )
     assert [(r.task, r.model) for r in ok.routes] == [("chat", "m"), ("title", "echo")]
     for bad in (
-        routes(("summary", "echo", "echo")),
+        routes(("translate", "echo", "echo")),
         routes(("chat", "nope", "m")),
         routes(("chat", "echo", "a"), ("chat", "echo", "b")),
         routes(("chat", "echo", "  ")),
