@@ -201,9 +201,9 @@ messages = Table(
     Column("attempt", Integer, nullable=False, server_default="1"),
     Column("created_at", TS, nullable=False),
     Column("parent_id", UUID(as_uuid=True)),  # None for a root (migration 0003)
-    Column("reasoning", Text),  # streamed apart from the content (migration 0009)
     # full-text search over the content (migration 0005): generated, never written
     Column("search", TSVECTOR, Computed("search_vector(content)", persisted=True)),
+    Column("reasoning", Text),  # streamed apart from the content (migration 0009)
     Index("ix_messages_thread_seq", "thread_id", "seq"),
     # search: one user's matches (GIN via btree_gin), and their newest first
     Index("ix_messages_user_id_search", "user_id", "search", postgresql_using="gin"),
