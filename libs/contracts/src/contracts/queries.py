@@ -12,6 +12,7 @@ from pydantic import Field
 from contracts import subjects as s
 from contracts.base import Query
 from contracts.views import (
+    AdminUsageView,
     AdminUserPageView,
     ApiKeyListView,
     ApiKeyOwnerView,
@@ -219,6 +220,20 @@ class GetUsage(Query[UsageView]):
     start: date
     end: date
     group_by: list[Literal["day", "provider", "model", "project", "task"]] = []
+
+
+ADMIN_USAGE_GROUP_KEYS: tuple[str, ...] = (*USAGE_GROUP_KEYS, "user")
+
+
+class GetAdminUsage(Query[AdminUsageView]):
+    """Every user's usage from `start` through `end`, as GetUsage sums it; `user` groups per
+    user (admins only)."""
+
+    subject: ClassVar[str] = s.ADMIN_USAGE
+
+    start: date
+    end: date
+    group_by: list[Literal["day", "provider", "model", "project", "task", "user"]] = []
 
 
 class ListApiKeys(Query[ApiKeyListView]):

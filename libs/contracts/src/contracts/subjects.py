@@ -47,6 +47,7 @@ TOKEN_REVOKE = "cmd.token.revoke"  # logout
 USER_GET = "qry.user.get"
 USER_CREDENTIALS = "qry.user.credentials"
 ADMIN_USERS = "qry.admin.users"  # every user, paged, with usage totals (admins only)
+ADMIN_USAGE = "qry.admin.usage"  # every user's usage ledger, grouped (admins only)
 PROJECTS_LIST = "qry.projects.list"
 PROJECT_GET = "qry.project.get"
 THREADS_LIST = "qry.threads.list"

@@ -180,6 +180,18 @@ class UsageView(BaseModel):
     totals: UsageTotalsView
 
 
+class AdminUsageRowView(UsageRowView):
+    """`user` and `email` present when grouped by user."""
+
+    user: UUID | None = None
+    email: str | None = None
+
+
+class AdminUsageView(BaseModel):
+    rows: list[AdminUsageRowView]
+    totals: UsageTotalsView
+
+
 class DocumentView(BaseModel):
     id: UUID
     filename: str

@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Response
 
 from contracts.commands import UpdateUser
-from contracts.queries import ListUsers
-from contracts.views import AdminUserPageView, AdminUserView
+from contracts.queries import ADMIN_USAGE_GROUP_KEYS, GetAdminUsage, ListUsers
+from contracts.views import AdminUsageView, AdminUserPageView, AdminUserView
 from gateway.api.responses import Responses, error, not_found
+from gateway.api.usage import DATE_RANGE, FromDay, ToDay, usage_range
 from gateway.deps import BusDep, Meta, Send
 from gateway.schemas import AdminUserPatch
 
@@ -49,3 +51,28 @@ async def update_user(user_id: UUID, body: AdminUserPatch, send: Send) -> AdminU
     return await send(
         UpdateUser, user_id=user_id, role=body.role, disabled=body.disabled, quota=quota
     )
+
+
+@router.get(
+    "/api/admin/usage",
+    response_model=AdminUsageView,
+    response_model_exclude_unset=True,
+    responses={**FORBIDDEN, 422: DATE_RANGE},
+)
+async def admin_usage(
+    bus: BusDep,
+    meta: Meta,
+    start: FromDay = None,
+    end: ToDay = None,
+    group_by: Annotated[
+        str | None,
+        Query(
+            max_length=100, description="comma-separated: day, provider, model, project, task, user"
+        ),
+    ] = None,
+) -> Response:
+    """Every user's usage, shaped as GET /api/usage; grouped by `user`, a row holds the user's
+    id and email."""
+    start, end, keys = usage_range(start, end, group_by, ADMIN_USAGE_GROUP_KEYS)
+    view = await bus.call_raw(GetAdminUsage(meta=meta, start=start, end=end, group_by=keys))
+    return Response(orjson.dumps(view), media_type="application/json")

@@ -20,26 +20,46 @@ router = APIRouter(tags=["usage"])
 DEFAULT_DAYS = 30  # the range when `from` is not given: the last 30 days through `to`
 
 
-def group_keys(group_by: str | None) -> list[str]:
+DATE_RANGE = error("A bad date, `from` after `to`, or an unknown group_by key")
+
+
+FromDay = Annotated[date | None, Query(alias="from", description="first UTC day")]
+ToDay = Annotated[date | None, Query(alias="to", description="last UTC day (included)")]
+
+
+def group_keys(group_by: str | None, valid_keys: tuple[str, ...] = USAGE_GROUP_KEYS) -> list[str]:
     keys = [k.strip() for k in (group_by or "").split(",") if k.strip()]
-    unknown = [k for k in keys if k not in USAGE_GROUP_KEYS]
+    unknown = [k for k in keys if k not in valid_keys]
     if unknown:
-        valid = ", ".join(USAGE_GROUP_KEYS)
+        valid = ", ".join(valid_keys)
         raise HTTPException(422, f"Unknown group_by key {unknown[0]!r}. Valid keys: {valid}")
     return list(dict.fromkeys(keys))
+
+
+def usage_range(
+    start: date | None, end: date | None, group_by: str | None, valid_keys: tuple[str, ...]
+) -> tuple[date, date, list[str]]:
+    """The range asked (defaults: the last 30 days through today) and its group keys; 422 on
+    an unknown key or `from` after `to`."""
+    keys = group_keys(group_by, valid_keys)
+    end = end or datetime.now(UTC).date()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise HTTPException(422, "`from` is after `to`")
+    return start, end, keys
 
 
 @router.get(
     "/api/usage",
     response_model=UsageView,
     response_model_exclude_unset=True,
-    responses={422: error("A bad date, `from` after `to`, or an unknown group_by key")},
+    responses={422: DATE_RANGE},
 )
 async def get_usage(
     bus: BusDep,
     meta: Meta,
-    start: Annotated[date | None, Query(alias="from", description="first UTC day")] = None,
-    end: Annotated[date | None, Query(alias="to", description="last UTC day (included)")] = None,
+    start: FromDay = None,
+    end: ToDay = None,
     group_by: Annotated[
         str | None,
         Query(max_length=100, description="comma-separated: day, provider, model, project, task"),
@@ -49,10 +69,6 @@ async def get_usage(
     today), one row per group (no group_by: one row). A row holds only the keys grouped by
     (`project` null: outside any project). `cost_usd` is null where a model's price is
     unknown."""
-    keys = group_keys(group_by)
-    end = end or datetime.now(UTC).date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise HTTPException(422, "`from` is after `to`")
+    start, end, keys = usage_range(start, end, group_by, USAGE_GROUP_KEYS)
     view = await bus.call_raw(GetUsage(meta=meta, start=start, end=end, group_by=keys))
     return Response(orjson.dumps(view), media_type="application/json")

@@ -205,6 +205,7 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
 
     query(q.GetUser, lambda conn, m: user_queries.get_user(conn, m.user_id), "User")
     query(q.ListUsers, lambda conn, m: admin_queries.list_users(conn, uid(m), m), "Users")
+    query(q.GetAdminUsage, lambda conn, m: admin_queries.admin_usage(conn, uid(m), m), "Usage")
     query(
         q.GetCredentials,
         lambda conn, m: user_queries.get_credentials(conn, m.email),

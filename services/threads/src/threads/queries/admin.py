@@ -14,10 +14,11 @@ from uuid import UUID
 from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.queries import ListUsers
+from contracts.queries import GetAdminUsage, ListUsers
 from contracts.views import AdminUserPageView, AdminUserView, QuotaView, UserTokensView
 from threads.domain import user
 from threads.queries.threads import decode_cursor, encode_cursor
+from threads.queries.usage import usage_of
 from threads.store.tables import usage_ledger as ledger
 from threads.store.tables import users
 
@@ -95,3 +96,19 @@ async def list_users(
         users=[admin_user_view(r, tokens.get(r.id)) for r in rows],
         next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
     )
+
+
+async def admin_usage(
+    conn: AsyncConnection, actor_id: UUID | None, q: GetAdminUsage
+) -> dict[str, Any]:
+    """Every user's usage as GET /api/usage sums it; grouped by `user`, each row also names
+    the user's email (one probe of the users' keys)."""
+    await require_admin(conn, actor_id)
+    reply = await usage_of(conn, q.group_by, q.start, q.end, only=None)
+    if "user" in q.group_by and reply["rows"]:
+        ids = {UUID(r["user"]) for r in reply["rows"]}
+        found = await conn.execute(select(users.c.id, users.c.email).where(users.c.id.in_(ids)))
+        emails = {str(i): e for i, e in found}
+        for row in reply["rows"]:
+            row["email"] = emails.get(row["user"])
+    return reply
