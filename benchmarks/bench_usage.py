@@ -31,14 +31,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy import Date, func, select, text  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine  # noqa: E402
 from tests.support.database import create_migrated_database  # noqa: E402
 from tests.support.servers import infrastructure  # noqa: E402
 
 from benchmarks.bench_list import Timing, start_stack, timed  # noqa: E402
 from threads.projections.usage import NO_PROJECT  # noqa: E402
-from threads.store.tables import usage_ledger  # noqa: E402
+from threads.queries.usage import COUNTERS  # noqa: E402
+from threads.store.tables import usage_daily, usage_ledger, usage_monthly  # noqa: E402
 
 MODELS = (
     ("anthropic", "claude-sonnet-4-5"),
@@ -46,7 +47,23 @@ MODELS = (
     ("ollama", "llama3.1"),
 )
 TASKS = ("chat", "title", "summary")
+MONTHLY_KEYS = ("provider", "model", "project_key", "task")
 GROUPS = ("", "day", "model", "project,task", "day,provider,model")
+
+
+async def rollups(conn: AsyncConnection) -> None:
+    """The rollups the projection keeps, summed from the seeded ledger."""
+    sums = [func.sum(usage_ledger.c[c]) for c in COUNTERS]
+    month = func.date_trunc("month", usage_ledger.c.day).cast(Date)
+    for table, keys in (
+        (usage_daily, [usage_ledger.c[k] for k in ("user_id", "day", "provider", "model")]),
+        (
+            usage_monthly,
+            [usage_ledger.c.user_id, month, *(usage_ledger.c[k] for k in MONTHLY_KEYS)],
+        ),
+    ):
+        names = [c.name for c in table.columns]
+        await conn.execute(table.insert().from_select(names, select(*keys, *sums).group_by(*keys)))
 
 
 async def seed(database_url: str, users: list[uuid.UUID], days: int) -> int:
@@ -78,7 +95,8 @@ async def seed(database_url: str, users: list[uuid.UUID], days: int) -> int:
                 ]
                 await conn.execute(usage_ledger.insert(), rows)
                 per_user = len(rows)
-            await conn.execute(text("ANALYZE usage_ledger"))
+            await rollups(conn)
+            await conn.execute(text("ANALYZE usage_ledger, usage_daily, usage_monthly"))
     finally:
         await engine.dispose()
     return per_user

@@ -14,7 +14,7 @@ from contracts.commands import UpdateUser
 from contracts.queries import ADMIN_USAGE_GROUP_KEYS, GetAdminUsage, ListUsers
 from contracts.views import AdminUsageView, AdminUserPageView, AdminUserView
 from gateway.api.responses import Responses, error, not_found
-from gateway.api.usage import DATE_RANGE, FromDay, ToDay, usage_range
+from gateway.api.usage import DATE_RANGE, FromDay, GroupBy, ToDay, usage_range
 from gateway.deps import BusDep, Meta, Send
 from gateway.schemas import AdminUserPatch
 
@@ -64,15 +64,10 @@ async def admin_usage(
     meta: Meta,
     start: FromDay = None,
     end: ToDay = None,
-    group_by: Annotated[
-        str | None,
-        Query(
-            max_length=100, description="comma-separated: day, provider, model, project, task, user"
-        ),
-    ] = None,
+    group_by: GroupBy = None,
 ) -> Response:
-    """Every user's usage, shaped as GET /api/usage; grouped by `user`, a row holds the user's
-    id and email."""
+    """Every user's usage, shaped as GET /api/usage; `group_by` may add `user`, and a row then
+    holds the user's id and email."""
     start, end, keys = usage_range(start, end, group_by, ADMIN_USAGE_GROUP_KEYS)
     view = await bus.call_raw(GetAdminUsage(meta=meta, start=start, end=end, group_by=keys))
     return Response(orjson.dumps(view), media_type="application/json")

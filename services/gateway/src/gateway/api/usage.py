@@ -25,6 +25,10 @@ DATE_RANGE = error("A bad date, `from` after `to`, or an unknown group_by key")
 
 FromDay = Annotated[date | None, Query(alias="from", description="first UTC day")]
 ToDay = Annotated[date | None, Query(alias="to", description="last UTC day (included)")]
+GroupBy = Annotated[
+    str | None,
+    Query(max_length=100, description="comma-separated: day, provider, model, project, task"),
+]
 
 
 def group_keys(group_by: str | None, valid_keys: tuple[str, ...] = USAGE_GROUP_KEYS) -> list[str]:
@@ -60,10 +64,7 @@ async def get_usage(
     meta: Meta,
     start: FromDay = None,
     end: ToDay = None,
-    group_by: Annotated[
-        str | None,
-        Query(max_length=100, description="comma-separated: day, provider, model, project, task"),
-    ] = None,
+    group_by: GroupBy = None,
 ) -> Response:
     """Your own usage from `from` through `to` (UTC days; defaults: the last 30 days through
     today), one row per group (no group_by: one row). A row holds only the keys grouped by
