@@ -8,13 +8,13 @@ from typing import Annotated
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from contracts.commands import UpdateUser
 from contracts.queries import ADMIN_USAGE_GROUP_KEYS, GetAdminUsage, ListUsers
 from contracts.views import AdminUsageView, AdminUserPageView, AdminUserView
 from gateway.api.responses import Responses, error, not_found
-from gateway.api.usage import DATE_RANGE, FromDay, GroupBy, ToDay, usage_range
+from gateway.api.usage import DATE_RANGE, Asked, asked_range
 from gateway.deps import BusDep, Meta, Send
 from gateway.schemas import AdminUserPatch
 
@@ -62,12 +62,10 @@ async def update_user(user_id: UUID, body: AdminUserPatch, send: Send) -> AdminU
 async def admin_usage(
     bus: BusDep,
     meta: Meta,
-    start: FromDay = None,
-    end: ToDay = None,
-    group_by: GroupBy = None,
+    asked: Annotated[Asked, Depends(asked_range(ADMIN_USAGE_GROUP_KEYS))],
 ) -> Response:
     """Every user's usage, shaped as GET /api/usage; `group_by` may add `user`, and a row then
     holds the user's id and email."""
-    start, end, keys = usage_range(start, end, group_by, ADMIN_USAGE_GROUP_KEYS)
+    start, end, keys = asked
     view = await bus.call_raw(GetAdminUsage(meta=meta, start=start, end=end, group_by=keys))
     return Response(orjson.dumps(view), media_type="application/json")

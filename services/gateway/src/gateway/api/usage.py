@@ -5,11 +5,12 @@ re-serialising a year's groups once more."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from contracts.queries import USAGE_GROUP_KEYS, GetUsage
 from contracts.views import UsageView
@@ -53,6 +54,18 @@ def usage_range(
     return start, end, keys
 
 
+Asked = tuple[date, date, list[str]]
+
+
+def asked_range(valid_keys: tuple[str, ...]) -> Callable[..., Asked]:
+    """A dependency reading `from`, `to` and `group_by` (one of `valid_keys` each)."""
+
+    def asked(start: FromDay = None, end: ToDay = None, group_by: GroupBy = None) -> Asked:
+        return usage_range(start, end, group_by, valid_keys)
+
+    return asked
+
+
 @router.get(
     "/api/usage",
     response_model=UsageView,
@@ -60,16 +73,12 @@ def usage_range(
     responses={422: DATE_RANGE},
 )
 async def get_usage(
-    bus: BusDep,
-    meta: Meta,
-    start: FromDay = None,
-    end: ToDay = None,
-    group_by: GroupBy = None,
+    bus: BusDep, meta: Meta, asked: Annotated[Asked, Depends(asked_range(USAGE_GROUP_KEYS))]
 ) -> Response:
     """Your own usage from `from` through `to` (UTC days; defaults: the last 30 days through
     today), one row per group (no group_by: one row). A row holds only the keys grouped by
     (`project` null: outside any project). `cost_usd` is null where a model's price is
     unknown."""
-    start, end, keys = usage_range(start, end, group_by, USAGE_GROUP_KEYS)
+    start, end, keys = asked
     view = await bus.call_raw(GetUsage(meta=meta, start=start, end=end, group_by=keys))
     return Response(orjson.dumps(view), media_type="application/json")
