@@ -6,6 +6,8 @@ by putting it first on the `search_path` (see `threads.replay`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -330,54 +332,40 @@ import_items = Table(
     PrimaryKeyConstraint("import_id", "seq"),
 )
 
+_COUNTERS = ("requests", "input_tokens", "output_tokens", "reasoning_tokens")
+
+
+def _usage_table(name: str, period: str, *, per_project_and_task: bool) -> Table:
+    """Usage counters per user, `period` (a UTC day, or a month as its first day), provider and
+    model, and optionally project and task; the key is every column before the counters."""
+    keys: list[Column[Any]] = [
+        Column("user_id", UUID(as_uuid=True), nullable=False),
+        Column(period, Date, nullable=False),
+        Column("provider", String(64), nullable=False),
+        Column("model", String(200), nullable=False),
+    ]
+    if per_project_and_task:
+        keys.append(Column("project_key", UUID(as_uuid=True), nullable=False))
+        keys.append(Column("task", String(16), nullable=False))
+    return Table(
+        name,
+        metadata,
+        *keys,
+        *(Column(c, BigInteger, nullable=False, server_default="0") for c in _COUNTERS),
+        PrimaryKeyConstraint(*(c.name for c in keys)),
+        Index(f"ix_{name}_{period}", period),
+    )
+
+
 # Provider-reported usage per user, UTC day, provider, model, project and task (migration
 # 0010): counters the usage events add to (`projections.usage`). No project: the nil UUID.
-usage_ledger = Table(
-    "usage_ledger",
-    metadata,
-    Column("user_id", UUID(as_uuid=True), nullable=False),
-    Column("day", Date, nullable=False),
-    Column("provider", String(64), nullable=False),
-    Column("model", String(200), nullable=False),
-    Column("project_key", UUID(as_uuid=True), nullable=False),
-    Column("task", String(16), nullable=False),
-    *(
-        Column(c, BigInteger, nullable=False, server_default="0")
-        for c in ("requests", "input_tokens", "output_tokens", "reasoning_tokens")
-    ),
-    PrimaryKeyConstraint("user_id", "day", "provider", "model", "project_key", "task"),
-    Index("ix_usage_ledger_day", "day"),
-)
-
-_COUNTERS = ("requests", "input_tokens", "output_tokens", "reasoning_tokens")
+usage_ledger = _usage_table("usage_ledger", "day", per_project_and_task=True)
 
 # Rollups of the ledger kept by the same usage events (migration 0013), so a range grouped by
 # few keys reads few rows (`queries.usage` picks the smallest that covers the asked keys):
 # per user, UTC day, provider and model; per user, month (its first day) and every other key.
-usage_daily = Table(
-    "usage_daily",
-    metadata,
-    Column("user_id", UUID(as_uuid=True), nullable=False),
-    Column("day", Date, nullable=False),
-    Column("provider", String(64), nullable=False),
-    Column("model", String(200), nullable=False),
-    *(Column(c, BigInteger, nullable=False, server_default="0") for c in _COUNTERS),
-    PrimaryKeyConstraint("user_id", "day", "provider", "model"),
-    Index("ix_usage_daily_day", "day"),
-)
-usage_monthly = Table(
-    "usage_monthly",
-    metadata,
-    Column("user_id", UUID(as_uuid=True), nullable=False),
-    Column("month", Date, nullable=False),
-    Column("provider", String(64), nullable=False),
-    Column("model", String(200), nullable=False),
-    Column("project_key", UUID(as_uuid=True), nullable=False),
-    Column("task", String(16), nullable=False),
-    *(Column(c, BigInteger, nullable=False, server_default="0") for c in _COUNTERS),
-    PrimaryKeyConstraint("user_id", "month", "provider", "model", "project_key", "task"),
-    Index("ix_usage_monthly_month", "month"),
-)
+usage_daily = _usage_table("usage_daily", "day", per_project_and_task=False)
+usage_monthly = _usage_table("usage_monthly", "month", per_project_and_task=True)
 
 # Prices an admin set (ModelPriceSet), over the built-in ones of `contracts.prices`.
 model_prices = Table(
