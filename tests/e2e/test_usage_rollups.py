@@ -12,12 +12,14 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,7 +29,7 @@ from tests.e2e.test_admin import an_admin
 from threads.projections import Projector
 from threads.projections import usage as usage_model
 from threads.queries.usage import prices
-from threads.store.tables import usage_ledger
+from threads.store.tables import usage_daily, usage_ledger, usage_monthly
 
 COUNTS = ("requests", "input_tokens", "output_tokens", "reasoning_tokens")
 FIRST, LAST = date(2025, 10, 1), date(2026, 2, 28)
@@ -74,6 +76,26 @@ async def project_usage(engine: AsyncEngine, user_id: str, seed: int) -> None:
             await projector(conn, ev)
 
 
+Project = Callable[[str, int], Awaitable[None]]
+
+
+@pytest_asyncio.fixture
+async def projected(engine: AsyncEngine) -> AsyncIterator[Project]:
+    """`project_usage`, and afterwards the rows it made are taken out again: they have no
+    events behind them, and every later replay check of the shared test database would find
+    them live only."""
+    users: list[uuid.UUID] = []
+
+    async def project(user_id: str, seed: int) -> None:
+        users.append(uuid.UUID(user_id))
+        await project_usage(engine, user_id, seed)
+
+    yield project
+    async with engine.begin() as conn:
+        for table in (usage_ledger, usage_daily, usage_monthly):
+            await conn.execute(table.delete().where(table.c.user_id.in_(users)))
+
+
 async def ledger_sums(
     engine: AsyncEngine, user_id: str, start: date, end: date, group: list[str]
 ) -> dict[tuple[str, ...], tuple[tuple[int, ...], float | None]]:
@@ -110,8 +132,10 @@ async def ledger_sums(
     return {k: (tuple(c), cost) for k, (c, cost) in out.items()}
 
 
-async def test_rollups_answer_what_the_ledger_sums(user: User, engine: AsyncEngine) -> None:
-    await project_usage(engine, user.id, seed=17)
+async def test_rollups_answer_what_the_ledger_sums(
+    user: User, engine: AsyncEngine, projected: Project
+) -> None:
+    await projected(user.id, 17)
     for start, end in RANGES:
         for grouping in GROUPINGS:
             group = [g for g in grouping.split(",") if g]
@@ -136,12 +160,12 @@ async def test_rollups_answer_what_the_ledger_sums(user: User, engine: AsyncEngi
 
 
 async def test_admin_usage_is_every_users_and_groups_by_user(
-    client: httpx.AsyncClient, database_url: str, engine: AsyncEngine
+    client: httpx.AsyncClient, database_url: str, projected: Project
 ) -> None:
     admin = await an_admin(client, database_url)
     first, second = await register(client), await register(client)
-    await project_usage(engine, first.id, seed=1)
-    await project_usage(engine, second.id, seed=2)
+    await projected(first.id, 1)
+    await projected(second.id, 2)
     start, end = RANGES[1]
     span = {"from": start.isoformat(), "to": end.isoformat()}
 

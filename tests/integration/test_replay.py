@@ -8,14 +8,15 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from benchmarks.replay_seed import EVENT_COLUMNS, World
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from contracts.base import DomainEvent, Envelope
 from contracts.commands import CreateThread, RegisterUser
@@ -43,6 +44,8 @@ from contracts.events import (
     UserMessagePosted,
     UserRegistered,
 )
+from tests.support.database import create_migrated_database
+from tests.support.servers import Infra
 from threads.handlers import create_thread, register_user
 from threads.projections import default_projector
 from threads.queries.messages import thread_messages
@@ -53,6 +56,21 @@ from threads.store import event_store
 from threads.store.event_store import StoredEvent, _row_to_event
 from threads.store.tables import READ_MODELS, events, messages, projects, threads
 from threads.store.unit_of_work import UnitOfWork
+
+
+@pytest.fixture(scope="module")
+def own_database_url(infra: Infra) -> str:
+    return create_migrated_database(infra.admin_dsn, "sb_replay")
+
+
+@pytest_asyncio.fixture(scope="module")
+async def engine(own_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A database of this module's own: its checks compare every read model with a rebuild,
+    so rows the other tiers' tests leave behind in the shared one (fault tests tamper with
+    the outbox on purpose) must not decide its answers."""
+    eng = create_async_engine(own_database_url)
+    yield eng
+    await eng.dispose()
 
 
 async def seed(engine: AsyncEngine, n_threads: int = 5) -> uuid.UUID:
