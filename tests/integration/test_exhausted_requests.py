@@ -9,7 +9,6 @@ meantime keeps it."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,13 +24,13 @@ from chat_worker.answering.token_stream import TokenStreams
 from chat_worker.bootstrap import bootstrap
 from chat_worker.config import Settings as WorkerSettings
 from chat_worker.streams import provision_consumer, provision_tokens_stream
-from contracts.base import Envelope
-from contracts.commands import CompleteAssistantMessage, CreateThread, PostChat
+from contracts.commands import CompleteAssistantMessage, PostChat
 from contracts.subjects import CHAT_WORKER_DURABLE, EVENTS_STREAM, REQUEST_EXHAUSTED_ADVISORY
 from messaging.routes import Listen, RouteTable
 from messaging.server import RouteServer
 from tests.integration.conftest import Wired
-from threads.handlers import complete_assistant_message, create_thread, post_chat
+from tests.support.chats import post_echo_chat
+from threads.handlers import complete_assistant_message
 from threads.store.tables import messages
 
 
@@ -70,23 +69,7 @@ async def scene(wired: Wired) -> AsyncIterator[Scene]:
 
 async def _requested(scene: Scene) -> PostChat:
     """A chat posted, and its request taken by the dead worker."""
-    uow = scene.wired.service.uow
-    meta = Envelope(user_id=uuid.uuid4())
-    thread_id = uuid.uuid4()
-    reply = await uow.run(
-        CreateThread(meta=meta, thread_id=thread_id, provider="echo", model="echo"),
-        functools.partial(create_thread.handle, default_provider="echo"),
-    )
-    assert reply.ok, reply.error
-    cmd = PostChat(
-        meta=meta,
-        thread_id=thread_id,
-        user_message_id=uuid.uuid4(),
-        assistant_message_id=uuid.uuid4(),
-        content="Anyone there?",
-    )
-    reply = await uow.run(cmd, post_chat.handle)
-    assert reply.ok, reply.error
+    cmd = await post_echo_chat(scene.wired.service.uow, "Anyone there?")
     [msg] = await scene.dead.fetch(1, timeout=5)
     assert str(cmd.assistant_message_id) in msg.data.decode()
     return cmd

@@ -10,7 +10,6 @@ afterwards answers it; with no worker at all, the sweeper records the answer fai
 from __future__ import annotations
 
 import asyncio
-import functools
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,15 +24,14 @@ from sqlalchemy import select
 
 from chat_worker.bootstrap import bootstrap
 from chat_worker.config import Settings as WorkerSettings
-from contracts.base import Envelope
-from contracts.commands import CreateThread, PostChat
+from contracts.commands import PostChat
 from contracts.subjects import EVENTS_STREAM
 from devstack.nats import start_nats
+from tests.support.chats import post_echo_chat
 from tests.support.database import create_migrated_database
 from tests.support.servers import Infra, free_port
 from threads.bootstrap import running_service
 from threads.config import Settings
-from threads.handlers import create_thread, post_chat
 from threads.service import ThreadsService
 from threads.store.tables import events, messages
 
@@ -74,27 +72,11 @@ async def scene(sweeper_database: str, nats_url: str) -> AsyncIterator[Scene]:
 
 async def lost_request(scene: Scene) -> PostChat:
     """A chat posted, its request relayed to EVENTS and then deleted from the stream."""
-    uow = scene.service.uow
-    meta = Envelope(user_id=uuid.uuid4())
-    thread_id = uuid.uuid4()
-    reply = await uow.run(
-        CreateThread(meta=meta, thread_id=thread_id, provider="echo", model="echo"),
-        functools.partial(create_thread.handle, default_provider="echo"),
-    )
-    assert reply.ok, reply.error
-    cmd = PostChat(
-        meta=meta,
-        thread_id=thread_id,
-        user_message_id=uuid.uuid4(),
-        assistant_message_id=uuid.uuid4(),
-        content="Is anyone there?",
-    )
-    reply = await uow.run(cmd, post_chat.handle)
-    assert reply.ok, reply.error
+    cmd = await post_echo_chat(scene.service.uow, "Is anyone there?")
     nc = await nats.connect(scene.nats_url)
     try:
         js = nc.jetstream()
-        subject = f"events.thread.{thread_id}.AssistantMessageRequested"
+        subject = f"events.thread.{cmd.thread_id}.AssistantMessageRequested"
         for _ in range(100):  # the relay publishes right after the commit
             try:
                 stored = await js.get_last_msg(EVENTS_STREAM, subject)
