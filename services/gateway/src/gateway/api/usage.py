@@ -5,7 +5,7 @@ re-serialising a year's groups once more."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -57,10 +57,10 @@ def usage_range(
 Asked = tuple[date, date, list[str]]
 
 
-def asked_range(valid_keys: tuple[str, ...]) -> Callable[..., Asked]:
+def asked_range(valid_keys: tuple[str, ...]) -> Callable[..., Awaitable[Asked]]:
     """A dependency reading `from`, `to` and `group_by` (one of `valid_keys` each)."""
 
-    def asked(start: FromDay = None, end: ToDay = None, group_by: GroupBy = None) -> Asked:
+    async def asked(start: FromDay = None, end: ToDay = None, group_by: GroupBy = None) -> Asked:
         return usage_range(start, end, group_by, valid_keys)
 
     return asked

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.base import Command, Query, Request
 from contracts.errors import ErrorCode
-from contracts.replies import Reply
+from contracts.replies import JsonReady, Reply
 from messaging.routes import BodyHandler
 from threads.domain.errors import DomainError
 from threads.entrypoints.admission import Admission
@@ -89,6 +89,8 @@ def query(model: type[Q], fn: QueryFn, what: str, reads: AsyncEngine) -> Answere
             return _failure(ErrorCode.UNAVAILABLE, "Query failed")
         if result is None:
             return missing
+        if isinstance(result, JsonReady):
+            return Reply.success_json(result)
         data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
         return Reply.success(data).model_dump(mode="json")
 
