@@ -157,6 +157,30 @@ async def test_invalid_text_is_refused(user: User) -> None:
     await unchanged(user, project, thread)
 
 
+async def test_registering_with_unstorable_text_is_refused(user: User) -> None:
+    """A display name must be storable text and a password encodable to hash: a NUL or a lone
+    surrogate is a 422 (found by the schema-driven client as a 500), and no account is made."""
+    email = f"nul-{uuid.uuid4().hex[:8]}@example.com"
+    for fields in (
+        b'"display_name": "a\\u0000b", "password": "password-123"',
+        b'"display_name": "\\ud800", "password": "password-123"',
+        b'"password": "password-\\udfff"',
+    ):
+        raw = b'{"email": "' + email.encode() + b'", ' + fields + b"}"
+        r = await user.client.post("/api/auth/register", content=raw, headers=JSON)
+        assert r.status_code == 422, (raw, r.text)
+        assert "password-" not in r.text  # a refused password is never echoed
+    raw = b'{"email": "' + email.encode() + b'", "password": "password-\\ud800"}'
+    r = await user.client.post("/api/auth/login", content=raw, headers=JSON)
+    assert r.status_code == 422, r.text
+    login = {"email": email, "password": "password-123"}
+    assert (await user.client.post("/api/auth/login", json=login)).status_code == 401
+    route = b'{"routes": [{"task": "title", "provider": "echo", "model": "m\\u0000"}]}'
+    r = await user.client.put("/api/task-routes", content=route, headers={**user.headers, **JSON})
+    assert r.status_code == 422, r.text
+    assert (await user.get("/api/task-routes")).json()["routes"] == []
+
+
 async def test_deeply_nested_json_is_refused(user: User) -> None:
     project, thread, _ = await fresh(user)
     nested: object = "leaf"

@@ -19,18 +19,18 @@ from pydantic import (
 from contracts.generation import INSTRUCTIONS_MAX, STOP_CHARS_MAX, STOP_MAX, GenerationOptions
 from contracts.views import UserView
 from gateway.known_names import ProviderName, TaskName, ThreadType
-from gateway.storable import JsonObject, Secret, Text
+from gateway.storable import JsonObject, Password, Secret, Text
 
 
 class RegisterIn(BaseModel):
     email: EmailStr
-    password: str = Field(min_length=8, max_length=1024)
-    display_name: str | None = Field(default=None, max_length=255)
+    password: Password = Field(min_length=8, max_length=1024)
+    display_name: Text | None = Field(default=None, max_length=255)
 
 
 class LoginIn(BaseModel):
     email: Text = Field(max_length=320)
-    password: str = Field(max_length=1024)
+    password: Password = Field(max_length=1024)
 
 
 class AccessTokenOut(BaseModel):
@@ -171,7 +171,7 @@ class ProviderConfigIn(BaseModel):
 class TaskRouteIn(BaseModel):
     task: TaskName = Field(min_length=1, max_length=20)
     provider: ProviderName = Field(min_length=1, max_length=40)
-    model: str = Field(min_length=1, max_length=255)
+    model: Text = Field(min_length=1, max_length=255)
 
 
 class TaskRoutesIn(BaseModel):

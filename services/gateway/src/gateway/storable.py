@@ -25,6 +25,15 @@ def storable_text(value: str) -> str:
     return value
 
 
+def encodable_password(value: str) -> str:
+    """A password is only hashed, never stored as text: any UTF-8 it can be encoded to will do."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 (no lone surrogates)") from None
+    return value
+
+
 def storable_secret(value: SecretStr) -> SecretStr:
     """A secret is stored too (sealed, as UTF-8): the same rule, without echoing the value."""
     storable_text(value.get_secret_value())
@@ -62,4 +71,5 @@ def storable_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 Text = Annotated[str, AfterValidator(storable_text)]
 Secret = Annotated[SecretStr, AfterValidator(storable_secret)]
+Password = Annotated[str, AfterValidator(encodable_password)]
 JsonObject = Annotated[dict[str, Any] | None, AfterValidator(storable_json)]
