@@ -8,8 +8,8 @@ projection's, tested in tests/e2e/test_usage.py): 365 days x 3 provider/models x
 over `--requests` sequential requests each through the gateway, NATS and the threads service,
 a year of usage with several `group_by` combinations.
 
-Writes its section of docs/benchmarks.md and ends with one line: RESULT usage_p99_ms=<the slowest combination's p99> rows=<the user's>
-(target: under 25 ms p99).
+Writes its section of docs/benchmarks.md and ends with one line:
+RESULT usage_p99_ms=<the slowest combination's p99> rows=<the user's> (target: under 25 ms p99).
 
 Run: `uv run python benchmarks/bench_usage.py [--days 365 --others 20 --requests 300]`.
 """
@@ -159,8 +159,8 @@ def main() -> None:
     write_section(
         "Usage (`benchmarks/bench_usage.py`, `make bench-usage`)",
         [
-            f"One user with {args.days} days of daily ledger rows ({rows:,} rows: days × 3 "
-            "provider/models × 3 projects, one of them none, × 3 tasks) and "
+            f"One user with {args.days} days of daily ledger rows ({rows:,} rows: days x 3 "
+            "provider/models x 3 projects, one of them none, x 3 tasks) and "
             f"{args.others} other users with as many; `GET /api/usage` over the whole range, "
             f"{args.requests} sequential requests per grouping after 20 warm-up requests, "
             "through HTTP → gateway → NATS → threads service → Postgres and back. The ledger "
