@@ -48,6 +48,7 @@ from contracts.base import DomainEvent  # noqa: E402
 from contracts.events import MessagePosted, ThreadCreated  # noqa: E402
 from threads.config import Settings  # noqa: E402
 from threads.projections import default_projector  # noqa: E402
+from threads.queries.search import ENOUGH, PROBE, WINDOW  # noqa: E402
 from threads.replay.runner import replay  # noqa: E402
 
 PROBES = {"report": 0.3, "review": 0.1, "lantern": 0.01, "meadow": 0.001}
@@ -212,8 +213,10 @@ def main() -> None:
         [
             f"{seeded}. One user; `GET /api/search?q=<word>` (20 results, snippets included) "
             "through gateway, NATS and the threads service, sequential, the words in turn. "
-            f"Ranked: the newest {args.candidates:,} matches (`THREADS_SEARCH_CANDIDATES`) when "
-            "a GIN probe finds under 2,000, else those among the newest 20,000 messages. "
+            f"Ranked: the newest {args.candidates:,} matches (`THREADS_SEARCH_CANDIDATES`) "
+            f"among the newest {WINDOW:,} messages when at least {ENOUGH} match there, else "
+            f"the newest {args.candidates:,} of all matches when a GIN probe finds under "
+            f"{PROBE:,} (the recent ones when it fills up). "
             "The machine: x86_64, 2 CPUs, shared with other engineers' test runs "
             "(the load average above).",
             "",

@@ -4,13 +4,16 @@ by replay."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.queries import SearchMessages
 from tests.conftest import User
 from threads.projections import default_projector
+from threads.queries import search as search_query
 from threads.replay.runner import replay
 
 
@@ -205,6 +208,43 @@ async def test_project_filter(user: User) -> None:
 
     hits = (await search(user, "chert", project_id=project))["results"]
     assert {(h["thread_id"], h["message_id"]) for h in hits} == {(inside, None), (inside, mid)}
+
+
+async def test_candidates_are_the_recent_matches_or_all_of_a_rare_words(
+    user: User, engine: AsyncEngine
+) -> None:
+    """The bounds of what is ranked, made small enough to cross with 30 messages (the stack's
+    own are 10,000 recent messages, 50 enough, 2,000 probed): a word common among the recent
+    messages is ranked among them only; a rarer one gets every match (the recent ones and
+    the probed older ones); one with many old matches gets as many as the probe takes."""
+    tid = await thread(user, "Rocks")
+    posted = []
+    for i in range(30):
+        words = ["basalt"]
+        words += ["obsidian"] if i < 10 else []
+        words += ["pumice"] if i in (2, 5, 28) else []
+        posted.append(await message(user, tid, f"sample {i}: " + " ".join(words)))
+    me = uuid.UUID((await user.get("/api/me")).json()["id"])
+
+    async def found(word: str) -> list[str]:
+        async with engine.connect() as conn:
+            page = await search_query.search(
+                conn,
+                me,
+                SearchMessages(q=word, limit=100),
+                candidates=50,
+                window=10,
+                enough=4,
+                probe=5,
+            )
+        return [str(h.message_id) for h in page.results]
+
+    assert sorted(await found("basalt")) == sorted(posted[20:])  # the 10 newest: enough
+    assert sorted(await found("pumice")) == sorted(posted[i] for i in (2, 5, 28))  # all
+    obsidian = await found("obsidian")
+    assert len(obsidian) == 5 and set(obsidian) <= set(posted[:10])  # as many as probed
+    hits = (await search(user, "obsidian", limit=100))["results"]
+    assert sorted(h["message_id"] for h in hits) == sorted(posted[:10])  # the stack's bounds
 
 
 async def test_replay_rebuilds_the_search(user: User, engine: AsyncEngine) -> None:

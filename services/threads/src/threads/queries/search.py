@@ -2,12 +2,14 @@
 
 The vectors are the generated `search` columns (migration 0005, which also defines how a query
 is read: `search_query`). Ranking every match of a common word would read every matching row,
-so the ranked candidates are bounded, in a way that bounds the rows read too: a probe through
-the GIN index takes up to `PROBE` matches; when it found fewer, they are all the matches, and
-the newest `candidates` of them are ranked; when it filled up, the word is common, and the
-candidates are the newest `candidates` matches among the user's newest `WINDOW` messages,
-read backwards through `ix_messages_user_id_seq`. Titles: the newest `candidates` matches.
-All are ranked together (`ts_rank`, titles weighted above contents), best first.
+so the ranked candidates are bounded, in a way that bounds the rows read too. The user's newest
+`WINDOW` messages are read backwards through `ix_messages_user_id_seq`, stopping at `candidates`
+matches: a common word stops early, and when `ENOUGH` of them match they are the candidates
+(no index probe, whose bitmap would hold every match of the word). Otherwise a probe through
+the GIN index takes up to `PROBE` older matches, and the newest `candidates` of both are
+ranked: all the matches when the probe found fewer, else the recent ones and some older ones.
+Titles: the newest `candidates` matches. All are ranked together
+(`ts_rank`, titles weighted above contents), best first.
 
 The statement is prepared afresh each time, so PostgreSQL plans it for the words asked
 (a cached generic plan would not see how common they are).
@@ -35,7 +37,7 @@ from threads.domain.errors import invalid, not_found
 from threads.replay.driver import driver_connection
 from threads.store.tables import projects
 
-PROBE, WINDOW = 2000, 20_000
+PROBE, WINDOW, ENOUGH = 2000, 10_000, 50
 START, STOP = "\ue000", "\ue001"  # private-use characters: no text of ours holds them
 _OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15"
 _TITLE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
@@ -79,30 +81,35 @@ def decode_cursor(cursor: str) -> Cursor:
 
 # $1 query text, $2 user, $3 candidates, $4 message bound, $5 time bound, $6 page size plus
 # one, $7 project or NULL, $8..$10 the cursor's rank, time and id or NULLs, $11/$12 headline
-# options, $13 the probe's limit, $14 the newest messages read when the probe fills up.
-# A NULL's condition folds away when PostgreSQL plans the statement for its values.
+# options, $13 the probe's limit, $14 the newest messages read first, $15 how many matches
+# among them are enough. A NULL's condition folds away when PostgreSQL plans the statement
+# for its values; a condition on a CTE's single row gates a whole scan (never executed).
 _SEARCH = f"""
-WITH probe AS MATERIALIZED (
-  SELECT m.id, m.seq FROM messages AS m
-  WHERE m.user_id = $2 AND m.search @@ search_query($1) AND m.seq <= $4
+WITH recent AS MATERIALIZED (
+  SELECT r.id, r.thread_id, r.role, r.created_at, r.seq, r.search
+  FROM (SELECT m.id, m.thread_id, m.role, m.created_at, m.seq, m.search FROM messages AS m
+        WHERE m.user_id = $2 AND m.seq <= $4 ORDER BY m.seq DESC LIMIT $14) AS r
+  WHERE r.search @@ search_query($1)
+    AND ($7::uuid IS NULL
+         OR r.thread_id IN (SELECT id FROM threads WHERE user_id = $2 AND project_id = $7))
+  ORDER BY r.seq DESC LIMIT $3
+), enough AS (
+  SELECT count(*) >= $15 AS yes FROM recent
+), probe AS MATERIALIZED (
+  SELECT m.id, m.thread_id, m.role, m.created_at, m.seq, m.search FROM messages AS m
+  WHERE NOT (SELECT yes FROM enough)
+    AND m.user_id = $2 AND m.search @@ search_query($1) AND m.seq <= $4
+    AND m.id NOT IN (SELECT id FROM recent)
     AND ($7::uuid IS NULL
          OR m.thread_id IN (SELECT id FROM threads WHERE user_id = $2 AND project_id = $7))
   LIMIT $13
-), few AS (
-  SELECT count(*) < $13 AS yes FROM probe
-), chosen AS (
-  (SELECT id FROM probe WHERE (SELECT yes FROM few) ORDER BY seq DESC LIMIT $3)
-  UNION ALL
-  (SELECT r.id
-   FROM (SELECT m.id, m.seq, m.thread_id, m.search FROM messages AS m
-         WHERE m.user_id = $2 AND m.seq <= $4 ORDER BY m.seq DESC LIMIT $14) AS r
-   WHERE NOT (SELECT yes FROM few) AND r.search @@ search_query($1)
-     AND ($7::uuid IS NULL
-          OR r.thread_id IN (SELECT id FROM threads WHERE user_id = $2 AND project_id = $7))
-   ORDER BY r.seq DESC LIMIT $3)
 ), hits AS (
-  (SELECT m.id, m.id AS message_id, m.thread_id, m.role, m.created_at, m.seq, m.search
-   FROM chosen JOIN messages AS m ON m.id = chosen.id)
+  (SELECT id, id AS message_id, thread_id, role, created_at, seq, search
+   FROM recent WHERE (SELECT yes FROM enough))
+  UNION ALL
+  (SELECT id, id, thread_id, role, created_at, seq, search
+   FROM (SELECT * FROM recent UNION ALL SELECT * FROM probe) AS few
+   WHERE NOT (SELECT yes FROM enough) ORDER BY seq DESC LIMIT $3)
   UNION ALL
   (SELECT t.id, NULL, t.id, NULL, t.created_at, NULL, t.search
    FROM threads AS t
@@ -155,7 +162,14 @@ def marked(headline: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 async def search(
-    conn: AsyncConnection, user_id: UUID, q: SearchMessages, *, candidates: int
+    conn: AsyncConnection,
+    user_id: UUID,
+    q: SearchMessages,
+    *,
+    candidates: int,
+    window: int = WINDOW,
+    probe: int = PROBE,
+    enough: int = ENOUGH,
 ) -> SearchPageView:
     if q.project_id is not None:
         mine = select(projects.c.id).where(
@@ -178,8 +192,9 @@ async def search(
         cursor.ident if cursor else None,
         _TITLE_OPTIONS,
         _OPTIONS,
-        PROBE,
-        WINDOW,
+        probe,
+        window,
+        min(enough, candidates),
     )
     driver = await driver_connection(conn)
     rows = await (await driver.prepare(_SEARCH)).fetch(*args)
