@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -206,6 +207,9 @@ def chat(
 ) -> None:
     """Chat in a thread: answers stream as they are written; Ctrl-C stops an answer; /regenerate,
     /edit TEXT, /branches, /switch N and /fork work on its versions (/help)."""
+    # Ctrl-C is how an answer is stopped, so the chat takes it even when it was started with
+    # SIGINT ignored (as a shell starts a background job, and so every process it starts).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with failing_cleanly():
         session = ChatSession(api(), console, thread)
         if message is not None:
