@@ -3,7 +3,7 @@
 The shadow tables come from the same SQLAlchemy metadata as the live ones, with the same naming
 convention, so a swap leaves exactly the schema the migrations made (names of keys and indexes
 included). They are loaded bare: primary keys, unique constraints and indexes are added from the
-same metadata once the rows are in (`add_keys_and_indexes`), which builds each index in one
+same metadata once the rows are in (`threads.replay.load`), which builds each index in one
 sort instead of maintaining it row by row.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData, PrimaryKeyConstraint, Table, UniqueConstraint, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.schema import AddConstraint, Constraint, CreateIndex, CreateTable, DropConstraint
+from sqlalchemy.schema import Constraint, CreateTable, DropConstraint
 
 from threads.store.tables import READ_MODELS, metadata
 
@@ -24,7 +24,7 @@ def shadow_tables() -> list[Table]:
     return [table.to_metadata(shadow, schema=SHADOW) for table in READ_MODELS]
 
 
-def _keys(table: Table) -> list[Constraint]:
+def keys_of(table: Table) -> list[Constraint]:
     return [c for c in table.constraints if isinstance(c, PrimaryKeyConstraint | UniqueConstraint)]
 
 
@@ -36,20 +36,9 @@ async def create_shadow(conn: AsyncConnection) -> list[Table]:
     tables = shadow_tables()
     for table in tables:
         await conn.execute(CreateTable(table))
-        for key in _keys(table):
+        for key in keys_of(table):
             await conn.execute(DropConstraint(key))
     return tables
-
-
-async def add_keys_and_indexes(conn: AsyncConnection, tables: list[Table]) -> None:
-    """Keys (which also check that the rows are unique), indexes, then planner statistics:
-    the swapped-in tables are queried at once."""
-    for table in tables:
-        for key in _keys(table):
-            await conn.execute(AddConstraint(key))
-        for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
-            await conn.execute(CreateIndex(index))
-        await conn.execute(text(f'ANALYZE {SHADOW}."{table.name}"'))
 
 
 async def drop_shadow(conn: AsyncConnection) -> None:
