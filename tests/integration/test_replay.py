@@ -306,7 +306,7 @@ async def test_memory_matches_sql_on_edge_cases(engine: AsyncEngine) -> None:
         kept = await conn.execute(
             select(messages.c.id, messages.c.reasoning).where(messages.c.id.in_(answers))
         )
-        reasoning = dict(kept.tuples().all())
+        reasoning = {row.id: row.reasoning for row in kept}
     assert [reasoning[a] for a in answers] == ["thought first", "half a thought", "thin"]
 
 
