@@ -148,6 +148,8 @@ async def test_ctrl_c_cancels_the_answer_not_the_program(cli: Cli) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
+        # started as a shell starts a background job, SIGINT ignored: the chat takes it back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     assert proc.stdin is not None and proc.stdout is not None
     shown = Output(proc.stdout)
