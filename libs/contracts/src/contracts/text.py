@@ -12,15 +12,20 @@ MAX_JSON_DEPTH = 32  # nesting a stored JSON value may have
 DEFAULT_TITLE = "New Chat"  # a thread's title until it is named or one is generated
 
 
-def problem(value: str) -> str | None:
-    """Why `value` cannot be stored as it is, or None when it can."""
-    if "\x00" in value:
-        return "must not contain NUL characters"
+def encoding_problem(value: str) -> str | None:
+    """Why `value` has no UTF-8 form (a lone surrogate), or None when it has one."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return "must be valid UTF-8 (no lone surrogates)"
     return None
+
+
+def problem(value: str) -> str | None:
+    """Why `value` cannot be stored as it is, or None when it can."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    return encoding_problem(value)
 
 
 def make_storable(text: str) -> str:

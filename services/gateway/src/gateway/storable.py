@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, SecretStr
 
-from contracts.text import MAX_JSON_DEPTH, problem
+from contracts.text import MAX_JSON_DEPTH, encoding_problem, problem
 
 INT64 = range(-(2**63), 2**63)
 
@@ -27,10 +27,9 @@ def storable_text(value: str) -> str:
 
 def encodable_password(value: str) -> str:
     """A password is only hashed, never stored as text: any UTF-8 it can be encoded to will do."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid UTF-8 (no lone surrogates)") from None
+    reason = encoding_problem(value)
+    if reason is not None:
+        raise ValueError(reason)
     return value
 
 
