@@ -25,12 +25,17 @@ from threads.store.tables import messages, usage_daily, usage_ledger, usage_mont
 NO_PROJECT = "00000000-0000-0000-0000-000000000000"  # project_key of usage outside projects
 COUNTERS = ("input_tokens", "output_tokens", "reasoning_tokens")
 _EPOCH = date(2000, 1, 1)  # replay's timestamps are microseconds since then (`replay.memory`)
+_MICROS_A_DAY = 86_400_000_000
+_DAYS: dict[int, date] = {}  # replay's days, by microseconds // _MICROS_A_DAY
 
 
 def day_of(recorded_at: datetime | int) -> date:
     if isinstance(recorded_at, datetime):
         return recorded_at.astimezone(UTC).date()
-    return _EPOCH + timedelta(microseconds=recorded_at)
+    day = _DAYS.get(recorded_at // _MICROS_A_DAY)
+    if day is None:
+        day = _DAYS[recorded_at // _MICROS_A_DAY] = _EPOCH + timedelta(microseconds=recorded_at)
+    return day
 
 
 def counts(usage: Any) -> dict[str, int]:
@@ -47,19 +52,13 @@ def counts(usage: Any) -> dict[str, int]:
 def _add(out: Changes, event: Event, task: str, refs: dict[str, Ref] | None = None) -> None:
     d = event.data
     added = counts(d.get("usage"))
-    row: dict[str, Any] = {
-        "day": day_of(event.recorded_at),
-        "project_key": d.get("project_id") or NO_PROJECT,
-        "task": task,
-        **added,
-    }
-    if refs is None:
-        row.update(user_id=d["user_id"], provider=d["provider"], model=d["model"])
-    out.upsert(usage_ledger, row, refs, add=added)
-    monthly = {k: v for k, v in row.items() if k != "day"}
-    out.upsert(usage_monthly, {**monthly, "month": row["day"].replace(day=1)}, refs, add=added)
-    daily = {k: v for k, v in row.items() if k not in ("project_key", "task")}
-    out.upsert(usage_daily, daily, refs, add=added)
+    day = day_of(event.recorded_at)
+    who = {} if refs else {"user_id": d["user_id"], "provider": d["provider"], "model": d["model"]}
+    what = {"project_key": d.get("project_id") or NO_PROJECT, "task": task}
+    out.upsert(usage_ledger, {"day": day, **what, **who, **added}, refs, add=added)
+    month = {"month": day.replace(day=1), **what, **who, **added}
+    out.upsert(usage_monthly, month, refs, add=added)
+    out.upsert(usage_daily, {"day": day, **who, **added}, refs, add=added)
 
 
 def _answer_ended(out: Changes, event: Event) -> None:

@@ -82,6 +82,7 @@ class MemoryTable:
         "json",
         "json_places",
         "key",
+        "key_of_values",
         "name",
         "place",
         "rows",
@@ -98,6 +99,10 @@ class MemoryTable:
         self.json_places = tuple((c, i) for c, i in self.place.items() if c in self.json)
         pk = [self.place[c.name] for c in table.primary_key.columns]
         self.key: Callable[[Row], Any] = itemgetter(*pk)
+        # the same key read from the values an insert is given
+        self.key_of_values: Callable[[dict[str, Any]], Any] = itemgetter(
+            *(c.name for c in table.primary_key.columns)
+        )
         self.rows: dict[Any, Row] = {}
         self.indexes: dict[str, dict[Any, Any]] = {}  # value -> a key, or a list of keys
         self.indexed: tuple[tuple[int, dict[Any, Any]], ...] = ()  # (place, index)
@@ -210,11 +215,16 @@ class Memory:
         add: dict[str, int] | None = None,
     ) -> None:
         t = self._tables[table]
-        row = self._row(t, values, refs)
-        present = t.rows.get(t.key(row))
+        try:  # without building the row, when the values hold its key
+            present = None if refs else t.rows.get(t.key_of_values(values))
+        except KeyError:
+            present = None
         if present is None:
-            t.put(row)
-            return
+            row = self._row(t, values, refs)
+            present = t.rows.get(t.key(row))
+            if present is None:
+                t.put(row)
+                return
         if set:
             t.set(present, set)
         if add:
