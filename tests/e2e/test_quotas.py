@@ -77,12 +77,19 @@ async def test_over_quota_chat_regenerate_and_edit_are_refused_and_store_nothing
     assert 0 < wait <= until_next_day() + 2
     await refused(user, f"/api/threads/{t}/messages/{answer}/regenerate", {})
     await refused(user, f"/api/threads/{t}/messages/{question}/edit", {"content": "edited"})
+    threads_before = (await user.get("/api/threads")).json()
+    conversation = [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "earlier question"},
+        {"role": "assistant", "content": "earlier answer"},
+        {"role": "user", "content": "hi"},
+    ]
     v1 = await user.post(
-        "/v1/chat/completions",
-        json={"model": "echo/echo", "messages": [{"role": "user", "content": "hi"}]},
+        "/v1/chat/completions", json={"model": "echo/echo", "messages": conversation}
     )
     assert v1.status_code == 429 and v1.json()["error"]["code"] == "quota_exceeded"
     assert "Retry-After" in v1.headers
+    assert (await user.get("/api/threads")).json() == threads_before  # no thread left behind
     assert await messages(user, t) == before  # nothing stored
     thread = (await user.get(f"/api/threads/{t}")).json()
     assert thread["message_count"] == len(before)

@@ -11,6 +11,7 @@ The 429 and 503 cases use gateways of their own: one with low limits on the sess
 from __future__ import annotations
 
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,37 @@ async def test_streamed_answer_with_usage(sdk: AsyncOpenAI, user: User) -> None:
     assert [(m["role"], m["content"]) for m in messages] == [
         ("user", "one two three four five"),
         ("assistant", text),
+    ]
+
+
+async def test_an_idempotency_key_replays_the_first_thread_and_answer(
+    sdk: AsyncOpenAI, user: User
+) -> None:
+    """The new thread, its earlier messages and the chat are one command: sent again with the
+    same key, it names the same thread and answer and stores nothing more, a bare provider
+    name answering as the model it resolved to."""
+    ask = {
+        "model": "echo",
+        "messages": [
+            {"role": "user", "content": "before"},
+            {"role": "assistant", "content": "said before"},
+            {"role": "user", "content": "once only"},
+        ],
+        "extra_headers": {"Idempotency-Key": f"v1-{uuid.uuid4()}"},
+    }
+    first = await sdk.chat.completions.with_raw_response.create(**ask)  # type: ignore[call-overload]
+    again = await sdk.chat.completions.with_raw_response.create(**ask)  # type: ignore[call-overload]
+    assert again.headers[THREAD] == first.headers[THREAD]
+    assert again.parse().id == first.parse().id
+    assert first.parse().model == again.parse().model == "echo/echo"
+    listed = (await user.get("/api/threads")).json()
+    assert [t["id"] for t in listed["threads"]] == [first.headers[THREAD]]
+    messages = (await stored(user, first.headers[THREAD]))["messages"]
+    assert [m["content"] for m in messages] == [
+        "before",
+        "said before",
+        "once only",
+        "Echo: once only",
     ]
 
 

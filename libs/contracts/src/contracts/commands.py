@@ -226,6 +226,28 @@ class PostChat(Command[ChatStartedView]):
     instructions: str | None = None  # for this answer alone (`/v1` system messages)
 
 
+class EarlierMessage(BaseModel):
+    """A message of the conversation so far, stored as given (before a `StartChat`'s turn)."""
+
+    message_id: UUID
+    role: MessageRole
+    content: str = ""
+    metadata: dict[str, Any] | None = None
+
+
+class StartChat(PostChat):
+    """A new thread (as `CreateThread` makes it), the conversation so far (`earlier`, each below
+    the one before) and a chat after them, in one transaction: refused whole, so a refusal (a
+    quota, say) leaves no thread behind. `/v1` without a thread sends it."""
+
+    subject: ClassVar[str] = s.CHAT_START
+    provider: str | None = None
+    model: str | None = None
+    thread_type: str | None = None
+    agent_type: str | None = None
+    earlier: list[EarlierMessage] = Field(default_factory=list)
+
+
 class RegenerateAnswer(Command[ChatStartedView]):
     """A new answer beside `message_id` (an assistant message): same question, same ancestors,
     optionally another `model` of the thread's provider. It becomes the active leaf."""

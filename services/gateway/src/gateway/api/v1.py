@@ -4,7 +4,8 @@ so existing OpenAI clients and chat front-ends can use Switchboard as their back
 Authenticated with a Switchboard access token (bearer). `model` is `provider/model` (`echo/echo`).
 Every exchange is an ordinary chat: without `X-Switchboard-Thread` a new thread is made (bound
 to that provider and model), the request's earlier messages are stored as posted messages, and
-the last user message is posted as a chat; with the header, that thread (the caller's) goes on
+the last user message is posted as a chat, all in one command (`StartChat`), so a refusal (a
+quota, say) leaves no thread behind; with the header, that thread (the caller's) goes on
 from its active leaf (a chat without `parent_id`), its active path being the context. The
 thread id comes back in `X-Switchboard-Thread`. The `system` and `developer` messages are this
 answer's instructions (after the thread type's prompt and any project or thread instructions),
@@ -28,7 +29,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contracts.commands import CreateThread, PostChat, PostMessage
+from contracts.commands import EarlierMessage, PostChat, StartChat
 from contracts.queries import GetChatMessage, GetThreadAlone
 from contracts.views import ThreadView
 from gateway.answer_stream import AnswerStreamReader
@@ -83,36 +84,14 @@ async def _thread(request: Request, bus: Bus, user_id: UUID, raw: str) -> Thread
     return await bus.call(query)
 
 
-async def _new_thread(
-    request: Request, bus: Bus, user_id: UUID, body: CompletionIn, key: str | None
-) -> ThreadView:
-    """A thread bound to the requested model, with the earlier messages stored as posted."""
-    provider, model = split_model(body.model)
-    meta = envelope(request, user_id)
-    cmd = CreateThread(
-        meta=meta,
-        command_id=f"{key}:thread" if key else str(uuid4()),
-        thread_id=uuid4(),
-        provider=provider,
-        model=model,
-        thread_type="assistant",
-        agent_type="openai",
-    )
-    thread = await bus.call(cmd)
-    for i, message in enumerate(body.messages[:-1]):
-        if message.role in ("system", "developer"):
-            continue  # this answer's instructions (PostChat), not messages of the thread
-        post = PostMessage(
-            meta=meta,
-            command_id=f"{key}:message:{i}" if key else str(uuid4()),
-            thread_id=thread.id,
-            message_id=uuid4(),
-            role=message.role,
-            content=message.text(),
-            metadata=SOURCE,
-        )
-        await bus.call(post)
-    return thread
+def _earlier(body: CompletionIn) -> list[EarlierMessage]:
+    """The messages before the last, stored as posted; `system` and `developer` ones are this
+    answer's instructions (PostChat), not messages of the thread."""
+    return [
+        EarlierMessage(message_id=uuid4(), role=m.role, content=m.text(), metadata=SOURCE)
+        for m in body.messages[:-1]
+        if m.role not in ("system", "developer")
+    ]
 
 
 async def _stream(
@@ -178,33 +157,45 @@ async def chat_completions(
     if last.role != "user" or not last.text():
         raise HTTPException(400, "The last message must be a non-empty user message")
     key = f"key:{idempotency_key}" if idempotency_key else None
-    split_model(body.model)
+    provider, model = split_model(body.model)
+    chat: dict[str, Any] = {
+        "meta": envelope(request, user_id),
+        "command_id": f"{key}:chat" if key else str(uuid4()),
+        "user_message_id": uuid4(),
+        "assistant_message_id": uuid4(),
+        "content": last.text(),
+        "metadata": SOURCE,
+        "options": body.options(),
+        "instructions": body.instructions(),
+    }
+    cmd: PostChat
     if thread_header:
         thread = await _thread(request, bus, user_id, thread_header)
-    else:
-        thread = await _new_thread(request, bus, user_id, body, key)
-    cmd = PostChat(
-        meta=envelope(request, user_id),
-        command_id=f"{key}:chat" if key else str(uuid4()),
-        thread_id=thread.id,
-        user_message_id=uuid4(),
-        assistant_message_id=uuid4(),
-        content=last.text(),
-        metadata=SOURCE,
-        options=body.options(),
-        instructions=body.instructions(),
-    )
+        cmd = PostChat(thread_id=thread.id, **chat)
+        provider, model = thread.provider, thread.model
+    else:  # the thread, the messages before and the chat in one transaction
+        cmd = StartChat(
+            thread_id=uuid4(),
+            provider=provider,
+            model=model,
+            thread_type="assistant",
+            agent_type="openai",
+            earlier=_earlier(body),
+            **chat,
+        )
     answer = Answer(
         f"chatcmpl-{cmd.assistant_message_id.hex}",
-        f"{thread.provider}/{thread.model}",
+        f"{provider}/{model}" if model else provider,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
     started, reader = await post_and_subscribe(request, bus, cmd, answer.render)
     message_id = UUID(started["message_id"])
     answer.id = f"chatcmpl-{message_id.hex}"  # the first answer's, on an Idempotency-Key replay
-    headers = {THREAD_HEADER: str(thread.id)}
+    answer.model = f"{started['provider']}/{started['model']}"  # a bare provider's, resolved
+    thread_id = UUID(started["thread_id"])
+    headers = {THREAD_HEADER: str(thread_id)}
     events = _stream(
-        request, bus, user_id, thread.id, message_id, answer, reader, streamed=body.stream
+        request, bus, user_id, thread_id, message_id, answer, reader, streamed=body.stream
     )
     if body.stream:
         return sse(events, headers)

@@ -55,6 +55,7 @@ from threads.handlers import (
     set_model_price,
     set_task_routes,
     share_thread,
+    start_chat,
     touch_api_key,
     update_project,
     update_thread,
@@ -162,6 +163,12 @@ def build_routes(settings: Settings, engine: AsyncEngine, uow: UnitOfWork) -> Ro
     # -- chat (PostChat and CancelGeneration from the gateway, the rest from chat workers) --
     push = settings.context_push_max_bytes
     command(c.PostChat, functools.partial(post_chat.handle, push_max_bytes=push))
+    command(
+        c.StartChat,
+        functools.partial(
+            start_chat.handle, default_provider=settings.default_provider, push_max_bytes=push
+        ),
+    )
     command(c.RegenerateAnswer, functools.partial(regenerate_answer.handle, push_max_bytes=push))
     command(c.EditMessage, functools.partial(edit_message.handle, push_max_bytes=push))
     # The workers' outcomes and lookups finish chats under way: they go ahead of new requests.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from contracts.base import DomainEvent
@@ -14,8 +16,11 @@ from threads.store.tables import task_routes
 from threads.store.unit_of_work import HandlerContext
 
 
-async def handle(ctx: HandlerContext[CreateThread], *, default_provider: str) -> Reply:
-    cmd = ctx.command
+async def creation(
+    ctx: HandlerContext[Any], cmd: CreateThread, *, default_provider: str
+) -> tuple[str, int, list[DomainEvent]]:
+    """The thread's stream, its version and the events creating the thread (`StartChat` adds
+    its own to them)."""
     user_id = cmd.meta.user_id
     assert user_id is not None
     await require_project(ctx.conn, user_id, cmd.project_id)
@@ -36,7 +41,13 @@ async def handle(ctx: HandlerContext[CreateThread], *, default_provider: str) ->
         ),
         *context.decide_on_create(cmd),
     ]
+    return stream, version, events
+
+
+async def handle(ctx: HandlerContext[CreateThread], *, default_provider: str) -> Reply:
+    cmd = ctx.command
+    stream, version, events = await creation(ctx, cmd, default_provider=default_provider)
     await ctx.append(stream, version, events)
-    view = await fetch_thread(ctx.conn, user_id, cmd.thread_id)
+    view = await fetch_thread(ctx.conn, cmd.meta.user_id, cmd.thread_id)  # type: ignore[arg-type]
     assert view is not None
     return Reply.success(view.model_dump(mode="json"))
