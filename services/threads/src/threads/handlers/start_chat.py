@@ -13,21 +13,17 @@ from threads.handlers.starting import start_answer
 from threads.store.unit_of_work import HandlerContext
 
 
+# what StartChat says of its thread, as CreateThread says it
+_THREAD = {"meta", "command_id", "thread_id", "provider", "model", "thread_type", "agent_type"}
+
+
 async def handle(
     ctx: HandlerContext[StartChat], *, default_provider: str, push_max_bytes: int = 0
 ) -> Reply:
     cmd = ctx.command
     if cmd.parent_id is not None:
         raise invalid("parent_id: a new thread has no message to answer below")
-    new = CreateThread(
-        meta=cmd.meta,
-        command_id=cmd.command_id,
-        thread_id=cmd.thread_id,
-        provider=cmd.provider,
-        model=cmd.model,
-        thread_type=cmd.thread_type,
-        agent_type=cmd.agent_type,
-    )
+    new = CreateThread.model_validate(cmd.model_dump(include=_THREAD))
     stream, version, events = await creation(ctx, new, default_provider=default_provider)
     state = thread.fold(events)
     user_id, parent = cmd.meta.user_id, None
