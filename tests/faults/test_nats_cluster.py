@@ -1,6 +1,7 @@
 """A three-node JetStream cluster (streams R3, as `make up NATS_NODES=3` runs it) losing a node
 under steady writes and chats: one node SIGKILLed, then, the node back, the EVENTS stream's
-leader SIGKILLed.
+leader SIGKILLed, then, back again, the EVENTS leader stopped as a rolling upgrade stops it
+(lame duck mode: its clients are told to reconnect elsewhere, then closed one by one).
 
 Every write answers 201 or 503 (never a 500) and, retried with its Idempotency-Key, stands
 for exactly one thread; every chat ends with one terminal event and one complete stored
@@ -44,6 +45,8 @@ from tests.support.stack import start_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
+# Lame duck mode as short as nats-server allows, its clients closed after 1 s instead of 10.
+LAME_DUCK = ('lame_duck_duration: "30s"', 'lame_duck_grace_period: "1s"')
 CHATTERS = 3  # threads each asking one question after another while the node goes
 WORDS = 40  # an echo-slow answer of ~2 s: some are mid-answer when the node dies
 
@@ -60,7 +63,7 @@ def cluster_stack(artifacts_dir: Path) -> Iterator[ClusterStack]:
     with open(root / "servers.log", "wb") as log:
         servers = FaultInfra(root, log)
         servers.start_pg()
-        cluster = NatsCluster(root / "nats", log)
+        cluster = NatsCluster(root / "nats", log, extra_config=LAME_DUCK)
         try:
             cluster.start_all()
             assert servers.pg is not None
@@ -121,10 +124,10 @@ async def chat_loop(user: User, thread_id: str, stop: asyncio.Event, done: list[
         done.append(followed)
 
 
-async def lose_a_node(cs: ClusterStack, pick: str) -> None:
+async def lose_a_node(cs: ClusterStack, pick: str, *, lame_duck: bool = False) -> None:
     """Writes and chats before, while and after a node goes (EVENTS' `leader`, or a
-    `follower` of it); then every outcome is checked, and the stack must serve on the two
-    nodes left."""
+    `follower` of it; SIGKILLed, or in lame duck mode until it exits); then every outcome is
+    checked, and the stack must serve on the two nodes left."""
     cluster = cs.cluster
     async with httpx.AsyncClient(base_url=cs.faults.stack.base_url, timeout=30) as client:
         writer, chatter = await register(client), await register(client)
@@ -144,10 +147,14 @@ async def lose_a_node(cs: ClusterStack, pick: str) -> None:
             victim = cluster.index(
                 leader if pick == "leader" else next(n for n in names if n != leader)
             )
-            print(f"\nEVENTS leader {leader}; killing {cluster.name(victim)}")
+            how = "lame duck for" if lame_duck else "killing"
+            print(f"\nEVENTS leader {leader}; {how} {cluster.name(victim)}")
 
             def kill() -> None:
-                cluster.kill(victim)
+                if lame_duck:
+                    cluster.lame_duck(victim)
+                else:
+                    cluster.kill(victim)
 
             outcomes = await during(writer, kill)
             stop.set()
@@ -189,12 +196,22 @@ async def test_a_follower_node_killed_under_writes_and_chats(cluster_stack: Clus
     await lose_a_node(cluster_stack, "follower")
 
 
+async def whole_again(cluster: NatsCluster) -> None:
+    for i, node in enumerate(cluster.nodes):
+        if node is None:
+            cluster.start(i)  # back from the test before: three nodes again
+    assert await wait_until(lambda: replicated(cluster), 60), "the node never caught up"
+
+
 async def test_the_events_leader_killed_under_writes_and_chats(
     cluster_stack: ClusterStack,
 ) -> None:
-    cluster = cluster_stack.cluster
-    for i, node in enumerate(cluster.nodes):
-        if node is None:
-            cluster.start(i)  # back from the first test: three nodes again
-    assert await wait_until(lambda: replicated(cluster), 60), "the node never caught up"
+    await whole_again(cluster_stack.cluster)
     await lose_a_node(cluster_stack, "leader")
+
+
+async def test_the_events_leader_in_lame_duck_mode_under_writes_and_chats(
+    cluster_stack: ClusterStack,
+) -> None:
+    await whole_again(cluster_stack.cluster)
+    await lose_a_node(cluster_stack, "leader", lame_duck=True)

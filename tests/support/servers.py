@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -79,6 +80,16 @@ class NatsCluster:
     def start_all(self) -> None:
         for i in range(self.size):
             self.start(i)
+
+    def lame_duck(self, i: int, timeout: float = 90.0) -> None:
+        """SIGUSR2, as a rolling upgrade stops a node: lame duck mode (no new clients, its
+        JetStream leaderships handed on, its clients told to go elsewhere and then closed),
+        and the node exits on its own; returns once it has."""
+        node = self.nodes[i]
+        assert node is not None
+        node.process.send_signal(signal.SIGUSR2)
+        node.process.wait(timeout)
+        self.nodes[i] = None
 
     def kill(self, i: int) -> None:
         """SIGKILL, as a crashed machine: no lame duck, no goodbye to the routes."""
