@@ -12,7 +12,6 @@ from threads.handlers.create_thread import creation
 from threads.handlers.starting import start_answer
 from threads.store.unit_of_work import HandlerContext
 
-
 # what StartChat says of its thread, as CreateThread says it
 _THREAD = {"meta", "command_id", "thread_id", "provider", "model", "thread_type", "agent_type"}
 
