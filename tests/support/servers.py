@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import signal
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
