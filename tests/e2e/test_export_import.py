@@ -244,3 +244,27 @@ async def test_a_file_of_several_batches_imports_as_a_job_with_progress(user: Us
     assert [t["source_id"] for t in progress["threads"]] == [f"bulk-{c}" for c in range(60)]
     path = await listed(user, progress["threads"][59]["id"])
     assert path[0]["content"].startswith("q59 w0")
+
+
+async def test_a_conversation_larger_than_a_batch_imports_on_its_own(user: User) -> None:
+    """Two messages of about 480,000 characters each: over the 768 KiB of a batch, so the
+    conversation is sent alone, which one NATS message carries (the stack's servers allow
+    8 MB)."""
+    body = many_conversations(1, 70_000) + many_conversations(2, 10)[1:]
+    assert len(json.dumps(body)) > 768 * 1024
+    result = await imported(user, body, status=202)
+    for _ in range(200):
+        progress = (await user.get(f"/api/imports/{result['id']}")).json()
+        if progress["status"] == "done":
+            break
+        await asyncio.sleep(0.1)
+    assert progress["status"] == "done" and progress["handled"] == 2
+    threads = {t["source_id"]: t["id"] for t in progress["threads"]}
+    path = await listed(user, threads["bulk-0"])
+    assert [len(m["content"]) for m in path] == [len(c) for c in _parts(body[0])]
+    assert path[-1]["content"].endswith("w69999")
+
+
+def _parts(conversation: dict[str, Any]) -> list[str]:
+    mapping = conversation["mapping"]
+    return [mapping[n]["message"]["content"]["parts"][0] for n in ("u", "a")]

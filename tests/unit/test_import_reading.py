@@ -81,3 +81,13 @@ def test_batches_fit_the_limit_and_a_conversation_over_it_is_refused() -> None:
     assert len(packed) > 1
     with pytest.raises(ImportProblem, match=r"'c0' is .* bytes"):
         list(batches(conversations, 500))
+
+
+def test_a_conversation_over_a_batch_goes_alone_up_to_what_one_message_carries() -> None:
+    small = [conv(f"s{i}", node("q", None, text="x" * 100)) for i in range(3)]
+    large = conv("large", node("q", None, text="y" * 3000))
+    _, conversations = read(orjson.dumps([small[0], large, *small[1:]]))
+    packed = list(batches(conversations, 1000, alone_bytes=4000))
+    assert [[c.source_id for c in b] for b in packed] == [["s0"], ["large"], ["s1", "s2"]]
+    with pytest.raises(ImportProblem, match=r"'large' is .* bytes; .* at most 2000"):
+        list(batches(conversations, 1000, alone_bytes=2000))

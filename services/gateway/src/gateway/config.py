@@ -39,7 +39,8 @@ class Settings(BaseSettings, NatsSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
     max_document_bytes: int = Field(default=1024 * 1024, gt=0)
     max_import_bytes: int = Field(default=64 * 1024 * 1024, gt=0)  # POST /api/imports
-    # conversations sent to the threads service per command: under NATS' 1 MB max_payload
+    # conversations sent to the threads service per command, one transaction (a larger
+    # conversation goes alone, up to the NATS server's max_payload)
     import_batch_bytes: int = Field(default=768 * 1024, gt=0)
     import_batch_timeout: float = Field(default=60.0, gt=0)  # seconds for one batch's reply
     rate_limit_writes_per_minute: int = Field(default=600, ge=0, description="0: no limit")

@@ -61,9 +61,14 @@ def _binding(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _read(raw: bytes, batch_bytes: int) -> tuple[list[list[ImportConversation]], str]:
+ENVELOPE_BYTES = 64 * 1024  # room in a NATS message for the command around a conversation
+
+
+def _read(
+    raw: bytes, batch_bytes: int, alone_bytes: int
+) -> tuple[list[list[ImportConversation]], str]:
     source, conversations = read(raw)
-    return list(batches(conversations, batch_bytes)) or [[]], source
+    return list(batches(conversations, batch_bytes, alone_bytes)) or [[]], source
 
 
 @router.post(
@@ -83,7 +88,9 @@ async def post_import(
     raw, options = await _upload(request)
     binding = _binding(options)
     try:  # in a thread: a large file takes seconds, and the loop serves everyone else
-        packed, source = await asyncio.to_thread(_read, raw, settings.import_batch_bytes)
+        # a conversation over a batch goes alone, as large as the NATS server lets a message be
+        alone = bus.nc.max_payload - ENVELOPE_BYTES
+        packed, source = await asyncio.to_thread(_read, raw, settings.import_batch_bytes, alone)
     except ImportProblem as exc:
         raise HTTPException(400, str(exc)) from None
     keyed = command_id.startswith("key:")

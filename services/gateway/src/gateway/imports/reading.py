@@ -36,18 +36,19 @@ def read(raw: bytes) -> tuple[str, list[ImportConversation]]:
 
 
 def batches(
-    conversations: list[ImportConversation], max_bytes: int
+    conversations: list[ImportConversation], max_bytes: int, alone_bytes: int = 0
 ) -> Iterator[list[ImportConversation]]:
-    """Consecutive batches of at most `max_bytes` of JSON each; a conversation larger than
-    that alone is refused (it could not cross NATS in one message)."""
+    """Consecutive batches of at most `max_bytes` of JSON each. A conversation larger than
+    that goes in a batch of its own, up to `alone_bytes` (what one NATS message can carry);
+    a larger one is refused."""
     batch: list[ImportConversation] = []
     size = 0
     for c in conversations:
         n = len(c.model_dump_json())
-        if n > max_bytes:
+        if n > max(max_bytes, alone_bytes):
             raise ImportProblem(
                 f"conversation {c.source_id!r} is {n} bytes; one conversation may be at most "
-                f"{max_bytes}"
+                f"{max(max_bytes, alone_bytes)}"
             )
         if batch and size + n > max_bytes:
             yield batch
