@@ -87,7 +87,9 @@ async def timed(name: str, n: int, call: Callable[[], Awaitable[None]]) -> Timin
     return timing
 
 
-def start_stack(nats_url: str, database_url: str, log_dir: Path) -> Stack:
+def start_stack(
+    nats_url: str, database_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
+) -> Stack:
     port = free_port()
     env = service_env(
         {
@@ -97,6 +99,7 @@ def start_stack(nats_url: str, database_url: str, log_dir: Path) -> Stack:
             "GATEWAY_PORT": str(port),
             "GATEWAY_ARGON2_MEMORY_KIB": "1024",
             "GATEWAY_ARGON2_TIME_COST": "1",
+            **(extra_env or {}),
         }
     )
     stack = Stack(base_url=f"http://127.0.0.1:{port}")
