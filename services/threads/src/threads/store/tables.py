@@ -29,6 +29,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.types import UserDefinedType
 
 metadata = MetaData(
@@ -49,6 +50,9 @@ class XID8(UserDefinedType[int]):
 
     def get_col_spec(self, **_: object) -> str:
         return "xid8"
+
+
+ischema_names["xid8"] = XID8  # so reflection (Alembic's autogenerate) knows it too
 
 
 # -- the event store (append-only; source of truth) ------------------------------------------
