@@ -15,11 +15,23 @@ from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.base import Envelope
-from contracts.commands import AddDocument, ConfigureProvider, CreateThread, PostChat
+from contracts.commands import (
+    AddDocument,
+    ConfigureProvider,
+    CreateThread,
+    PostChat,
+    PostMessage,
+)
 from contracts.subjects import chat_context_push_subject
 from contracts.views import ChatContextView
 from tests.integration.conftest import Wired
-from threads.handlers import add_document, configure_provider, create_thread, post_chat
+from threads.handlers import (
+    add_document,
+    configure_provider,
+    create_thread,
+    post_chat,
+    post_message,
+)
 from threads.queries.chat import chat_context
 from threads.service import ThreadsService
 
@@ -149,3 +161,41 @@ async def test_no_push_past_the_size_limit_and_none_when_disabled(wired: Wired) 
             "UserMessagePosted",
             "AssistantMessageRequested",
         ]
+
+
+async def test_a_history_longer_than_the_limit_is_not_pushed_but_is_asked_whole(
+    wired: Wired, engine: AsyncEngine
+) -> None:
+    """Its texts alone are over the limit: the push reads no history and sends nothing; the
+    worker's own query still gets every message."""
+    user_id = uuid.uuid4()
+    thread_id = await _thread(wired.service, user_id, "openai")
+    for i in range(6):
+        reply = await wired.service.uow.run(
+            PostMessage(
+                meta=Envelope(user_id=user_id),
+                thread_id=thread_id,
+                message_id=uuid.uuid4(),
+                role="user" if i % 2 == 0 else "assistant",
+                content=f"{i} " + "x" * 1000,
+            ),
+            post_message.handle,
+        )
+        assert reply.ok, reply.error
+    await _quiet(wired)
+    cmd = await _post(wired.service, user_id, thread_id, limit=4000)  # 6,000 bytes of text
+    heard = await _heard(wired, 2)
+    assert [m.subject.rpartition(".")[2] for m in heard] == [
+        "UserMessagePosted",
+        "AssistantMessageRequested",
+    ]
+    async with engine.connect() as conn:
+        asked = await chat_context(conn, user_id, thread_id, cmd.assistant_message_id)
+    assert asked is not None
+    assert [m.content[0] for m in asked.history] == ["0", "1", "2", "3", "4", "5", "W"]
+
+    await _quiet(wired)
+    cmd = await _post(wired.service, user_id, thread_id, limit=64 * 1024)  # within it: pushed
+    heard = await _heard(wired, 3)
+    assert heard[0].subject == chat_context_push_subject(cmd.assistant_message_id)
+    assert len(ChatContextView.model_validate_json(heard[0].data).history) == 8

@@ -56,7 +56,12 @@ async def stage(
     if max_bytes <= 0:
         return
     view = await context_to_push(
-        ctx.conn, requested.user_id, requested.thread_id, requested.message_id, requested.provider
+        ctx.conn,
+        requested.user_id,
+        requested.thread_id,
+        requested.message_id,
+        requested.provider,
+        max_bytes,
     )
     if view is None:
         return
@@ -66,13 +71,19 @@ async def stage(
 
 
 async def context_to_push(
-    conn: AsyncConnection, user_id: UUID, thread_id: UUID, message_id: UUID, provider: str
+    conn: AsyncConnection,
+    user_id: UUID,
+    thread_id: UUID,
+    message_id: UUID,
+    provider: str,
+    max_bytes: int,
 ) -> ChatContextView | None:
     """The context the worker would ask for, or None when the user saved a config for the
-    provider. `credentials` None means none saved (the deployment's settings apply), as in the
+    provider or its history's texts alone are over `max_bytes` (a long thread: not read at
+    all). `credentials` None means none saved (the deployment's settings apply), as in the
     query's answer."""
-    row = await context_row(conn, user_id, thread_id, message_id, provider)
-    if row is None or row.saved_config is not None:
+    row = await context_row(conn, user_id, thread_id, message_id, provider, push_limit=max_bytes)
+    if row is None or row.saved_config is not None or row.history is None:
         return None
     return context_view(row, message_id, None)
 

@@ -12,12 +12,15 @@ from uuid import UUID
 import structlog
 from sqlalchemy import (
     JSON,
+    BigInteger,
     String,
     Table,
     Uuid,
     bindparam,
+    case,
     func,
     literal_column,
+    null,
     or_,
     select,
     type_coerce,
@@ -100,6 +103,13 @@ _MESSAGE_FIELDS = (
 _ANSWER_ID = bindparam("answer_id", type_=Uuid())
 _UP = path_up(_ANSWER_ID, bindparam("thread_id", type_=Uuid()))
 _HISTORY = select(_json_array(_object(_UP, _MESSAGE_FIELDS), _UP.c.seq)).scalar_subquery()
+# A push (`push_limit` given) whose history's texts alone are over its limit would not be sent:
+# its history is then neither built nor read (NULL). The path is read once for both.
+_HISTORY_TEXT_BYTES = select(func.sum(func.octet_length(_UP.c.content))).scalar_subquery()
+_PUSHED_HISTORY = case(
+    (bindparam("push_limit", type_=BigInteger()) < _HISTORY_TEXT_BYTES, null()),
+    else_=_HISTORY,
+)
 # Any answer of the thread, on any branch, before this one: titles are made once per thread.
 _EARLIER = messages.alias("earlier")
 _ANSWERED_BEFORE = (
@@ -203,7 +213,7 @@ _CONTEXT = select(
     _title_route(task_routes.c.provider, "summary").label("summary_provider"),
     _title_route(task_routes.c.model, "summary").label("summary_model"),
     type_coerce(_SUMMARIES, JSON()).label("summaries"),
-    type_coerce(_HISTORY, JSON()).label("history"),
+    type_coerce(_PUSHED_HISTORY, JSON()).label("history"),
     type_coerce(_DOCUMENTS, JSON()).label("documents"),
     _PROJECT_INSTRUCTIONS.label("project_instructions"),
     # the provider's saved config and sealed key: no second round trip for the credentials
@@ -264,10 +274,17 @@ async def chat_context(
 
 
 async def context_row(
-    conn: AsyncConnection, user_id: UUID, thread_id: UUID, message_id: UUID, provider: str | None
+    conn: AsyncConnection,
+    user_id: UUID,
+    thread_id: UUID,
+    message_id: UUID,
+    provider: str | None,
+    push_limit: int | None = None,
 ) -> Any:
-    """The context's one statement; `saved_config` and the sealed key are those of `provider`."""
+    """The context's one statement; `saved_config` and the sealed key are those of `provider`.
+    With `push_limit`, `history` is None when its texts alone are over it."""
     params = {
+        "push_limit": push_limit,
         "thread_id": thread_id,
         "user_id": user_id,
         "stream_id": f"thread-{thread_id}",
