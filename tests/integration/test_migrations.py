@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -48,6 +49,7 @@ def test_upgrade_downgrade_upgrade(infra: Infra) -> None:
     assert asyncio.run(tables(url)) == set(metadata.tables)
 
 
+@pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")  # every type reflected
 def test_head_matches_the_models(infra: Infra) -> None:
     """No drift: autogenerate against head finds nothing to change."""
     from alembic.autogenerate import compare_metadata
