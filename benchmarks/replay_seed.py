@@ -146,7 +146,8 @@ class Thread:
         self.leaf = mid
 
     def tree(self) -> Tree:
-        return Tree(tuple(Node(m, self.parents[m], self.roles[m], "x") for m in self.messages))
+        nodes = tuple(Node(m, self.parents[m], self.roles[m], "x") for m in self.messages)
+        return Tree(nodes, self.leaf)
 
     def state(self, user: uuid.UUID) -> ThreadState:
         return ThreadState(self.id, user, self.project, self.title, "echo", "echo")
@@ -378,7 +379,7 @@ class World:
             event: DomainEvent = MessageDeleted(message_id=mid, thread_id=t.id)
         else:
             [event] = branches.decide_delete_message(
-                t.state(u.id), mid, user_id=u.id, tree=t.tree(), active_leaf=t.leaf
+                t.state(u.id), mid, user_id=u.id, tree=t.tree()
             )
             assert isinstance(event, MessageDeleted)
             gone = {mid, *event.below}

@@ -111,19 +111,15 @@ def test_messages_and_delete() -> None:
     nul = cmd.model_copy(update={"metadata": {"k": {"deep": "\x00"}}})
     assert code_of(thread.decide_post_message, state, nul, user_id=OWNER) == "invalid"
 
-    tree = Tree((Node(mid, None, "user", "complete"),))
-    assert branches.decide_delete_message(
-        state, mid, user_id=OWNER, tree=tree, active_leaf=mid
-    ) == [
+    tree = Tree((Node(mid, None, "user", "complete"),), active_leaf=mid)
+    assert branches.decide_delete_message(state, mid, user_id=OWNER, tree=tree) == [
         MessageDeleted(
             message_id=mid, thread_id=state.thread_id, active_leaf_moved=True, active_leaf_id=None
         )
     ]
     empty = Tree(())
     assert (
-        code_of(
-            branches.decide_delete_message, state, mid, user_id=OWNER, tree=empty, active_leaf=None
-        )
+        code_of(branches.decide_delete_message, state, mid, user_id=OWNER, tree=empty)
         == "not_found"
     )
 

@@ -3,6 +3,7 @@ upcast that reads events stored before the tree as a chain."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -44,6 +45,11 @@ TREE = Tree(
 )
 
 
+def at(leaf: uuid.UUID) -> Tree:
+    """The tree with its active path ending at `leaf`."""
+    return dataclasses.replace(TREE, active_leaf=leaf)
+
+
 def test_walks() -> None:
     assert TREE.newest_leaf(Q1) == A2b
     assert TREE.newest_leaf(None) == A3
@@ -53,11 +59,9 @@ def test_walks() -> None:
 
 
 def test_set_active_leaf_goes_down_the_newest_branch() -> None:
-    [event] = branches.decide_set_active_leaf(THREAD, Q1, user_id=USER, tree=TREE, active_leaf=A3)
+    [event] = branches.decide_set_active_leaf(THREAD, Q1, user_id=USER, tree=at(A3))
     assert event == ActiveLeafSet(thread_id=THREAD.thread_id, message_id=A2b)
-    assert (
-        branches.decide_set_active_leaf(THREAD, A3, user_id=USER, tree=TREE, active_leaf=A3) == []
-    )
+    assert branches.decide_set_active_leaf(THREAD, A3, user_id=USER, tree=at(A3)) == []
     assert (
         code_of(
             branches.decide_set_active_leaf,
@@ -65,19 +69,18 @@ def test_set_active_leaf_goes_down_the_newest_branch() -> None:
             Q1,
             user_id=USER,
             tree=Tree(()),
-            active_leaf=None,
         )
         == "not_found"
     )
 
 
 def test_delete_takes_the_subtree_and_moves_the_active_leaf() -> None:
-    [event] = branches.decide_delete_message(THREAD, A2b, user_id=USER, tree=TREE, active_leaf=A2b)
+    [event] = branches.decide_delete_message(THREAD, A2b, user_id=USER, tree=at(A2b))
     assert isinstance(event, MessageDeleted)
     assert (event.below, event.active_leaf_moved, event.active_leaf_id) == ([], True, A2)
-    [event] = branches.decide_delete_message(THREAD, Q1b, user_id=USER, tree=TREE, active_leaf=A3)
+    [event] = branches.decide_delete_message(THREAD, Q1b, user_id=USER, tree=at(A3))
     assert (event.below, event.active_leaf_id) == ([A3], A2b)  # the other root's newest branch
-    [event] = branches.decide_delete_message(THREAD, A1, user_id=USER, tree=TREE, active_leaf=A3)
+    [event] = branches.decide_delete_message(THREAD, A1, user_id=USER, tree=at(A3))
     assert (event.below, event.active_leaf_moved) == ([Q2, A2, A2b], False)
 
 

@@ -93,12 +93,7 @@ def decide_edit(
 
 
 def decide_set_active_leaf(
-    state: ThreadState | None,
-    message_id: UUID,
-    *,
-    user_id: UUID | None,
-    tree: Tree,
-    active_leaf: UUID | None,
+    state: ThreadState | None, message_id: UUID, *, user_id: UUID | None, tree: Tree
 ) -> list[DomainEvent]:
     """The path to the message, then the newest child at each level; no event if the active
     path already ends there."""
@@ -106,25 +101,20 @@ def decide_set_active_leaf(
     tree.node(message_id)
     leaf = tree.newest_leaf(message_id)
     assert leaf is not None
-    if leaf == active_leaf:
+    if leaf == tree.active_leaf:
         return []
     return [ActiveLeafSet(thread_id=thread.thread_id, message_id=leaf)]
 
 
 def decide_delete_message(
-    state: ThreadState | None,
-    message_id: UUID,
-    *,
-    user_id: UUID | None,
-    tree: Tree,
-    active_leaf: UUID | None,
+    state: ThreadState | None, message_id: UUID, *, user_id: UUID | None, tree: Tree
 ) -> list[DomainEvent]:
     """The message and its subtree go. If the active leaf went with them, the active path
     moves to the message's parent and, below it, the newest remaining branch."""
     thread = require_owned(state, user_id)
     node = tree.node(message_id)
     gone = tree.subtree(message_id)
-    moved = active_leaf in gone
+    moved = tree.active_leaf in gone
     leaf = tree.without(set(gone)).newest_leaf(node.parent_id) if moved else None
     return [
         MessageDeleted(

@@ -26,9 +26,10 @@ class Node:
 
 @dataclass(frozen=True)
 class Tree:
-    """Every message of one thread, in creation order."""
+    """Every message of one thread, in creation order, and the leaf its active path ends at."""
 
     nodes: tuple[Node, ...]
+    active_leaf: UUID | None = None
 
     def node(self, message_id: UUID) -> Node:
         """The message, or not found (another thread's message is as missing as none)."""
@@ -69,7 +70,8 @@ class Tree:
         return [n.id for n in self.nodes if n.id in gone]
 
     def without(self, ids: set[UUID]) -> Tree:
-        return Tree(tuple(n for n in self.nodes if n.id not in ids))
+        leaf = None if self.active_leaf in ids else self.active_leaf
+        return Tree(tuple(n for n in self.nodes if n.id not in ids), leaf)
 
 
 def require_not_streaming(streaming: bool) -> None:

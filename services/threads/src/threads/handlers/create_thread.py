@@ -10,7 +10,7 @@ from contracts.base import DomainEvent
 from contracts.commands import CreateThread
 from contracts.replies import Reply
 from threads.domain import context, thread
-from threads.queries.threads import fetch_thread
+from threads.queries.threads import thread_reply
 from threads.store.ownership import require_project
 from threads.store.tables import task_routes
 from threads.store.unit_of_work import HandlerContext
@@ -48,6 +48,4 @@ async def handle(ctx: HandlerContext[CreateThread], *, default_provider: str) ->
     cmd = ctx.command
     stream, version, events = await creation(ctx, cmd, default_provider=default_provider)
     await ctx.append(stream, version, events)
-    view = await fetch_thread(ctx.conn, cmd.meta.user_id, cmd.thread_id)  # type: ignore[arg-type]
-    assert view is not None
-    return Reply.success(view.model_dump(mode="json"))
+    return await thread_reply(ctx.conn, cmd.meta.user_id, cmd.thread_id)

@@ -10,7 +10,7 @@ from contracts.replies import Reply
 from threads.domain import branches
 from threads.domain.errors import not_found
 from threads.store.tables import messages
-from threads.store.tree_loads import active_leaf, load_tree
+from threads.store.tree_loads import load_tree
 from threads.store.unit_of_work import HandlerContext
 from threads.store.write_state import load_thread_for_write
 
@@ -31,7 +31,6 @@ async def handle(ctx: HandlerContext[DeleteMessage]) -> Reply:
         cmd.message_id,
         user_id=user_id,
         tree=await load_tree(ctx.conn, thread_id),
-        active_leaf=await active_leaf(ctx.conn, thread_id),
     )
     await ctx.append(stream, version, events)
     return Reply.success({"message": "Message deleted"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contracts.commands import ForkThread
 from contracts.replies import Reply
 from threads.domain import branches, thread
-from threads.queries.threads import fetch_thread
+from threads.queries.threads import thread_reply
 from threads.store.ownership import require_project, thread_project
 from threads.store.tree_loads import load_path
 from threads.store.unit_of_work import HandlerContext
@@ -30,6 +30,4 @@ async def handle(ctx: HandlerContext[ForkThread]) -> Reply:
         path=await load_path(ctx.conn, cmd.thread_id, cmd.message_id),
     )
     await ctx.append(stream, version, events)
-    view = await fetch_thread(ctx.conn, user_id, cmd.new_thread_id)  # type: ignore[arg-type]
-    assert view is not None
-    return Reply.success(view.model_dump(mode="json"))
+    return await thread_reply(ctx.conn, user_id, cmd.new_thread_id)

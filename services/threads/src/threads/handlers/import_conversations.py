@@ -18,7 +18,7 @@ from contracts.commands import ImportConversations
 from contracts.events import ImportBatchRecorded, ImportedItem, ImportStarted
 from contracts.replies import Reply
 from contracts.views import ImportedThreadView, ImportResultView, SkippedConversationView
-from threads.domain import document, imports
+from threads.domain import document, imports, thread
 from threads.domain.errors import conflict, not_found
 from threads.store.ownership import require_project
 from threads.store.tables import imported_sources, threads
@@ -92,8 +92,7 @@ async def handle(
             title = events[0].title  # type: ignore[attr-defined]
             claim_stream = imports.source_stream(user_id, cmd.source, conv.source_id)
             claimed, _ = await ctx.load(claim_stream)
-            thread_stream = f"thread-{thread_id}"
-            await ctx.append(thread_stream, 0, events)
+            await ctx.append(thread.stream_id(thread_id), 0, events)
             for doc in documents:
                 await ctx.append(document.stream_id(doc.document_id), 0, [doc])
             await ctx.append(claim_stream, claimed, [claim])

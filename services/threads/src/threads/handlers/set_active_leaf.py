@@ -5,8 +5,8 @@ from __future__ import annotations
 from contracts.commands import SetActiveLeaf
 from contracts.replies import Reply
 from threads.domain import branches
-from threads.queries.threads import fetch_thread
-from threads.store.tree_loads import active_leaf, load_tree
+from threads.queries.threads import thread_reply
+from threads.store.tree_loads import load_tree
 from threads.store.unit_of_work import HandlerContext
 from threads.store.write_state import load_owned_thread
 
@@ -20,9 +20,6 @@ async def handle(ctx: HandlerContext[SetActiveLeaf]) -> Reply:
         cmd.message_id,
         user_id=user_id,
         tree=await load_tree(ctx.conn, cmd.thread_id),
-        active_leaf=await active_leaf(ctx.conn, cmd.thread_id),
     )
     await ctx.append(stream, version, events)
-    view = await fetch_thread(ctx.conn, user_id, cmd.thread_id)  # type: ignore[arg-type]
-    assert view is not None
-    return Reply.success(view.model_dump(mode="json"))
+    return await thread_reply(ctx.conn, user_id, cmd.thread_id)

@@ -8,7 +8,7 @@ from contracts.base import DomainEvent
 from contracts.commands import UpdateThread
 from contracts.replies import Reply
 from threads.domain import context, thread
-from threads.queries.threads import fetch_thread
+from threads.queries.threads import thread_reply
 from threads.store.ownership import require_project, thread_project
 from threads.store.unit_of_work import HandlerContext
 from threads.store.write_state import load_owned_thread
@@ -31,6 +31,4 @@ async def handle(ctx: HandlerContext[UpdateThread]) -> Reply:
         *settings,
     ]
     await ctx.append(stream, version, events)
-    view = await fetch_thread(ctx.conn, user_id, cmd.thread_id)  # type: ignore[arg-type]
-    assert view is not None
-    return Reply.success(view.model_dump(mode="json"))
+    return await thread_reply(ctx.conn, user_id, cmd.thread_id)

@@ -40,6 +40,7 @@ from contracts.views import (
 from threads.domain import chat
 from threads.domain.errors import DomainError
 from threads.domain.provider_settings import require_known
+from threads.domain.thread import stream_id as thread_stream
 from threads.queries.providers import credentials_view
 from threads.queries.views import message_view, thread_view
 from threads.store.crypto import KeyRing
@@ -67,7 +68,7 @@ async def _message_events(conn: AsyncConnection, thread_id: UUID, message_id: UU
         await conn.execute(
             select(events)
             .where(
-                events.c.stream_id == f"thread-{thread_id}",
+                events.c.stream_id == thread_stream(thread_id),
                 events.c.event_type.in_(chat.ANSWER_EVENTS),
                 events.c.data["message_id"].astext == str(message_id),
             )
@@ -287,7 +288,7 @@ async def context_row(
         "push_limit": push_limit,
         "thread_id": thread_id,
         "user_id": user_id,
-        "stream_id": f"thread-{thread_id}",
+        "stream_id": thread_stream(thread_id),
         "message_id": str(message_id),
         "answer_id": message_id,
         "provider": provider,

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from contracts.queries import ListThreads
+from contracts.replies import Reply
 from contracts.text import problem
 from contracts.views import EventView, ThreadDetailView, ThreadPageView, ThreadView
+from threads.domain import thread
 from threads.domain.errors import invalid, not_found
 from threads.queries.messages import thread_messages
 from threads.queries.views import thread_view
@@ -122,6 +124,15 @@ async def fetch_thread(conn: AsyncConnection, user_id: UUID, thread_id: UUID) ->
     return thread_view(row) if row else None
 
 
+async def thread_reply(conn: AsyncConnection, user_id: UUID | None, thread_id: UUID) -> Reply:
+    """The reply to a command that made or changed a thread: the thread as it now is (the
+    command's own transaction wrote it, so it is there)."""
+    assert user_id is not None
+    view = await fetch_thread(conn, user_id, thread_id)
+    assert view is not None
+    return Reply.success(view.model_dump(mode="json"))
+
+
 async def get_thread_detail(
     conn: AsyncConnection, user_id: UUID, thread_id: UUID
 ) -> ThreadDetailView | None:
@@ -137,6 +148,6 @@ async def thread_events(
     """The thread's stream, oldest first, upcast to current shapes: `{events: [...]}`."""
     if await fetch_thread(conn, user_id, thread_id) is None:
         return None
-    _, stored = await load_stream(conn, f"thread-{thread_id}")
+    _, stored = await load_stream(conn, thread.stream_id(thread_id))
     history = [EventView.model_validate(e, from_attributes=True) for e in stored]
     return {"events": [e.model_dump(mode="json") for e in history]}

@@ -65,13 +65,15 @@ _TREE = (
 )
 
 
+_ACTIVE_LEAF = select(threads.c.active_leaf_id).where(
+    threads.c.id == bindparam("thread_id", type_=Uuid())
+)
+
+
 async def load_tree(conn: AsyncConnection, thread_id: UUID) -> Tree:
     rows = (await conn.execute(_TREE, {"thread_id": thread_id})).all()
-    return Tree(tuple(Node(r.id, r.parent_id, r.role, r.status) for r in rows))
-
-
-async def active_leaf(conn: AsyncConnection, thread_id: UUID) -> UUID | None:
-    return await conn.scalar(select(threads.c.active_leaf_id).where(threads.c.id == thread_id))
+    leaf = await conn.scalar(_ACTIVE_LEAF, {"thread_id": thread_id})
+    return Tree(tuple(Node(r.id, r.parent_id, r.role, r.status) for r in rows), leaf)
 
 
 def path_up(message_id: Any, thread_id: Any) -> Any:
