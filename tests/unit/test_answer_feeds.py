@@ -64,3 +64,29 @@ async def test_readers_of_one_answer_share_one_subscription_and_miss_nothing() -
     for reader in (a, b, c):
         await reader.close()
     assert not feed.readers
+
+
+async def test_a_held_reader_renders_nothing_until_released_then_everything_in_order() -> None:
+    """The chat's reply and its first token race: a token that arrives first waits, so the
+    renderer has learnt what the reply says (a bare provider's model, say) before it renders."""
+    js = Subscribing()
+    got: list[tuple[int, str]] = []
+    model = ["echo"]  # what the renderer knows before the reply
+
+    def render(seq: int, raw: bytes) -> bytes:
+        got.append((seq, f"{model[0]}:{orjson.loads(raw)['text']}"))
+        return b"x"
+
+    reader = AnswerStreamReader(
+        cast(JetStreamContext, js), uuid.uuid4(), uuid.uuid4(), render, held=True
+    )
+    assert await reader.open()
+    await publish(js, 1, "a")
+    await publish(js, 2, "b")
+    assert got == [] and not reader.pending
+    model[0] = "echo/echo"  # the reply
+    reader.release()
+    await publish(js, 3, "c")
+    assert got == [(1, "echo/echo:a"), (2, "echo/echo:b"), (3, "echo/echo:c")]
+    assert await reader.next(0.1) == b"xxx"
+    await reader.close()

@@ -39,11 +39,15 @@ class AnswerStreamReader:
         render: Render,
         *,
         after: int | None = None,
+        held: bool = False,
     ) -> None:
         self.js = js
         self.subject = tokens_subject(thread_id, message_id)
         self.render = render
         self.after = after
+        # `held`: events are kept unrendered until `release`, for a renderer still waiting
+        # for what the command's reply tells it (the reply and the first token race).
+        self._held: list[tuple[int, bytes]] | None = [] if held else None
         self._ready: deque[bytes] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._feed: AnswerFeed | None = None
@@ -66,12 +70,21 @@ class AnswerStreamReader:
     def deliver(self, seq: int, raw: bytes) -> None:
         if self.after is not None and seq <= self.after:
             return
+        if self._held is not None:
+            self._held.append((seq, raw))
+            return
         data = self.render(seq, raw)
         if data:
             self._ready.append(data)
             waiter = self._waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+
+    def release(self) -> None:
+        """Renders what arrived while held, in order, then each event as it comes."""
+        held, self._held = self._held, None
+        for seq, raw in held or ():
+            self.deliver(seq, raw)
 
     @property
     def pending(self) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -148,13 +148,18 @@ async def _answer_events(
 
 
 async def post_and_subscribe(
-    request: Request, bus: Bus, cmd: AnswerCommand, render: Render
+    request: Request,
+    bus: Bus,
+    cmd: AnswerCommand,
+    render: Render,
+    replied: Callable[[dict[str, Any]], None],
 ) -> tuple[dict[str, Any], AnswerStreamReader]:
     """Send the command and subscribe to its answer's tokens at the same time (the subscription's
     round trip overlaps the command's). An Idempotency-Key replay names the first request's
-    answer: the reader is then made for that one (`render` has seen nothing yet)."""
+    answer: the reader is then made for that one (`render` has seen nothing yet). No token is
+    rendered before `replied` has seen the command's reply, even one that came first."""
     js = jetstream(request, bus)
-    reader = AnswerStreamReader(js, cmd.thread_id, cmd.assistant_message_id, render)
+    reader = AnswerStreamReader(js, cmd.thread_id, cmd.assistant_message_id, render, held=True)
     posting = asyncio.ensure_future(bus.call_raw(cmd))
     # One loop turn: the command is queued for the connection's writer before the
     # subscription's setup (CPU that never yields) runs; it is on the first token's path.
@@ -170,8 +175,10 @@ async def post_and_subscribe(
     message_id = UUID(started["message_id"])
     if message_id != cmd.assistant_message_id:
         await reader.close()
-        reader = AnswerStreamReader(js, cmd.thread_id, message_id, render)
+        reader = AnswerStreamReader(js, cmd.thread_id, message_id, render, held=True)
         await reader.open()
+    replied(started)
+    reader.release()
     return started, reader
 
 
@@ -181,9 +188,12 @@ async def answer_stream(
     """The chat SSE response of a command that asks for an answer: `message_start` with the
     command's reply, then the answer's events until its terminal one."""
     renderer = TokenRenderer(str(cmd.assistant_message_id), resuming=False)
-    started, reader = await post_and_subscribe(request, bus, cmd, renderer.render)
+
+    def replied(started: dict[str, Any]) -> None:  # the first answer's, on a replay
+        renderer.message_id = str(started["message_id"])
+
+    started, reader = await post_and_subscribe(request, bus, cmd, renderer.render, replied)
     message_id = UUID(started["message_id"])
-    renderer.message_id = str(message_id)  # the first answer's, on an Idempotency-Key replay
     head = event(b"message_start", orjson.dumps(started))
     thread_id = cmd.thread_id
     return sse(_answer_events(request, bus, user_id, thread_id, message_id, renderer, reader, head))

@@ -188,10 +188,13 @@ async def chat_completions(
         f"{provider}/{model}" if model else provider,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
     )
-    started, reader = await post_and_subscribe(request, bus, cmd, answer.render)
+
+    def replied(started: dict[str, Any]) -> None:
+        answer.id = f"chatcmpl-{UUID(started['message_id']).hex}"  # the first one's, on a replay
+        answer.model = f"{started['provider']}/{started['model']}"  # a bare provider's, resolved
+
+    started, reader = await post_and_subscribe(request, bus, cmd, answer.render, replied)
     message_id = UUID(started["message_id"])
-    answer.id = f"chatcmpl-{message_id.hex}"  # the first answer's, on an Idempotency-Key replay
-    answer.model = f"{started['provider']}/{started['model']}"  # a bare provider's, resolved
     thread_id = UUID(started["thread_id"])
     headers = {THREAD_HEADER: str(thread_id)}
     events = _stream(
