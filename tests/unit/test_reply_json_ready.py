@@ -1,8 +1,67 @@
-"""A reply of JSON-ready data is the same JSON as the pydantic-dumped reply it stands for."""
+"""A reply encoded without pydantic walking it twice is the same JSON as the pydantic-dumped
+reply it stands for, and reads back as the same view."""
 
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+
+from contracts.queries import GetChatContext
 from contracts.replies import JsonReady, Reply
+from contracts.views import ChatContextView, MessageView, ThreadView
+from messaging.requests import typed_reply
+from messaging.server import encode_reply
 
 
 def test_success_json_is_the_dumped_success_reply() -> None:
     data = {"rows": [{"day": "2026-01-01", "requests": 3, "cost_usd": None}], "totals": {}}
     assert Reply.success_json(JsonReady(data)) == Reply.success(data).model_dump(mode="json")
+
+
+def _context() -> ChatContextView:
+    at = datetime(2026, 12, 3, 17, 0, 0, 123456, tzinfo=UTC)
+    thread = ThreadView(
+        id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        title="Zürich 東京",
+        project_id=None,
+        project_name=None,
+        provider="echo",
+        model="echo",
+        thread_type="assistant",
+        agent_type="default",
+        message_count=1,
+        created_at=at,
+        updated_at=at,
+        last_activity_at=at,
+    )
+    message = MessageView(
+        id=uuid.uuid4(),
+        thread_id=thread.id,
+        role="assistant",
+        content="naïve \u2028 line",
+        metadata={"big": 2**70, "ratio": 0.1, "nested": [{"deep": -(2**65)}]},
+        created_at=at,
+    )
+    return ChatContextView(thread=thread, history=[message], documents=[], message_status=None)
+
+
+def test_a_view_reply_is_the_dumped_success_reply_even_past_64_bits() -> None:
+    view = _context()
+    encoded = encode_reply(Reply.success_view(view))
+    dumped = Reply.success(view.model_dump(mode="json")).model_dump(mode="json")
+    assert orjson.loads(encoded) == orjson.loads(encode_reply(dumped))
+    assert Reply.model_validate_json(encoded).data == view.model_dump(mode="json")
+
+
+def test_atyped_reply_reads_the_view_back_whole() -> None:
+    view = _context()
+    reply = typed_reply(GetChatContext.reply_model()).model_validate_json(
+        encode_reply(Reply.success_view(view))
+    )
+    assert reply.ok and reply.data == view
+    assert reply.data.history[0].metadata == {  # type: ignore[attr-defined]
+        "big": 2**70,
+        "ratio": 0.1,
+        "nested": [{"deep": -(2**65)}],
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from contracts.errors import ErrorCode
@@ -36,6 +37,13 @@ class Reply(BaseModel):
     def success_json(data: JsonReady) -> dict[str, Any]:
         """`Reply.success(data).model_dump(mode="json")`, for data that is JSON already."""
         return {**_SUCCESS, "data": data}
+
+    @staticmethod
+    def success_view(view: BaseModel) -> dict[str, Any]:
+        """`Reply.success(view.model_dump(mode="json")).model_dump(mode="json")` as orjson
+        encodes it: the view serialised once, by pydantic's own encoder, and embedded as it
+        is (no Python copy of a large view for pydantic to walk twice)."""
+        return {**_SUCCESS, "data": orjson.Fragment(view.__pydantic_serializer__.to_json(view))}
 
     @classmethod
     def failure(cls, code: ErrorCode, detail: str, retry_after: int | None = None) -> Reply:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from contracts.base import Request
 from contracts.errors import ErrorCode
-from messaging.requests import NoAnswer, ask, reply_model_of
+from messaging.requests import NoAnswer, ask_for
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R", bound=BaseModel)
@@ -45,16 +45,16 @@ class ThreadsClient:
         """The reply's `data` as the request's reply model; raises `Refused` for an error
         reply and `ThreadsUnavailable` when nobody answers (or the answer is `unavailable`)."""
         try:
-            reply = await ask(self.nc, request, self.timeout)
+            reply, data = await ask_for(self.nc, request, self.timeout)
         except NoAnswer as exc:
             raise ThreadsUnavailable(str(exc)) from exc
-        if not reply.ok:
+        if data is None:
             if reply.error is None:
                 raise ThreadsUnavailable(f"{request.subject}: an error reply without an error")
             if reply.error.code == ErrorCode.UNAVAILABLE:
                 raise ThreadsUnavailable(f"{request.subject}: {reply.error.detail}")
             raise Refused(reply.error.code, reply.error.detail)
-        return reply_model_of(request, reply.data)
+        return data
 
     async def call_until_answered(self, request: Request[R], *, attempts: int = 8) -> R:
         """`call`, again while the threads service does not answer; `Refused` passes through."""

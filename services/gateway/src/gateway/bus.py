@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from contracts.base import Request
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
-from messaging.requests import NoAnswer, ask, reply_model_of
+from messaging.requests import NoAnswer, ask, ask_for, reply_model_of
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R", bound=BaseModel)
@@ -70,6 +70,13 @@ def reply_data(reply: Reply) -> dict[str, Any]:
     return reply.data or {}
 
 
+def _unanswered(exc: NoAnswer) -> HTTPException:
+    if exc.disconnected:
+        return unavailable("Message bus unavailable")
+    log.warning("no reply", subject=exc.subject, error=str(exc))
+    return unavailable()
+
+
 def reply_of(request: Request[R], reply: Reply) -> R:
     """A successful reply as the request's reply model; an error reply raises its status."""
     return reply_model_of(request, reply_data(reply))
@@ -85,14 +92,19 @@ class Bus:
         try:
             return await ask(self.nc, request, timeout or self.timeout)
         except NoAnswer as exc:
-            if exc.disconnected:
-                raise unavailable("Message bus unavailable") from exc
-            log.warning("no reply", subject=exc.subject, error=str(exc))
-            raise unavailable() from exc
+            raise _unanswered(exc) from exc
 
     async def call(self, request: Request[R], timeout: float | None = None) -> R:
-        """`ask`, then the reply as the request's reply model (errors as HTTP statuses)."""
-        return reply_of(request, await self.ask(request, timeout))
+        """`ask`, then the reply as the request's reply model (errors as HTTP statuses),
+        validated from the reply's bytes in one pass."""
+        try:
+            reply, data = await ask_for(self.nc, request, timeout or self.timeout)
+        except NoAnswer as exc:
+            raise _unanswered(exc) from exc
+        if data is None:
+            reply_data(reply)  # an error reply: raises its status
+            raise unavailable()  # (a successful reply always has its data)
+        return data
 
     async def call_raw(self, request: Request[Any], timeout: float | None = None) -> dict[str, Any]:
         """`call` without validating the reply: for paths that pass the data on as it is."""

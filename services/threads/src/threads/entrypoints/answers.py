@@ -91,8 +91,9 @@ def query(model: type[Q], fn: QueryFn, what: str, reads: AsyncEngine) -> Answere
             return missing
         if isinstance(result, JsonReady):
             return Reply.success_json(result)
-        data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-        return Reply.success(data).model_dump(mode="json")
+        if isinstance(result, BaseModel):
+            return Reply.success_view(result)
+        return Reply.success(result).model_dump(mode="json")
 
     return answer
 

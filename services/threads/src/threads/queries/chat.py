@@ -10,14 +10,17 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from pydantic import TypeAdapter
 from sqlalchemy import (
     JSON,
     BigInteger,
     String,
     Table,
+    Text,
     Uuid,
     bindparam,
     case,
+    cast,
     func,
     literal_column,
     null,
@@ -61,6 +64,7 @@ from threads.store.tree_loads import path_up
 
 log = structlog.get_logger(__name__)
 HISTORY_STATUSES = ("complete", "cancelled")
+_PATH = TypeAdapter(list[MessageView])  # the answer and its ancestors, as `_CONTEXT` reads them
 
 
 async def _message_events(conn: AsyncConnection, thread_id: UUID, message_id: UUID) -> list[Any]:
@@ -214,7 +218,7 @@ _CONTEXT = select(
     _title_route(task_routes.c.provider, "summary").label("summary_provider"),
     _title_route(task_routes.c.model, "summary").label("summary_model"),
     type_coerce(_SUMMARIES, JSON()).label("summaries"),
-    type_coerce(_PUSHED_HISTORY, JSON()).label("history"),
+    cast(_PUSHED_HISTORY, Text).label("history"),  # JSON text: validated in one pass
     type_coerce(_DOCUMENTS, JSON()).label("documents"),
     _PROJECT_INSTRUCTIONS.label("project_instructions"),
     # the provider's saved config and sealed key: no second round trip for the credentials
@@ -301,16 +305,15 @@ def context_view(
 ) -> ChatContextView:
     """The view of a `context_row`, as of the answer `message_id`."""
     thread = thread_view(row)
-    rows: list[dict[str, Any]] = row.history
-    wanted = str(message_id)
-    answer = next((r for r in rows if r["id"] == wanted), None)
+    path = _PATH.validate_json(row.history)
+    answer = next((m for m in path if m.id == message_id), None)
     history: list[MessageView] = []
-    for r in rows:  # the answer's ancestors, then the answer
-        if r is answer:
+    for m in path:  # the answer's ancestors, then the answer
+        if m is answer:
             break
-        if r["role"] == "assistant" and (r["status"] not in HISTORY_STATUSES or not r["content"]):
+        if m.role == "assistant" and (m.status not in HISTORY_STATUSES or not m.content):
             continue
-        history.append(MessageView.model_validate(r))
+        history.append(m)
     title_task = (
         TaskRouteView(task="title", provider=row.title_provider, model=row.title_model)
         if row.title_provider
@@ -328,10 +331,10 @@ def context_view(
         summary=_ancestors_summary(row.summaries, [str(m.id) for m in history]),
         history=history,
         documents=[DocumentTextView.model_validate(d) for d in row.documents],
-        message_status=answer["status"] if answer is not None else None,
+        message_status=answer.status if answer is not None else None,
         title_task=title_task,
         cancel_requested=bool(row.cancel_requested),
-        message=MessageView.model_validate(answer) if answer is not None else None,
+        message=answer,
         first_exchange=not row.answered_before,
         project_instructions=row.project_instructions,
     )
