@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { ChatView } from "./chat.js";
-import { toast } from "./dom.js";
+import { h, toast } from "./dom.js";
 import { newThreadView } from "./newthread.js";
 import { projectsView } from "./projects.js";
 import { searchView, showFound, threadAt } from "./search.js";
@@ -47,10 +47,16 @@ async function projects() {
   try { return (await api.get("/api/projects")).projects; } catch { return []; }
 }
 
+let routed = 0; // the newest route's number
+
 async function route() {
   if (!api.accessToken || !sidebar) return;
   if (chat) { chat.close(); chat = null; }
-  const main = $("main");
+  const mine = ++routed;
+  // Each route renders into a pane of its own (display: contents: laid out as if it filled
+  // #main), so a view still loading when a newer route starts fills a pane no longer shown.
+  const main = h("div", { className: "pane" });
+  $("main").replaceChildren(main);
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   const params = new URLSearchParams(query || "");
   const [view, id] = path.split("/");
@@ -58,6 +64,7 @@ async function route() {
   try {
     if (view === "thread" && id) {
       const thread = await threadAt(id, params.get("message"));
+      if (mine !== routed) return;
       chat = new ChatView(main, thread, { onChange: () => sidebar.refresh(), projects: await projects() });
       showFound(main, params.get("message"));
     } else if (view === "search" && params.get("q")) {

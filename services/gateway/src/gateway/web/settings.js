@@ -8,11 +8,11 @@ export async function settingsView(main) {
   const [{ providers }, routes] = await Promise.all([api.get("/api/providers"), api.get("/api/task-routes")]);
   main.replaceChildren(h("div", { className: "page" },
     h("h2", {}, "Settings"), h("h3", {}, "Providers"),
-    h("div", { className: "providers" }, providers.map(providerCard)),
+    h("div", { className: "providers" }, providers.map((p) => providerCard(p, () => settingsView(main)))),
     routesForm(routes, providers)));
 }
 
-function providerCard(p) {
+function providerCard(p, reload) {
   const key = h("input", { type: "password", name: "api_key", autocomplete: "off",
     placeholder: p.key_hint ? `stored key …${p.key_hint} (leave empty to keep)` : "API key" });
   const baseUrl = h("input", { name: "base_url", value: p.base_url || "", placeholder: "default base URL" });
@@ -25,12 +25,12 @@ function providerCard(p) {
       await api.put(`/api/providers/${p.provider}/config`, body);
       key.value = "";
       toast(`${p.display_name} saved`, false);
-      settingsView(document.getElementById("main"));
+      reload();
     } catch (err) { toast(err.message); }
   };
   const remove = async () => {
     if (!window.confirm(`Remove ${p.display_name}'s settings and key?`)) return;
-    try { await api.del(`/api/providers/${p.provider}`); settingsView(document.getElementById("main")); } catch (err) { toast(err.message); }
+    try { await api.del(`/api/providers/${p.provider}`); reload(); } catch (err) { toast(err.message); }
   };
   return h("form", { className: "card provider", dataset: { provider: p.provider }, onsubmit: save },
     h("h4", {}, p.display_name, " ", h("span", { className: "muted small" },
