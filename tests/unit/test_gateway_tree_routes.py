@@ -2,7 +2,7 @@
 with every field from the request, and answer with what it replies: the chat stream for
 regenerate and edit, the thread for active-leaf and fork, its refusals as their statuses.
 
-The bus is the gateway's own `Bus` with only its transport replaced (`ask`), so the error
+The bus is the gateway's own `Bus` with only its transport replaced (`exchange`), so the error
 codes go through the real mapping; JetStream is a stand-in that delivers a whole answer as
 soon as it is subscribed to."""
 
@@ -73,11 +73,13 @@ class RecordingBus(Bus):
         self.sent: list[Request[Any]] = []
         self.refusal: tuple[ErrorCode, str] | None = None
 
-    async def ask(self, request: Request[Any], timeout: float | None = None) -> Reply:
+    async def exchange(self, request: Request[Any], timeout: float | None = None) -> bytes:
         self.sent.append(request)
         if self.refusal is not None:
-            return Reply.failure(*self.refusal)
-        return Reply.success(reply_for(request))
+            reply = Reply.failure(*self.refusal)
+        else:
+            reply = Reply.success(reply_for(request))
+        return orjson.dumps(reply.model_dump(mode="json"))
 
 
 def thread_data(thread_id: uuid.UUID, **extra: Any) -> dict[str, Any]:

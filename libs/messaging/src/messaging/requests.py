@@ -32,7 +32,8 @@ class NoAnswer(Exception):
         self.disconnected = disconnected
 
 
-async def _send(nc: NATS, request: Request[Any], timeout: float) -> bytes:
+async def send(nc: NATS, request: Request[Any], timeout: float) -> bytes:
+    """The request sent on its subject; the reply's bytes."""
     subject = request.subject
     if not nc.is_connected:
         raise NoAnswer(subject, "not connected", disconnected=True)
@@ -50,20 +51,28 @@ async def _send(nc: NATS, request: Request[Any], timeout: float) -> bytes:
     return msg.data
 
 
+def read_reply(data: bytes) -> Reply:
+    """A reply, its `data` as plain JSON values."""
+    return Reply.model_validate(orjson.loads(data))
+
+
+def read_reply_for(request: Request[R], data: bytes) -> tuple[Reply, R | None]:
+    """A reply and, when it succeeded, its `data` as the request's reply model: validated
+    straight from the bytes in one pass (no Python copy of a large reply first)."""
+    model = request.reply_model()
+    reply = typed_reply(model).model_validate_json(data)
+    if not reply.ok:
+        return reply, None
+    view = reply.data if reply.data is not None else model.model_validate({})
+    return reply, cast(R, view)
+
+
 async def ask(nc: NATS, request: Request[Any], timeout: float) -> Reply:
-    """The reply, its `data` as plain JSON values."""
-    return Reply.model_validate(orjson.loads(await _send(nc, request, timeout)))
+    return read_reply(await send(nc, request, timeout))
 
 
 async def ask_for(nc: NATS, request: Request[R], timeout: float) -> tuple[Reply, R | None]:
-    """The reply and, when it succeeded, its `data` as the request's reply model: validated
-    straight from the reply's bytes in one pass (no Python copy of a large reply first)."""
-    model = request.reply_model()
-    reply = typed_reply(model).model_validate_json(await _send(nc, request, timeout))
-    if not reply.ok:
-        return reply, None
-    data = reply.data if reply.data is not None else model.model_validate({})
-    return reply, cast(R, data)
+    return read_reply_for(request, await send(nc, request, timeout))
 
 
 @functools.cache

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from contracts.base import Request
 from contracts.errors import ErrorCode
 from contracts.replies import Reply
-from messaging.requests import NoAnswer, ask, ask_for, reply_model_of
+from messaging.requests import NoAnswer, read_reply, read_reply_for, reply_model_of, send
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R", bound=BaseModel)
@@ -87,20 +87,22 @@ class Bus:
         self.nc = nc
         self.timeout = timeout
 
-    async def ask(self, request: Request[Any], timeout: float | None = None) -> Reply:
-        """Send on the request's subject and wait for the reply; no answer raises 503."""
+    async def exchange(self, request: Request[Any], timeout: float | None = None) -> bytes:
+        """The transport: the request sent on its subject, the reply's bytes; no answer
+        raises 503."""
         try:
-            return await ask(self.nc, request, timeout or self.timeout)
+            return await send(self.nc, request, timeout or self.timeout)
         except NoAnswer as exc:
             raise _unanswered(exc) from exc
 
+    async def ask(self, request: Request[Any], timeout: float | None = None) -> Reply:
+        """The reply, its data as plain JSON values."""
+        return read_reply(await self.exchange(request, timeout))
+
     async def call(self, request: Request[R], timeout: float | None = None) -> R:
-        """`ask`, then the reply as the request's reply model (errors as HTTP statuses),
-        validated from the reply's bytes in one pass."""
-        try:
-            reply, data = await ask_for(self.nc, request, timeout or self.timeout)
-        except NoAnswer as exc:
-            raise _unanswered(exc) from exc
+        """The reply as the request's reply model (errors as HTTP statuses), validated from
+        the reply's bytes in one pass."""
+        reply, data = read_reply_for(request, await self.exchange(request, timeout))
         if data is None:
             reply_data(reply)  # an error reply: raises its status
             raise unavailable()  # (a successful reply always has its data)
