@@ -6,6 +6,7 @@ Screenshots go to the test artifacts."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -479,3 +480,36 @@ async def test_search_box_opens_the_thread_at_a_message_of_another_branch(
     assert (await api_thread(user, thread_id))["active_leaf_id"] == old
     assert await page.evaluate("typeof window.__pwned") == "undefined"
     await page.screenshot(path=shot(artifacts_dir, "21-search-opened-at-message"))
+
+
+async def test_a_view_still_loading_never_replaces_the_newer_one(page: Any, user: User) -> None:
+    """The new-thread view waits for the model list; searching meanwhile shows the results,
+    and they stay once the list has arrived and been shown (held back in the browser)."""
+    thread_id = await echo_thread(user, model="echo", title="Gems")
+    r = await user.post(
+        f"/api/threads/{thread_id}/messages", json={"role": "user", "content": "opal or jade"}
+    )
+    assert r.status_code == 201, r.text
+    models_asked = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_models(route: Any) -> None:
+        models_asked.set()
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/models", slow_models)
+    await signed_in(page, user)  # `#/`: the new-thread view, loading the model list
+    await asyncio.wait_for(models_asked.wait(), 20)
+    await page.fill("#search-box", "opal")
+    await page.press("#search-box", "Enter")
+    hit = page.locator("#search-results li.search-hit")
+    await hit.first.wait_for()
+    # the view asks again after a refusal: wait for the list it gets, then for the page to
+    # have handled it (a round trip begun afterwards ends after that)
+    async with page.expect_response(lambda r: "/api/models" in r.url and r.ok) as listed:
+        release.set()
+    await (await listed.value).finished()
+    await page.evaluate("() => fetch('/').then((r) => r.text())")
+    assert await hit.count() == 1 and await hit.first.is_visible()
+    assert await page.locator("#new-thread").count() == 0
