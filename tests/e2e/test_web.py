@@ -505,8 +505,8 @@ async def test_a_view_still_loading_never_replaces_the_newer_one(page: Any, user
     await page.press("#search-box", "Enter")
     hit = page.locator("#search-results li.search-hit")
     await hit.first.wait_for()
-    # the view asks again after a refusal: wait for the list it gets, then for the page to
-    # have handled it (a round trip begun afterwards ends after that)
+    # wait for the list (an ok answer: the view would ask again after a refusal), then for
+    # the page to have handled it (a round trip begun afterwards ends after that)
     async with page.expect_response(lambda r: "/api/models" in r.url and r.ok) as listed:
         release.set()
     await (await listed.value).finished()

@@ -27,10 +27,13 @@ class ServiceProcess:
     argv: list[str]
     env: dict[str, str]
     log_path: Path
+    ready_line: str | None = None  # what it logs once it serves (the gateway: /readyz)
     process: subprocess.Popen[bytes] | None = None
+    _log_start: int = 0  # where this run's lines begin: a restart appends to the same log
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115
+        self._log_start = log.tell()
         self.process = subprocess.Popen(
             self.argv,
             env=self.env,
@@ -66,6 +69,17 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def ready(self) -> bool:
+        """Whether this run has logged its `ready_line` (always, without one)."""
+        if self.ready_line is None:
+            return True
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_start)
+                return self.ready_line.encode() in log.read()
+        except OSError:
+            return False
 
     def log_tail(self, n: int = 60) -> str:
         try:
@@ -130,9 +144,10 @@ def wait_ready(
                 raise RuntimeError(f"{svc.name} exited early:\n{svc.log_tail()}")
         try:
             r = httpx.get(f"{base_url}{path}", timeout=2)
-            if r.status_code == 200:
+            waiting = [svc.name for svc in services if not svc.ready()]
+            if r.status_code == 200 and not waiting:
                 return
-            last = r.text
+            last = r.text if waiting == [] else f"{r.text}; not serving yet: {waiting}"
         except httpx.HTTPError as exc:
             last = repr(exc)
         time.sleep(0.1)
@@ -152,8 +167,10 @@ def start_stack(
 ) -> Stack:
     """The one way tests run the services: `threads` threads services, `workers` chat workers
     and a gateway on `infra`'s NATS (its Postgres through `database_url`), started the way
-    `make up` starts them. Returned once the gateway's /readyz answers 200, or with `ready`
-    false once /healthz does (for a gateway alone, with no threads service to answer). On
+    `make up` starts them. Returned once the gateway's /readyz answers 200 and every threads
+    service and worker has said it serves (a worker still starting would answer no query),
+    or with `ready` false once /healthz does (for a gateway alone, with no threads service to
+    answer). On
     `infra`'s NATS cluster the streams get three replicas, as `make up NATS_NODES=3` makes."""
     port = free_port()
     replicas = "3" if infra.nats_cluster is not None else "1"
@@ -181,13 +198,18 @@ def start_stack(
     )
     stack = Stack(base_url=f"http://127.0.0.1:{port}")
     serve = [executable("switchboard-threads"), "serve"]
-    specs = [("threads" if i == 1 else f"threads-{i}", serve) for i in range(1, threads + 1)]
-    specs += [
-        (f"chat-worker-{i}", [executable("switchboard-chat-worker")]) for i in range(1, workers + 1)
+    specs = [
+        ("threads" if i == 1 else f"threads-{i}", serve, "threads service ready")
+        for i in range(1, threads + 1)
     ]
-    specs.append(("gateway", [executable("switchboard-gateway")]))
-    for name, argv in specs:
-        svc = ServiceProcess(name, argv, env, log_dir / f"{name}-{port}.log")
+    specs += [
+        (f"chat-worker-{i}", [executable("switchboard-chat-worker")], "chat worker ready")
+        for i in range(1, workers + 1)
+    ]
+    specs.append(("gateway", [executable("switchboard-gateway")], None))
+    for name, argv, ready_line in specs:
+        log_path = log_dir / f"{name}-{port}.log"
+        svc = ServiceProcess(name, argv, env, log_path, ready_line if ready else None)
         svc.start()
         stack.services[name] = svc
     try:
