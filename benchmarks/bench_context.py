@@ -155,9 +155,9 @@ def main() -> None:
             f"Overhead of the {args.messages:,}-message thread: {large - small:.1f} ms at p50: "
             "the worker asks for the context (a history this long is never pushed with the "
             "post; the push does not even read it once its texts are over "
-            "`THREADS_CONTEXT_PUSH_MAX_BYTES`) and the threads service reads, encodes and sends "
-            "the whole ancestor path, which the worker decodes before the budget leaves most of "
-            "it out. Load average "
+            "`THREADS_CONTEXT_PUSH_MAX_BYTES`); PostgreSQL reads the whole ancestor path and "
+            "writes it as JSON, which the threads service sends on as it is and the worker "
+            "validates before the budget leaves most of it out. Load average "
             f"{load_start:.1f} when the run began, {os.getloadavg()[0]:.1f} when it ended.",
             "",
             f"`{result}`",

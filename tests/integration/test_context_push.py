@@ -112,7 +112,8 @@ async def test_the_context_is_pushed_before_the_events_and_equals_the_asked_one(
     pushed = ChatContextView.model_validate_json(heard[0].data)
     async with engine.connect() as conn:
         asked = await chat_context(conn, user_id, thread_id, cmd.assistant_message_id)
-    assert pushed == asked
+    assert asked is not None
+    assert pushed == ChatContextView.model_validate_json(asked.to_json())
     assert pushed.message_status == "streaming" and not pushed.cancel_requested
     assert [m.content for m in pushed.history] == ["What is in the notes?"]
     assert [d.content for d in pushed.documents] == ["NOTES-31"]
@@ -190,8 +191,9 @@ async def test_a_history_longer_than_the_limit_is_not_pushed_but_is_asked_whole(
         "AssistantMessageRequested",
     ]
     async with engine.connect() as conn:
-        asked = await chat_context(conn, user_id, thread_id, cmd.assistant_message_id)
-    assert asked is not None
+        found = await chat_context(conn, user_id, thread_id, cmd.assistant_message_id)
+    assert found is not None
+    asked = ChatContextView.model_validate_json(found.to_json())
     assert [m.content[0] for m in asked.history] == ["0", "1", "2", "3", "4", "5", "W"]
 
     await _quiet(wired)

@@ -1,13 +1,15 @@
 """A reply encoded without pydantic walking it twice is the same JSON as the pydantic-dumped
 reply it stands for, and reads back as the same view."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 
 import orjson
+from pydantic import BaseModel, TypeAdapter
 
 from contracts.queries import GetChatContext
-from contracts.replies import JsonReady, Reply
+from contracts.replies import JsonReady, PartlyRaw, Reply
 from contracts.views import ChatContextView, MessageView, ThreadView
 from messaging.requests import typed_reply
 from messaging.server import encode_reply
@@ -65,3 +67,30 @@ def test_atyped_reply_reads_the_view_back_whole() -> None:
         "ratio": 0.1,
         "nested": [{"deep": -(2**65)}],
     }
+
+
+def test_a_partly_raw_view_is_the_whole_view_on_the_wire() -> None:
+    """The history given as JSON text (as the database writes it) reads back as the view it
+    stands for, next to fields pydantic serialised, integers past 64 bits kept."""
+    view = _context()
+    history = TypeAdapter(list[MessageView]).dump_json(view.history).decode()
+    partly = PartlyRaw(view.model_copy(update={"history": []}), history=history)
+    assert json.loads(partly.to_json()) == json.loads(view.model_dump_json())
+    reply = typed_reply(GetChatContext.reply_model()).model_validate_json(
+        encode_reply(Reply.success_view(partly))
+    )
+    assert reply.ok and reply.data == view
+
+
+def test_partly_raw_fields_join_any_object() -> None:
+    class Empty(BaseModel):
+        pass
+
+    class One(BaseModel):
+        a: int = 1
+        b: list[int] = []
+
+    assert json.loads(PartlyRaw(Empty(), b="[2]").to_json()) == {"b": [2]}
+    assert json.loads(PartlyRaw(One(), b="[2, 3]").to_json()) == {"a": 1, "b": [2, 3]}
+    assert json.loads(PartlyRaw(One()).to_json()) == {"a": 1, "b": []}
+    assert json.loads(PartlyRaw(One(), a="7", b="[]").to_json()) == {"a": 7, "b": []}

@@ -29,6 +29,7 @@ from nats.aio.client import Client as NATS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.events import AssistantMessageRequested
+from contracts.replies import PartlyRaw
 from contracts.subjects import CHAT_CONTEXT_PUSH_FILTER, chat_context_push_subject
 from contracts.views import ChatContextView
 from messaging.routes import Publish
@@ -65,7 +66,7 @@ async def stage(
     )
     if view is None:
         return
-    payload = view.model_dump_json().encode()
+    payload = view.to_json()
     if len(payload) <= max_bytes:
         ctx.announce(chat_context_push_subject(requested.message_id), payload)
 
@@ -77,15 +78,15 @@ async def context_to_push(
     message_id: UUID,
     provider: str,
     max_bytes: int,
-) -> ChatContextView | None:
-    """The context the worker would ask for, or None when the user saved a config for the
-    provider or its history's texts alone are over `max_bytes` (a long thread: not read at
-    all). `credentials` None means none saved (the deployment's settings apply), as in the
-    query's answer."""
+) -> PartlyRaw | None:
+    """The context the worker would ask for (a `ChatContextView`), or None when the user
+    saved a config for the provider or its history's texts alone are over `max_bytes` (a long
+    thread: not read at all). `credentials` None means none saved (the deployment's settings
+    apply), as in the query's answer."""
     row = await context_row(conn, user_id, thread_id, message_id, provider, push_limit=max_bytes)
     if row is None or row.saved_config is not None or row.history is None:
         return None
-    return context_view(row, message_id, None)
+    return context_view(row, None)
 
 
 def publisher(nc: NATS) -> Announce:

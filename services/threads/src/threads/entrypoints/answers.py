@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from contracts.base import Command, Query, Request
 from contracts.errors import ErrorCode
-from contracts.replies import JsonReady, Reply
+from contracts.replies import JsonReady, PartlyRaw, Reply
 from messaging.routes import BodyHandler
 from threads.domain.errors import DomainError
 from threads.entrypoints.admission import Admission
@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 C = TypeVar("C", bound=Command[Any])
 Q = TypeVar("Q", bound=Query[Any])
 M = TypeVar("M", bound=Request[Any])
-QueryFn = Callable[[AsyncConnection, Any], Awaitable[BaseModel | dict[str, Any] | None]]
+QueryFn = Callable[[AsyncConnection, Any], Awaitable[BaseModel | PartlyRaw | dict[str, Any] | None]]
 Answerer = Callable[[M], Awaitable[dict[str, Any]]]
 
 
@@ -91,7 +91,7 @@ def query(model: type[Q], fn: QueryFn, what: str, reads: AsyncEngine) -> Answere
             return missing
         if isinstance(result, JsonReady):
             return Reply.success_json(result)
-        if isinstance(result, BaseModel):
+        if isinstance(result, BaseModel | PartlyRaw):
             return Reply.success_view(result)
         return Reply.success(result).model_dump(mode="json")
 

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from pydantic import TypeAdapter
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -18,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    and_,
     bindparam,
     case,
     cast,
@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.replies import PartlyRaw
 from contracts.views import (
     ChatContextView,
     ChatMessageView,
@@ -64,7 +65,6 @@ from threads.store.tree_loads import path_up
 
 log = structlog.get_logger(__name__)
 HISTORY_STATUSES = ("complete", "cancelled")
-_PATH = TypeAdapter(list[MessageView])  # the answer and its ancestors, as `_CONTEXT` reads them
 
 
 async def _message_events(conn: AsyncConnection, thread_id: UUID, message_id: UUID) -> list[Any]:
@@ -101,15 +101,24 @@ def _object(table: Any, names: tuple[str, ...]) -> Any:
 
 
 _MESSAGE_FIELDS = (
-    *("id", "seq", "thread_id", "role", "content", "artifact_data", "metadata"),
+    *("id", "thread_id", "role", "content", "artifact_data", "metadata"),
     *("status", "provider", "model", "usage", "created_at", "parent_id"),
 )
 # The answer and its ancestors, root first: a generation never sees a sibling branch.
 _ANSWER_ID = bindparam("answer_id", type_=Uuid())
 _UP = path_up(_ANSWER_ID, bindparam("thread_id", type_=Uuid()))
-_HISTORY = select(_json_array(_object(_UP, _MESSAGE_FIELDS), _UP.c.seq)).scalar_subquery()
+# The history sent is the answer's ancestors, but for answers with nothing to send (failed,
+# still streaming, or empty): a `list[MessageView]` as JSON text, passed on as it is.
+_SENT = and_(
+    _UP.c.id != _ANSWER_ID,
+    or_(_UP.c.role != "assistant", and_(_UP.c.status.in_(HISTORY_STATUSES), _UP.c.content != "")),
+)
+_HISTORY = (
+    select(_json_array(_object(_UP, _MESSAGE_FIELDS), _UP.c.seq)).where(_SENT).scalar_subquery()
+)
+_ANSWER = select(_object(_UP, _MESSAGE_FIELDS)).where(_UP.c.id == _ANSWER_ID).scalar_subquery()
 # A push (`push_limit` given) whose history's texts alone are over its limit would not be sent:
-# its history is then neither built nor read (NULL). The path is read once for both.
+# its history is then neither built nor read (NULL). The path is read once for all of them.
 _HISTORY_TEXT_BYTES = select(func.sum(func.octet_length(_UP.c.content))).scalar_subquery()
 _PUSHED_HISTORY = case(
     (bindparam("push_limit", type_=BigInteger()) < _HISTORY_TEXT_BYTES, null()),
@@ -167,15 +176,13 @@ def _title_route(column: Any, task: str = "title") -> Any:
     )
 
 
-# The thread's summaries (few: one per summarized answer); the view keeps an ancestor's.
-_SUMMARIES = (
-    select(
-        _json_array(
-            _object(thread_summaries, ("through_message_id", "text", "summarized_messages")),
-            thread_summaries.c.created_at,
-        )
-    )
-    .where(thread_summaries.c.thread_id == threads.c.id)
+# The summary running through the deepest of the history's messages, if any.
+_SUMMARY = (
+    select(_object(thread_summaries, ("through_message_id", "text", "summarized_messages")))
+    .join(_UP, _UP.c.id == thread_summaries.c.through_message_id)
+    .where(thread_summaries.c.thread_id == threads.c.id, _SENT)
+    .order_by(_UP.c.seq.desc())
+    .limit(1)
     .scalar_subquery()
 )
 
@@ -217,8 +224,9 @@ _CONTEXT = select(
     _title_route(task_routes.c.model).label("title_model"),
     _title_route(task_routes.c.provider, "summary").label("summary_provider"),
     _title_route(task_routes.c.model, "summary").label("summary_model"),
-    type_coerce(_SUMMARIES, JSON()).label("summaries"),
-    cast(_PUSHED_HISTORY, Text).label("history"),  # JSON text: validated in one pass
+    type_coerce(_SUMMARY, JSON()).label("summary"),
+    cast(_PUSHED_HISTORY, Text).label("history"),  # JSON text, sent on as it is
+    type_coerce(_ANSWER, JSON()).label("answer"),
     type_coerce(_DOCUMENTS, JSON()).label("documents"),
     _PROJECT_INSTRUCTIONS.label("project_instructions"),
     # the provider's saved config and sealed key: no second round trip for the credentials
@@ -249,11 +257,11 @@ async def chat_context(
     *,
     credentials_for: str | None = None,
     ring: KeyRing | None = None,
-) -> ChatContextView | None:
+) -> PartlyRaw | None:
     """One read for the thread, its messages and documents, its title route, whether a
-    cancel was asked for and, if asked for, the user's saved credentials for a provider. The
-    worker waits for this before calling the provider, so it is one request and one round
-    trip."""
+    cancel was asked for and, if asked for, the user's saved credentials for a provider: a
+    `ChatContextView`. The worker waits for this before calling the provider, so it is one
+    request and one round trip."""
     if user_id is None:
         return None
     provider = credentials_for if ring is not None else None
@@ -275,7 +283,7 @@ async def chat_context(
             )
         except DomainError as err:  # unknown provider or undecryptable key: as if none saved
             log.warning("credentials not available", provider=provider, reason=err.detail)
-    return context_view(row, message_id, credentials)
+    return context_view(row, credentials)
 
 
 async def context_row(
@@ -300,20 +308,10 @@ async def context_row(
     return (await conn.execute(_CONTEXT, params)).first()
 
 
-def context_view(
-    row: Any, message_id: UUID, credentials: ProviderCredentialsView | None
-) -> ChatContextView:
-    """The view of a `context_row`, as of the answer `message_id`."""
-    thread = thread_view(row)
-    path = _PATH.validate_json(row.history)
-    answer = next((m for m in path if m.id == message_id), None)
-    history: list[MessageView] = []
-    for m in path:  # the answer's ancestors, then the answer
-        if m is answer:
-            break
-        if m.role == "assistant" and (m.status not in HISTORY_STATUSES or not m.content):
-            continue
-        history.append(m)
+def context_view(row: Any, credentials: ProviderCredentialsView | None) -> PartlyRaw:
+    """The `ChatContextView` of a `context_row` (with its history), its history as the
+    database wrote it."""
+    answer = MessageView.model_validate(row.answer) if row.answer is not None else None
     title_task = (
         TaskRouteView(task="title", provider=row.title_provider, model=row.title_model)
         if row.title_provider
@@ -324,12 +322,12 @@ def context_view(
         if row.summary_provider
         else None
     )
-    return ChatContextView(
-        thread=thread,
+    view = ChatContextView(
+        thread=thread_view(row),
         credentials=credentials,
         summary_task=summary_task,
-        summary=_ancestors_summary(row.summaries, [str(m.id) for m in history]),
-        history=history,
+        summary=ThreadSummaryView.model_validate(row.summary) if row.summary else None,
+        history=[],
         documents=[DocumentTextView.model_validate(d) for d in row.documents],
         message_status=answer.status if answer is not None else None,
         title_task=title_task,
@@ -338,17 +336,7 @@ def context_view(
         first_exchange=not row.answered_before,
         project_instructions=row.project_instructions,
     )
-
-
-def _ancestors_summary(summaries: list[dict[str, Any]], path: list[str]) -> Any:
-    """The summary running through the deepest of this answer's ancestors, if any."""
-    depth = {message_id: i for i, message_id in enumerate(path)}
-    best = max(
-        (s for s in summaries if s["through_message_id"] in depth),
-        key=lambda s: depth[s["through_message_id"]],
-        default=None,
-    )
-    return ThreadSummaryView.model_validate(best) if best is not None else None
+    return PartlyRaw(view, history=row.history)
 
 
 async def chat_message(
