@@ -17,23 +17,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contracts.base import Envelope
 from contracts.commands import (
     AddDocument,
+    CompleteAssistantMessage,
     ConfigureProvider,
     CreateThread,
+    FailAssistantMessage,
     PostChat,
     PostMessage,
+    RecordThreadSummary,
 )
 from contracts.subjects import chat_context_push_subject
 from contracts.views import ChatContextView
 from tests.integration.conftest import Wired
 from threads.handlers import (
     add_document,
+    complete_assistant_message,
     configure_provider,
     create_thread,
+    fail_assistant_message,
     post_chat,
     post_message,
+    record_thread_summary,
 )
 from threads.queries.chat import chat_context
 from threads.service import ThreadsService
+from threads.store.unit_of_work import C, Handler
 
 
 async def _thread(service: ThreadsService, user_id: uuid.UUID, provider: str) -> uuid.UUID:
@@ -52,14 +59,19 @@ async def _thread(service: ThreadsService, user_id: uuid.UUID, provider: str) ->
 
 
 async def _post(
-    service: ThreadsService, user_id: uuid.UUID, thread_id: uuid.UUID, *, limit: int = 256 * 1024
+    service: ThreadsService,
+    user_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    *,
+    limit: int = 256 * 1024,
+    content: str = "What is in the notes?",
 ) -> PostChat:
     cmd = PostChat(
         meta=Envelope(user_id=user_id),
         thread_id=thread_id,
         user_message_id=uuid.uuid4(),
         assistant_message_id=uuid.uuid4(),
-        content="What is in the notes?",
+        content=content,
     )
     reply = await service.uow.run(cmd, functools.partial(post_chat.handle, push_max_bytes=limit))
     assert reply.ok, reply.error
@@ -201,3 +213,65 @@ async def test_a_history_longer_than_the_limit_is_not_pushed_but_is_asked_whole(
     heard = await _heard(wired, 3)
     assert heard[0].subject == chat_context_push_subject(cmd.assistant_message_id)
     assert len(ChatContextView.model_validate_json(heard[0].data).history) == 8
+
+
+async def test_the_history_leaves_out_answers_with_nothing_to_send(
+    wired: Wired, engine: AsyncEngine
+) -> None:
+    """A failed answer and an empty one are not in the history (their questions are), and the
+    summary given is the one through the deepest message that is."""
+    service, user_id = wired.service, uuid.uuid4()
+    thread_id = await _thread(service, user_id, "echo")
+    meta = Envelope(user_id=user_id)
+
+    async def run(cmd: C, handler: Handler[C]) -> None:
+        reply = await service.uow.run(cmd, handler)
+        assert reply.ok, reply.error
+
+    first = await _post(service, user_id, thread_id, content="q1")
+    failed = FailAssistantMessage(
+        meta=meta,
+        thread_id=thread_id,
+        message_id=first.assistant_message_id,
+        code="provider_error",
+        error="boom",
+        content="half an answ",
+    )
+    await run(failed, fail_assistant_message.handle)
+    second = await _post(service, user_id, thread_id, content="q2")
+    empty = CompleteAssistantMessage(
+        meta=meta,
+        thread_id=thread_id,
+        message_id=second.assistant_message_id,
+        content="",
+        finish_reason="stop",
+    )
+    await run(empty, complete_assistant_message.handle)
+    third = await _post(service, user_id, thread_id, content="q3")
+    answered = CompleteAssistantMessage(
+        meta=meta,
+        thread_id=thread_id,
+        message_id=third.assistant_message_id,
+        content="a3",
+        finish_reason="stop",
+    )
+    await run(answered, complete_assistant_message.handle)
+    for through, text in ((first.user_message_id, "to q1"), (first.assistant_message_id, "x")):
+        summary = RecordThreadSummary(
+            meta=meta,
+            thread_id=thread_id,
+            through_message_id=through,
+            text=text,
+            summarized_messages=1,
+        )
+        await run(summary, record_thread_summary.handle)
+    last = await _post(service, user_id, thread_id, content="q4")
+
+    async with engine.connect() as conn:
+        found = await chat_context(conn, user_id, thread_id, last.assistant_message_id)
+    assert found is not None
+    asked = ChatContextView.model_validate_json(found.to_json())
+    assert [m.content for m in asked.history] == ["q1", "q2", "q3", "a3", "q4"]
+    assert asked.summary is not None and asked.summary.text == "to q1"
+    assert asked.message is not None and asked.message.id == last.assistant_message_id
+    assert asked.message_status == "streaming"
