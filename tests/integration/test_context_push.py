@@ -228,6 +228,16 @@ async def test_the_history_leaves_out_answers_with_nothing_to_send(
         reply = await service.uow.run(cmd, handler)
         assert reply.ok, reply.error
 
+    async def complete(chat: PostChat, content: str) -> None:
+        done = CompleteAssistantMessage(
+            meta=meta,
+            thread_id=thread_id,
+            message_id=chat.assistant_message_id,
+            content=content,
+            finish_reason="stop",
+        )
+        await run(done, complete_assistant_message.handle)
+
     first = await _post(service, user_id, thread_id, content="q1")
     failed = FailAssistantMessage(
         meta=meta,
@@ -238,24 +248,8 @@ async def test_the_history_leaves_out_answers_with_nothing_to_send(
         content="half an answ",
     )
     await run(failed, fail_assistant_message.handle)
-    second = await _post(service, user_id, thread_id, content="q2")
-    empty = CompleteAssistantMessage(
-        meta=meta,
-        thread_id=thread_id,
-        message_id=second.assistant_message_id,
-        content="",
-        finish_reason="stop",
-    )
-    await run(empty, complete_assistant_message.handle)
-    third = await _post(service, user_id, thread_id, content="q3")
-    answered = CompleteAssistantMessage(
-        meta=meta,
-        thread_id=thread_id,
-        message_id=third.assistant_message_id,
-        content="a3",
-        finish_reason="stop",
-    )
-    await run(answered, complete_assistant_message.handle)
+    await complete(await _post(service, user_id, thread_id, content="q2"), "")
+    await complete(await _post(service, user_id, thread_id, content="q3"), "a3")
     for through, text in ((first.user_message_id, "to q1"), (first.assistant_message_id, "x")):
         summary = RecordThreadSummary(
             meta=meta,
